@@ -1,0 +1,137 @@
+// The one config module: every environment variable MiniBot reads is declared, parsed and validated here,
+// once. Names follow the MiniBotPanel v2 guide where it has one. Anything invalid fails at start with an
+// error naming the variable and the reason.
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+const port = z.coerce.number().int().min(0).max(65535);
+const ms = z.coerce.number().int().min(0);
+const seconds = z.coerce.number().positive();
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z
+    .string()
+    .transform((v) => v.toLowerCase())
+    .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+    .default('info'),
+
+  // Database (Postgres through Prisma). Empty in dev: the embedded cluster started by `npm run dev:up` is used.
+  DATABASE_URL: z.string().url().optional(),
+
+  // Temporal
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('minibot'),
+  TEMPORAL_UI_URL: z.string().url().optional(),
+  TEMPORAL_CLI: z.string().optional(),
+
+  // API
+  API_HOST: z.string().default('127.0.0.1'),
+  API_PORT: port.default(8000),
+  API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+
+  // Asterisk ARI
+  ARI_URL: z.string().url().default('http://localhost:8088'),
+  ARI_USERNAME: z.string().default('robot'),
+  ARI_PASSWORD: z.string().optional(),
+  ARI_APP: z.string().default('minibot'),
+
+  // Telephony backend: the simulated one (demo, CI) or Asterisk.
+  TELEPHONY_BACKEND: z.enum(['simulated', 'asterisk']).default('simulated'),
+
+  // Vosk ASR
+  VOSK_MODEL_PATH: z.string().optional(),
+  VOSK_SAMPLE_RATE: z.coerce.number().pipe(z.union([z.literal(8000), z.literal(16000)])).default(16000),
+
+  // Ollama NLP (optional: the embedded intent classifier works alone)
+  OLLAMA_URL: z.string().url().optional(),
+  OLLAMA_MODEL: z.string().default('phi3:mini'),
+  OLLAMA_TIMEOUT: seconds.default(10),
+  INTENT_LLM_THRESHOLD: z.coerce.number().min(0).max(1).default(0.6),
+
+  // Media server (chan_websocket endpoint; the guide's AudioFork names are kept)
+  AUDIOFORK_HOST: z.string().default('127.0.0.1'),
+  AUDIOFORK_PORT: port.default(8765),
+
+  // Barge-in and latency targets (ms)
+  BARGE_IN_ENABLED: bool.default(true),
+  TARGET_BARGE_IN_LATENCY: ms.default(150),
+  TARGET_ASR_LATENCY: ms.default(400),
+  TARGET_INTENT_LATENCY: ms.default(600),
+  TARGET_TOTAL_LATENCY: ms.default(1000),
+
+  // Hybrid AMD (seconds, as in the guide)
+  AMD_ENABLED: bool.default(true),
+  AMD_PYTHON_ENABLED: bool.default(true),
+  AMD_MACHINE_SPEECH_THRESHOLD: seconds.default(2.8),
+  AMD_HUMAN_SPEECH_THRESHOLD: seconds.default(1.2),
+  AMD_SILENCE_THRESHOLD: seconds.default(1.2),
+  AMD_BEEP_DETECTION_ENABLED: bool.default(true),
+
+  // VAD
+  VAD_MODE: z.coerce.number().int().min(0).max(3).default(2),
+  VAD_FRAME_DURATION: z.coerce.number().pipe(z.union([z.literal(10), z.literal(20), z.literal(30)])).default(20),
+
+  // Call timing (ms)
+  CALL_NO_ANSWER_TIMEOUT_MS: ms.default(30_000),
+  CALL_AMD_TIMEOUT_MS: ms.default(4_000),
+  CALL_SILENCE_TIMEOUT_MS: ms.default(6_000),
+  CALL_MAX_DURATION_MS: ms.default(300_000),
+
+  // Folders
+  AUDIO_DIR: z.string().default('audio'),
+  RECORDINGS_DIR: z.string().default('data/recordings'),
+});
+
+export type Config = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly issues: { variable: string; reason: string }[]) {
+    super(
+      'Invalid configuration:\n' + issues.map((i) => `  ${i.variable}: ${i.reason}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses an environment (default: process.env). Empty strings count as unset. */
+export function parseConfig(env: Record<string, string | undefined> = process.env): Config {
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v.trim() !== '') cleaned[key] = v.trim();
+  }
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((i) => ({ variable: String(i.path[0] ?? '?'), reason: i.message })),
+    );
+  }
+  const config = result.data;
+  if (config.NODE_ENV === 'production') {
+    const missing: { variable: string; reason: string }[] = [];
+    if (!config.API_KEY) missing.push({ variable: 'API_KEY', reason: 'required in production' });
+    if (!config.DATABASE_URL) missing.push({ variable: 'DATABASE_URL', reason: 'required in production' });
+    if (config.TELEPHONY_BACKEND === 'asterisk' && !config.ARI_PASSWORD)
+      missing.push({ variable: 'ARI_PASSWORD', reason: 'required with TELEPHONY_BACKEND=asterisk' });
+    if (missing.length) throw new ConfigError(missing);
+  }
+  return config;
+}
+
+let cached: Config | undefined;
+
+/** The process-wide configuration, parsed on first use. */
+export function config(): Config {
+  cached ??= parseConfig();
+  return cached;
+}
+
+/** For tests that change the environment. */
+export function resetConfigCache(): void {
+  cached = undefined;
+}
