@@ -40,6 +40,24 @@ export const envSchema = z.object({
   ARI_PASSWORD: z.string().optional(),
   ARI_APP: z.string().default('minibot'),
 
+  // Asterisk instance rendered from asterisk-configs/ (scripts/asterisk-render.ts). The HTTP/ARI bind address
+  // and port are taken from ARI_URL.
+  ASTERISK_SIP_BIND: z.string().default('127.0.0.1'),
+  ASTERISK_SIP_PORT: port.default(5060),
+  ASTERISK_RTP_START: port.default(10000),
+  ASTERISK_RTP_END: port.default(20000),
+  // Loopback test callees reachable over SIP (endpoint minibot-loop); default: on except in production.
+  ASTERISK_TEST_ENDPOINTS: bool.optional(),
+  // Carrier SIP trunk (pjsip.conf [carrier]); rendered only when SIP_TRUNK_HOST is set.
+  SIP_TRUNK_HOST: z.string().optional(),
+  SIP_TRUNK_PORT: port.default(5060),
+  SIP_TRUNK_USERNAME: z.string().optional(),
+  SIP_TRUNK_PASSWORD: z.string().optional(),
+  SIP_TRUNK_FROM_DOMAIN: z.string().optional(),
+  SIP_TRUNK_CALLER_ID: z.string().optional(),
+  SIP_TRUNK_REGISTER: bool.default(false),
+  SIP_TRUNK_PUBLIC_IP: z.string().optional(),
+
   // Telephony backend: the simulated one (demo, CI) or Asterisk.
   TELEPHONY_BACKEND: z.enum(['simulated', 'asterisk']).default('simulated'),
 
