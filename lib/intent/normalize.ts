@@ -4,6 +4,8 @@
 // spoken-French normalisation; accents are removed with the standard NFD + combining-mark strip.
 
 const REWRITES: [RegExp, string][] = [
+  [/\bd['’`´ ]?\s*(accord|ac|acc)\b/g, 'daccord'],
+  [/\bpeut['’`´ -]?(etre|être)\b/g, 'peut etre'],
   // elisions: j'ai -> je ai, c'est -> ce est, qu'il -> que il, also ASR "j ai"/"jai" forms
   [/\b(j|m|t|s|n|l|d|c)['’`´]\s*/g, '$1e '],
   [/\bqu['’`´]\s*/g, 'que '],
@@ -39,8 +41,10 @@ const TOKEN_MAP: Record<string, string> = {
   ui: 'oui', yes: 'oui', yep: 'oui', ouiii: 'oui', ouii: 'oui', voui: 'oui', oauis: 'oui',
   nan: 'non', nope: 'non', niet: 'non', nan_: 'non', nannn: 'non', nann: 'non', non_: 'non', nom: 'non',
   mouai: 'mouais', mwouais: 'mouais', mwais: 'mouais', bof_: 'bof',
-  intéressé: 'interesse',
-  rdv: 'rendez vous', tel: 'telephone', tél: 'telephone', svp: 'se il vous plait', stp: 'se il te plait',
+  koi: 'quoi', pourkoi: 'pourquoi', ki: 'qui', kesske: 'que est ce que', kesk: 'que est ce que',
+  // elided article/pronoun left alone by ASR ("c est", "j ai", "m appelez")
+  c: 'ce', j: 'je', m: 'me', t: 'te', n: 'ne', l: 'le', d: 'de', s: 'se', qu: 'que',
+  rdv: 'rendez vous', svp: 'se il vous plait', stp: 'se il te plait',
   aprem: 'apres midi', aprèm: 'apres midi', apm: 'apres midi', exprès: 'expres',
 };
 
@@ -54,6 +58,21 @@ export function stripAccents(s: string): string {
   return s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/œ/g, 'oe').replace(/æ/g, 'ae');
 }
 
+// Elisions glued to the next word by ASR or typing ("mintéresse", "nappelez", "doù"): split them back.
+const GLUED: [RegExp, string][] = [
+  [/^m(interess\w*|entend\w*|appel\w*|ecout\w*|excus\w*|explique\w*|inscri\w*|occup\w*|en|y|avez|a|ont)$/, 'me $1'],
+  [/^n(appel\w*|ai|est|etes|avez|interess\w*|y|en|etait|aurai\w*)$/, 'ne $1'],
+  [/^j(ai|entend\w*|en|y|etais|aime\w*|appel\w*|hesite|arrive|ecoute|avais|aurai\w*|attend\w*|insiste)$/, 'je $1'],
+  [/^d(ou|ici|abord|autre|appel\w*|interet)$/, 'de $1'],
+  [/^l(appareil|heure|instant|interet|offre|autre)$/, 'le $1'],
+  [/^qu(on|il|est|ils|un|une)$/, 'que $1'],
+  [/^s(il)$/, 'se $1'],
+];
+function unglue(tok: string): string {
+  for (const [re, by] of GLUED) if (re.test(tok)) return tok.replace(re, by);
+  return tok;
+}
+
 /** Normalised form of one utterance: see the file header. Always returns a string (possibly empty). */
 export function normalize(text: string): string {
   let s = stripAccents(String(text ?? '').toLowerCase());
@@ -61,7 +80,7 @@ export function normalize(text: string): string {
   const out: string[] = [];
   for (const raw of s.split(/\s+/)) {
     if (!raw) continue;
-    const mapped = TOKEN_MAP[raw] ?? raw;
+    const mapped = TOKEN_MAP[raw] ?? unglue(raw);
     for (const t of mapped.split(' ')) {
       if (!FILLERS.has(t)) out.push(t);
     }

@@ -1,0 +1,34 @@
+// Loader for the labelled corpus (lib/intent/corpus/*.tsv). Used by eval, bench, calibration and tests.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { INTENTS, STEPS, type Intent } from './types';
+
+export interface CorpusItem {
+  label: Intent;
+  step: string;
+  text: string;
+  line: number;
+}
+
+export const CORPUS_DIR = fileURLToPath(new URL('./corpus/', import.meta.url));
+
+/** Parses a corpus TSV; throws an error naming the file and line on any bad row. */
+export function parseCorpus(tsv: string, name = 'corpus'): CorpusItem[] {
+  const out: CorpusItem[] = [];
+  const lines = tsv.split(/\r?\n/);
+  lines.forEach((raw, i) => {
+    if (i === 0 || raw.trim() === '') return; // header
+    const cols = raw.split('\t');
+    if (cols.length !== 3) throw new Error(`${name}:${i + 1}: expected 3 tab-separated columns (label, step, text), got ${cols.length}`);
+    const [label, step, text] = cols as [string, string, string];
+    if (!(INTENTS as readonly string[]).includes(label)) throw new Error(`${name}:${i + 1}: unknown label "${label}"`);
+    if (!(STEPS as readonly string[]).includes(step)) throw new Error(`${name}:${i + 1}: unknown step "${step}"`);
+    out.push({ label: label as Intent, step, text, line: i + 1 });
+  });
+  return out;
+}
+
+export function loadSplit(split: 'train' | 'test'): CorpusItem[] {
+  const file = `${CORPUS_DIR}${split}.tsv`;
+  return parseCorpus(readFileSync(file, 'utf8'), `${split}.tsv`);
+}
