@@ -79,7 +79,7 @@ const STOP: RegExp[] = [
   /\bvous (?:me |nous )?(?:appelez|derangez|harcelez|rappelez) (?:tous les jours|tout le temps|sans arret|sans cesse|encore et encore)\b/,
   /\bvous (?:me |nous )?derangez tout le temps\b/,
   /\bvous (?:avez|avez pas|n avez pas|ne avez pas) (?:pas )?le droit de (?:me |nous )?(?:appeler|demarcher|contacter)/,
-  /\binterdit de (?:me |nous )?(?:appeler|demarcher)\b/,
+  /\binterdi\w* de (?:me |nous )?(?:r?appeler|demarcher|contacter|telephoner)\b/,
   /\bne pas (?:me |nous )?(?:appeler|rappeler|deranger|contacter|demarcher)\b/,
   /^stop\b|\bstop stop\b|\bstop arretez\b/,
   /\b(?:signaler|denoncer) (?:votre|ce) numero\b/,
@@ -96,7 +96,8 @@ const CALLBACK_REQUEST: RegExp[] = [
   /\bpas (?:maintenant|tout de suite|aujourdhui|ce soir|ce matin|ce jour la|cette semaine|en ce moment|la tout de suite|pour le moment la|la)\b(?! pas| peine)/,
   /\b(?:pas le|mauvais) (?:bon )?moment\b/,
   /\bpas (?:un|le) bon moment\b/,
-  /\b(?:suis|sommes|on est|je etais|il est|elle est) (?:tres |un peu |actuellement |en ce moment |deja )?(?:occupe|occupee|occupes|pris|prise|presse|pressee|debordee?|au travail|au boulot|au bureau|en reunion|en rendez vous|en voiture|au volant|sur la route|en route|dans le train|dans le bus|dans le metro|en train de|a le hopital|a le supermarche|chez le medecin|avec (?:un|une|des|mes|mon|ma) \w+|en vacances|pas dispo\w*|indisponible|pas chez moi|sous la douche|en plein|a table|en deplacement|en cours|en consultation|au telephone|en ligne|en communication|au travail la|a le travail|a le boulot|en conge|dehors|en course|en courses)\b/,
+  /\b(?:suis|sommes|on est|je etais|il est|elle est) (?:tres |un peu |actuellement |en ce moment |deja )?(?:occupe|occupee|occupes|pris|prise|presse|pressee|debordee?|au travail|au boulot|au bureau|en reunion|en rendez vous|en voiture|au volant|sur la route|en route|dans le train|dans le bus|dans le metro|en train de|a le hopital|a le supermarche|chez le medecin|avec (?:un|une|des|mes|mon|ma) \w+|en vacances|pas dispo\w*|indisponible|pas chez moi|sous la douche|en pleine? \\w+|a table|en deplacement|en cours|en consultation|au telephone|en ligne|en communication|au travail la|a le travail|a le boulot|en conge|dehors|en course|en courses)\b/,
+  /\ben (?:pleine )?reunion\b|\ben (?:plein )?rendez vous\b/,
   /\b(?:je|on) (?:conduis|conduit|mange|mangeons|dine|travaille|bosse)\b/,
   /\b(?:on passe|on est|nous sommes) a table\b|^a table\b/,
   /\b(?:je dois|il faut que je|faut que je) (?:y aller|partir|raccrocher|filer|vous laisser)\b/,
@@ -139,7 +140,7 @@ const QUESTION: RegExp[] = [
   /\b(?:entends|entend|entendu) (?:pas|rien|mal|plus)\b|\bne vous entends\b|\bpas entendu\b|\bpas bien entendu\b/,
   /\bme entendez\b|\bvous me entendez\b|\bme entends tu\b/,
   /\bplus fort\b|\bmoins vite\b|\bplus lentement\b/,
-  /\brobot\b|\bmachine\b|\bhumain\b|\bvraie personne\b|\bpersonne reelle\b|\bun repondeur\b/,
+  /\bintelligence artificielle\b|\bune ia\b|\bautomate\b|\benregistrement\b|\brobot\b|\bmachine\b|\bhumain\b|\bvraie personne\b|\bpersonne reelle\b|\bun repondeur\b/,
   /\by a (?:quelqu un|quelque un)\b|\bil y a quelqu un\b/,
   /\barnaque\b/,
   /\bgratuit\w*|\bpayant\w*|\bengag\w*|\bfrais\b|\brembours\w*|\bpris en charge\b|\baides?\b|\bobligatoire\b|\bsondage\b|\bpub\b|\bpublicite\b/,
@@ -160,7 +161,7 @@ const QUESTION_ALONE = /^(?:quoi|hein|comment|pardon|allo|allo allo|allo allo al
 const UNSURE_STRONG: RegExp[] = [
   /\b(?:je |on )?(?:ne )?(?:sais|sait|savons) (?:pas|plus|rien|trop)\b/,
   /\ben sais rien\b|\baucune idee\b|\bje sais pas\b|\bche pas\b|\bchepa\b|\bje ce est pas\b|\bsais pas\b/,
-  /\bpeut etre\b|\bptet\b/,
+  /(?<!\b(?:ca|cela|ce|il|elle|qui|on|ne|pas|doit|devrait|pourrait) )\bpeut etre\b(?! (?:interessant\w*|bien|utile|pas mal|sympa))|\bptet\b/,
   /\breflechi\w*|\breflexion\b|\bje reflechis\b/,
   /\b(?:en )?parler (?:a|avec)\b|\ben discuter\b|\bdiscuter avec\b|\bdemander (?:a|avis)\b|\bvoir avec\b|\ben parle\b/,
   /\b(?:faut|faudrait|il faut|il faudrait) (?:que je |que on |qu on )?(?:voir|voie|regarde\w*|reflechi\w*|consult\w*|verifi\w*)\b/,
@@ -207,6 +208,7 @@ const DENY_IDIOMS: [RegExp, string][] = [
   [/\bdeja (?:equipe\w*|un fournisseur|un contrat|ce que il faut|tout|ce qu il faut|fait|eu|pris|un|une|des|le|la|les)\b/g, ' _den_ '],
   [/\b(?:tres )?bien comme ca\b|\bsatisfait\w*\b|\bmauvais numero\b|\bfaites erreur\b|\bfaux numero\b|\berreur de numero\b/g, ' _den_ '],
   [/\bce (?:ne )?est pas moi\b/g, ' _den_ '],
+  [/\bdeja (?:client|cliente|abonne|abonnee|inscrit|inscrite|sous contrat|pris|servi)\b/g, ' _den_ '],
   [/\b(?:je )?(?:vais )?raccroch\w*/g, ' _den_ '],
   [/\bje refuse\b|\brefuse\b|\bprefere pas\b|\bpas necessaire\b|\bpas la peine\b|\bpas le temps pour (?:ca|ce|vos|votre|les|des)\b/g, ' _den_ '],
   [/\bpas (?:pour le moment|pour l instant|pour le instant|pour linstant|cette fois)\b/g, ' _den_ '],
@@ -240,6 +242,8 @@ function negatedAt(tokens: string[], start: number, end: number): boolean {
   for (let j = end; j < Math.min(tokens.length, end + 3); j++) {
     const t = tokens[j]!;
     if (SCOPE_BREAK.has(t) || t === 'que') break;
+    // "plus" negates only right after the verb ("ça m'intéresse plus"), not in "en savoir plus"
+    if (t === 'plus' && j > end && !['vraiment', 'du', 'tout', 'trop'].includes(tokens[j - 1]!)) continue;
     if (NEGATORS.has(t)) return true;
   }
   return false;
@@ -285,7 +289,7 @@ function polarityEvents(s: string): PolarityEvent[] {
     if (m[0] === 'si') {
       // "si" is a yes only as an answer ("si", "si si", "ah si", "si ça m'intéresse"), not as "if"
       const next = tokens[i + 1];
-      if (!(next === undefined || next === 'si' || next === 'oui' || next === '_aff_' || (next === 'ca' && tokens[i + 2] === 'me')))
+      if (!(next === undefined || ['si', 'oui', '_aff_', 'finalement', 'bien', 'daccord', 'je', 'evidemment', 'absolument'].includes(next) || (next === 'ca' && tokens[i + 2] === 'me')))
         continue;
     }
     if (m[0] === 'sur' && tokens[i - 1] !== 'ah' && i !== 0) continue;
