@@ -14,6 +14,8 @@ const stderrLog = pino({ level: 'warn', base: { component: 'intent-classify' } }
 async function main() {
   const cfg = config();
   const activities = cfg.OLLAMA_URL ? createIntentActivities({ log: stderrLog }) : undefined;
+  // warm-up so the first answers' latencyMs reflect steady state, not module loading/JIT
+  for (let i = 0; i < 50; i++) for (const t of ['oui', 'non merci', 'rappelez moi demain a 14h', 'c est qui', 'je sais pas']) classify(t, { context: 'hello' });
   const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
   let lineNo = 0;
   for await (const line of rl) {
