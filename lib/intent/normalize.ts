@@ -26,26 +26,26 @@ const TOKEN_MAP: Record<string, string> = {
   chsuis: 'je suis', jsais: 'je sais', chais: 'je sais', chai: 'je sais', jveux: 'je veux', jpeux: 'je peux',
   jpense: 'je pense', jcrois: 'je crois', jvais: 'je vais', jvois: 'je vois', jen: 'je en', jy: 'je y',
   jme: 'je me', jle: 'je le', jlai: 'je le ai', jlui: 'je lui', jte: 'je te', jtrouve: 'je trouve',
-  jcomprends: 'je comprends', jentends: 'je entends', jsuis_: 'je suis',
+  jcomprends: 'je comprends', jentends: 'je entends',
   minteresse: 'me interesse', minteresserait: 'me interesserait', minteresseraient: 'me interesseraient',
   sinteresse: 'se interesse', nai: 'ne ai', nest: 'ne est', ninteresse: 'ne interesse', napelez: 'ne appelez',
   mappelez: 'me appelez', mappeler: 'me appeler', mappele: 'me appele', mappeller: 'me appeler',
   dac: 'daccord', dak: 'daccord', dacc: 'daccord', dacodac: 'daccord', dacor: 'daccord', dakor: 'daccord',
-  okay: 'ok', okey: 'ok', oki: 'ok', okidoki: 'ok', oké: 'ok', oke: 'ok', ouki: 'ok',
+  okay: 'ok', okey: 'ok', oki: 'ok', okidoki: 'ok', oke: 'ok', ouki: 'ok',
   ptet: 'peut etre', ptetre: 'peut etre', peutetre: 'peut etre',
   quest: 'que est', questce: 'que est ce', kesk: 'que est ce que', keske: 'que est ce que',
   kestu: 'que est ce que tu', quesque: 'que est ce que', quesqu: 'que est ce que',
-  sa: 'ca', ça: 'ca', ya: 'il y a', yen: 'il y en', ske: 'ce que', pa: 'pas', pô: 'pas', po: 'pas',
+  sa: 'ca', ya: 'il y a', yen: 'il y en', ske: 'ce que', pa: 'pas', pô: 'pas', po: 'pas',
   // informal yes/no variants -> canonical forms kept distinct where they carry nuance
   ouais: 'oui', ouai: 'oui', ouaip: 'oui', ouep: 'oui', ouip: 'oui', oue: 'oui', wouais: 'oui', wi: 'oui',
   ui: 'oui', yes: 'oui', yep: 'oui', ouiii: 'oui', ouii: 'oui', voui: 'oui', oauis: 'oui',
-  nan: 'non', nope: 'non', niet: 'non', nan_: 'non', nannn: 'non', nann: 'non', non_: 'non', nom: 'non',
-  mouai: 'mouais', mwouais: 'mouais', mwais: 'mouais', bof_: 'bof',
-  koi: 'quoi', pourkoi: 'pourquoi', ki: 'qui', kesske: 'que est ce que', kesk: 'que est ce que',
+  nan: 'non', nope: 'non', niet: 'non', nannn: 'non', nann: 'non', nom: 'non',
+  mouai: 'mouais', mwouais: 'mouais', mwais: 'mouais',
+  koi: 'quoi', pourkoi: 'pourquoi', ki: 'qui', kesske: 'que est ce que',
   // elided article/pronoun left alone by ASR ("c est", "j ai", "m appelez")
   c: 'ce', j: 'je', m: 'me', t: 'te', n: 'ne', l: 'le', d: 'de', s: 'se', qu: 'que',
   rdv: 'rendez vous', svp: 'se il vous plait', stp: 'se il te plait',
-  aprem: 'apres midi', aprèm: 'apres midi', apm: 'apres midi', exprès: 'expres',
+  aprem: 'apres midi', apm: 'apres midi',
 };
 
 // Hesitation fillers and discourse particles that carry no intent (dropped everywhere).
