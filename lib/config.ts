@@ -60,6 +60,11 @@ export const envSchema = z.object({
 
   // Telephony backend: the simulated one (demo, CI) or Asterisk.
   TELEPHONY_BACKEND: z.enum(['simulated', 'asterisk']).default('simulated'),
+  // Simulated telephony: time compression (10 = ten times real time) and the seed of its draws.
+  SIM_SPEED: z.coerce.number().positive().max(1000).default(1),
+  SIM_SEED: z.string().default(''),
+  // This worker process's id (its telephony task queue is <TEMPORAL_TASK_QUEUE>-telephony-<id>); random if unset.
+  WORKER_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, - and _ only').optional(),
 
   // Vosk ASR
   VOSK_MODEL_PATH: z.string().optional(),
@@ -93,6 +98,17 @@ export const envSchema = z.object({
   // VAD
   VAD_MODE: z.coerce.number().int().min(0).max(3).default(2),
   VAD_FRAME_DURATION: z.coerce.number().pipe(z.union([z.literal(10), z.literal(20), z.literal(30)])).default(20),
+
+  // Media worker tuning (media/): barge-in thresholds (defaults; each scenario step can override them),
+  // end-of-utterance silence, where Vosk runs, and the Temporal task queue of this media worker instance.
+  BARGE_IN_FLUSH_AFTER_MS: ms.default(40),
+  BARGE_IN_MIN_SPEECH_MS: ms.default(350),
+  BARGE_IN_MIN_ENERGY_DBFS: z.coerce.number().max(0).default(-45),
+  BARGE_IN_ECHO_MARGIN_DB: z.coerce.number().default(-6),
+  VAD_END_SILENCE_MS: ms.default(220),
+  ASR_MODE: z.enum(['worker', 'inline']).default('worker'),
+  ASR_THREADS: z.coerce.number().int().min(1).max(16).default(1),
+  MEDIA_TASK_QUEUE: z.string().optional(),
 
   // Call timing (ms)
   CALL_NO_ANSWER_TIMEOUT_MS: ms.default(30_000),

@@ -1,0 +1,191 @@
+// Speech segmenter and barge-in decision for one call. Pure logic: fed one VAD frame at a time with its
+// VAD verdict, its level and the level of our own outgoing prompt around that time (the echo reference);
+// returns what the pipeline must do. No I/O, no clock: times come in with the frames.
+//
+// Why two stages: the goal is to silence the bot within ~80 ms of the callee's first syllable, but no
+// detector can tell a cough, a line click or an "mhm" from real speech in 40-60 ms. So the prompt is
+// flushed as soon as `flushAfterMs` of qualifying speech is seen (tentative), and the barge-in is only
+// *confirmed* (signalled to the workflow, prompt abandoned) once the speech has lasted `minSpeechMs`.
+// If the sound stops before that (`releaseMs` of non-speech) it was a false alarm: the prompt resumes from
+// where it was cut (a little before, see resumeRewindMs) and the workflow never hears about it.
+//
+// A frame "qualifies" as callee speech only if: the WebRTC VAD says speech, its RMS is at least
+// `minEnergyDbfs` (line hiss, breathing), and it is louder than what the echo of our own prompt could be:
+// RMS >= (loudest outgoing prompt level in the last echoWindowMs) + echoMarginDb. That is a Geigel-style
+// double-talk detector on frame energies: a line echo is attenuated by the hybrid's echo return loss
+// (G.168 assumes at least 6 dB), so anything not louder than that cannot be told from echo and is ignored.
+
+export interface BargeInOptions {
+  /** Interrupt prompts on callee speech (prompts can also opt out one by one). */
+  enabled: boolean;
+  /** Qualifying speech before a playing prompt is flushed (tentatively). */
+  flushAfterMs: number;
+  /** Qualifying speech, since onset, before a barge-in over a prompt is confirmed and signalled. */
+  minSpeechMs: number;
+  /** Same, when no prompt is playing (short answers like "oui" must count). */
+  minUtteranceMs: number;
+  /** Frames quieter than this never count as speech. */
+  minEnergyDbfs: number;
+  /** Echo guard margin relative to the loudest recent outgoing audio (negative = echo assumed quieter). */
+  echoMarginDb: number;
+  /** How far back (ms) the echo of our prompt can arrive (line round trip + hybrid). */
+  echoWindowMs: number;
+  /** Non-speech that cancels an unconfirmed onset. */
+  releaseMs: number;
+  /** Non-speech that ends a confirmed utterance (then the ASR final result is taken). */
+  endSilenceMs: number;
+  /** When a tentatively flushed prompt resumes, start this much before the cut. */
+  resumeRewindMs: number;
+  /** Longest utterance before it is cut and finalised. */
+  maxUtteranceMs: number;
+}
+
+export const DEFAULT_BARGE_IN: BargeInOptions = {
+  enabled: true,
+  flushAfterMs: 40,
+  minSpeechMs: 350,
+  minUtteranceMs: 120,
+  minEnergyDbfs: -45,
+  echoMarginDb: -6,
+  echoWindowMs: 300,
+  releaseMs: 120,
+  endSilenceMs: 220,
+  resumeRewindMs: 200,
+  maxUtteranceMs: 15_000,
+};
+
+export function resolveBargeIn(...parts: (Partial<BargeInOptions> | undefined)[]): BargeInOptions {
+  const o: BargeInOptions = { ...DEFAULT_BARGE_IN };
+  for (const p of parts) {
+    if (!p) continue;
+    for (const [k, v] of Object.entries(p)) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
+  }
+  for (const k of Object.keys(DEFAULT_BARGE_IN) as (keyof BargeInOptions)[]) {
+    const v = o[k];
+    if (k === 'enabled') {
+      if (typeof v !== 'boolean') throw new Error(`bargeIn.enabled: must be a boolean`);
+    } else if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new Error(`bargeIn.${k}: must be a finite number (got ${String(v)})`);
+    } else if (k !== 'minEnergyDbfs' && k !== 'echoMarginDb' && v < 0) {
+      throw new Error(`bargeIn.${k}: must be >= 0 (got ${v})`);
+    }
+  }
+  return o;
+}
+
+export interface VadFrame {
+  /** Start time of the frame (ms, any monotonic epoch). */
+  t: number;
+  durMs: number;
+  speech: boolean;
+  dbfs: number;
+  /** Loudest outgoing prompt level that could be echoing now (dBFS), or -Infinity. */
+  echoRefDbfs: number;
+}
+
+export type SegmenterAction =
+  | { type: 'none' }
+  /** Enough speech to (tentatively) act: flush a playing prompt, start feeding the ASR. */
+  | { type: 'onset'; speechStartAt: number }
+  /** Speech confirmed: signal speechStarted. */
+  | { type: 'confirm'; speechStartAt: number; duringPrompt: boolean }
+  /** Onset was a false alarm (cough, click, back-channel, echo): resume the prompt, drop the audio. */
+  | { type: 'release'; speechStartAt: number }
+  /** Confirmed utterance ended: take the final ASR result. */
+  | { type: 'end'; speechStartAt: number; speechEndAt: number };
+
+type State = 'idle' | 'pending' | 'candidate' | 'active';
+
+export class SpeechSegmenter {
+  private state: State = 'idle';
+  private onsetAt = 0;
+  private qualMs = 0;
+  private lastQualEnd = 0;
+  private duringPrompt = false;
+  /** Counters for stats/benchmarks. */
+  readonly counts = { onsets: 0, confirms: 0, releases: 0, ends: 0, echoRejectedFrames: 0 };
+
+  constructor(public opts: BargeInOptions) {}
+
+  get phase(): State {
+    return this.state;
+  }
+
+  qualifies(f: VadFrame): boolean {
+    if (!f.speech || f.dbfs < this.opts.minEnergyDbfs) return false;
+    if (f.dbfs < f.echoRefDbfs + this.opts.echoMarginDb) {
+      this.counts.echoRejectedFrames++;
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * @param promptPlaying whether a barge-in-able prompt is audible now (decides which confirmation
+   *   threshold applies to an onset starting now).
+   */
+  push(f: VadFrame, promptPlaying: boolean): SegmenterAction {
+    const q = this.qualifies(f);
+    const end = f.t + f.durMs;
+    const o = this.opts;
+    switch (this.state) {
+      case 'idle':
+        if (!q) return { type: 'none' };
+        this.state = 'pending';
+        this.onsetAt = f.t;
+        this.qualMs = f.durMs;
+        this.lastQualEnd = end;
+        this.duringPrompt = promptPlaying;
+        return this.maybeOnset();
+      case 'pending':
+        if (q) {
+          this.qualMs += f.durMs;
+          this.lastQualEnd = end;
+          return this.maybeOnset();
+        }
+        if (end - this.lastQualEnd >= o.releaseMs) this.state = 'idle';
+        return { type: 'none' };
+      case 'candidate': {
+        if (q) {
+          this.qualMs += f.durMs;
+          this.lastQualEnd = end;
+          const need = this.duringPrompt ? o.minSpeechMs : o.minUtteranceMs;
+          if (this.qualMs >= need) {
+            this.state = 'active';
+            this.counts.confirms++;
+            return { type: 'confirm', speechStartAt: this.onsetAt, duringPrompt: this.duringPrompt };
+          }
+          return { type: 'none' };
+        }
+        if (end - this.lastQualEnd >= o.releaseMs) {
+          this.state = 'idle';
+          this.counts.releases++;
+          return { type: 'release', speechStartAt: this.onsetAt };
+        }
+        return { type: 'none' };
+      }
+      case 'active':
+        if (q) this.lastQualEnd = end;
+        if (end - this.lastQualEnd >= o.endSilenceMs || end - this.onsetAt >= o.maxUtteranceMs) {
+          this.state = 'idle';
+          this.counts.ends++;
+          return { type: 'end', speechStartAt: this.onsetAt, speechEndAt: this.lastQualEnd };
+        }
+        return { type: 'none' };
+    }
+  }
+
+  private maybeOnset(): SegmenterAction {
+    if (this.qualMs < this.opts.flushAfterMs) return { type: 'none' };
+    this.state = 'candidate';
+    this.counts.onsets++;
+    // An onset may already satisfy the confirmation threshold (e.g. minUtteranceMs <= flushAfterMs).
+    return { type: 'onset', speechStartAt: this.onsetAt };
+  }
+
+  /** Forces the current segment to end (socket closing, hangup). */
+  reset(): void {
+    this.state = 'idle';
+    this.qualMs = 0;
+  }
+}
