@@ -66,6 +66,8 @@ const STOP: RegExp[] = [
   /\bliste (?:rouge|noire|de opposition|des personnes a ne pas)\b/,
   /\boppos\w* (?:au|a le) demarchage\b/,
   /\bcnil\b/,
+  /\banti ?demarchage\b|\bliste (?:anti|de opposition|de oppo)\w*/,
+  /\bde (?:ne )?plus (?:me |nous )?(?:r?appeler|contacter|deranger|telephoner|demarcher)\b/,
   /\bharcel\w*/,
   /\bporter plainte\b|\bporte plainte\b/,
   /\bplus (?:jamais )?(?:de |des )?(?:vos )?appels?\b/,
@@ -94,7 +96,7 @@ const CALLBACK_REQUEST: RegExp[] = [
   /\b(?:recontact|repass)\w*/,
   /\b(?:appelez|appeler|appelle|telephonez) (?:moi|nous|me)? ?(?:plus tard|demain|ce soir|dans|apres|la semaine|un autre|une autre|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|vers|en fin|le soir|le matin)/,
   /\bpas (?:maintenant|tout de suite|aujourdhui|ce soir|ce matin|ce jour la|cette semaine|en ce moment|la tout de suite|pour le moment la|la)\b(?! pas| peine)/,
-  /\b(?:pas le|mauvais) (?:bon )?moment\b/,
+  /\b(?:pas le|mauvais) (?:bon )?moment\b|\btombez (?:mal|au mauvais moment)\b|\btombe mal\b/,
   /\bpas (?:un|le) bon moment\b/,
   /\b(?:suis|sommes|on est|je etais|il est|elle est) (?:tres |un peu |actuellement |en ce moment |deja )?(?:occupe|occupee|occupes|pris|prise|presse|pressee|debordee?|au travail|au boulot|au bureau|en reunion|en rendez vous|en voiture|au volant|sur la route|en route|dans le train|dans le bus|dans le metro|en train de|a le hopital|a le supermarche|chez le medecin|avec (?:un|une|des|mes|mon|ma) \w+|en vacances|pas dispo\w*|indisponible|pas chez moi|sous la douche|en pleine? \\w+|a table|en deplacement|en cours|en consultation|au telephone|en ligne|en communication|au travail la|a le travail|a le boulot|en conge|dehors|en course|en courses)\b/,
   /\ben (?:pleine )?reunion\b|\ben (?:plein )?rendez vous\b/,
@@ -126,7 +128,7 @@ const QUESTION: RegExp[] = [
   /\b(?:pour|de|a propos de|en) quoi\b/,
   /\bpourquoi\b(?! pas)/,
   /\bquel(?:le|les|s)? (?:est|sont|societe|entreprise|boite|compagnie|marque|prix|tarif|heure|jour|date|raison|nom|sujet|offre|produit|genre|type|organisme|agence)\b/,
-  /\ba quel sujet\b/,
+  /\ba quel (?:sujet|propos)\b|\bau sujet de quoi\b|\bpour vendre\b|\bvous vendez\b/,
   /\bque est ce\b|\bquest ce\b|\bkeske\b|\bque est ce que\b/,
   /\bcombien\b/,
   /\bcomment\b(?! ca va)/,
@@ -218,7 +220,7 @@ const DENY_IDIOMS: [RegExp, string][] = [
   [/\blocataire\b|\bpas proprietaire\b|\bpas concerne\w*\b/g, ' _den_ '],
 ];
 const AFFIRM_WORDS =
-  /\b(?:oui|daccord|ok|tout a fait|absolument|exactement|exact|evidemment|carrement|volontiers|avec plaisir|avec joie|avec grand plaisir|parfait|parfaitement|super|genial|nickel|tres bien|entendu|effectivement|en effet|ce est ca|ce est bien ca|ce est correct|correct|voila|affirmatif|ca marche|ca roule|allez y|vas y|allez|je vous ecoute|dites moi|dites|lui meme|elle meme|ce est moi|ce est bien moi|moi meme|ce est note|note|impeccable|top|cool|bonne idee|ca me plait|ca me ferait plaisir|interessant|certainement|surement|sur|si)\b/g;
+  /\b(?:oui|daccord|ok|tout a fait|absolument|exactement|exact|evidemment|carrement|volontiers|avec plaisir|avec joie|avec grand plaisir|parfait|parfaitement|super|genial|nickel|tres bien|entendu|effectivement|en effet|ce est ca|ce est bien ca|ce est correct|correct|voila|affirmatif|ca marche|ca roule|allez y|vas y|allez|je vous ecoute|dites moi|dites|lui meme|elle meme|tout ouie|ce est moi|ce est bien moi|moi meme|ce est note|note|impeccable|top|cool|bonne idee|ca me plait|ca me ferait plaisir|interessant|certainement|surement|sur|si)\b/g;
 const DENY_WORDS = /\b(?:non|jamais)\b/g;
 
 // Predicates whose polarity flips under negation: "ça m'intéresse" / "ça m'intéresse pas".
