@@ -17,6 +17,7 @@ const promptsSchema = z.object({
 });
 const calleesSchema = z.object({
   voice: voiceSchema,
+  line: z.object({ peakDbfs: z.number().max(0), phoneLine: z.boolean() }),
   phrases: z.array(z.object({ name: z.string().regex(/^[a-z0-9_]+$/), text: z.string().min(1) })),
   tones: z.array(z.object({ name: z.string().regex(/^[a-z0-9_]+$/), frequencyHz: z.number().positive(), seconds: z.number().positive() })),
 });
@@ -46,13 +47,13 @@ async function main(argv: string[]): Promise<void> {
     const rows: string[] = [];
     const jobs = [
       ...prompts.prompts.map((p) => ({ ...p, voice: prompts.voice, out: join(audioDir, `${p.name}.wav`), isPrompt: true })),
-      ...callees.phrases.map((p) => ({ ...p, voice: callees.voice, out: join(audioDir, 'test-callees', `${p.name}.wav`), isPrompt: false })),
+      ...callees.phrases.map((p) => ({ ...p, voice: callees.voice, out: join(audioDir, 'test-callees', `${p.name}.wav`), isPrompt: false, line: callees.line })),
     ];
     for (const job of jobs) {
       if (only && !only.has(job.name)) continue;
       const raw = join(tmp, `${job.name}.raw.wav`);
       await speak(job.text, raw, job.voice);
-      await conditionToPrompt(raw, job.out);
+      await conditionToPrompt(raw, job.out, 'line' in job ? job.line : {});
       const buf = readFileSync(job.out);
       const info = parseWav(buf);
       const a = analyzePcm16(info.samples!, info.sampleRate);
@@ -66,7 +67,7 @@ async function main(argv: string[]): Promise<void> {
     }
     for (const t of callees.tones) {
       if (only && !only.has(t.name)) continue;
-      await tone(join(audioDir, 'test-callees', `${t.name}.wav`), t.frequencyHz, t.seconds);
+      await tone(join(audioDir, 'test-callees', `${t.name}.wav`), t.frequencyHz, t.seconds, callees.line.peakDbfs);
       rows.push(`✓ test-callees/${t.name}.wav`.padEnd(38) + `${t.seconds.toFixed(2).padStart(6)} s  ${t.frequencyHz} Hz tone`);
     }
     console.log(rows.join('\n'));

@@ -29,9 +29,17 @@ export async function requireTools(...tools: string[]): Promise<void> {
  * 8 kHz, 16-bit signed PCM WAV, peak normalised to -12 dBFS. -D: no dither, so the padding stays digital
  * silence and rebuilding the same text gives the same bytes.
  */
-export async function conditionToPrompt(input: string, output: string, opts: { padS?: number; peakDbfs?: number } = {}): Promise<void> {
+export async function conditionToPrompt(
+  input: string,
+  output: string,
+  opts: { padS?: number; peakDbfs?: number; phoneLine?: boolean } = {},
+): Promise<void> {
   const pad = String(opts.padS ?? 0.5);
   const peak = String(opts.peakDbfs ?? -12);
+  // phoneLine: dynamic compression like a handset/answering machine on a real line (the test callees): speech
+  // energy stays above Asterisk's silence threshold between syllables, as real voices do, instead of
+  // espeak-ng's choppy synthetic bursts.
+  const line = opts.phoneLine ? ['compand', '0.01,0.15', '-70,-70,-50,-25,-20,-8,0,-4', '-6'] : [];
   try {
     await run('sox', [
       '-D', input,
@@ -39,6 +47,7 @@ export async function conditionToPrompt(input: string, output: string, opts: { p
       'remix', '-',
       'silence', '1', '0.02', '-45d', 'reverse', 'silence', '1', '0.02', '-45d', 'reverse',
       'rate', '-v', '8000',
+      ...line,
       'pad', pad, pad,
       'norm', peak,
     ]);
