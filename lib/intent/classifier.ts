@@ -116,6 +116,8 @@ const CALLBACK_REQUEST: RegExp[] = [
   /\bpas la rappel/,
 ];
 // A said time alone ("ce soir", "lundi matin plutôt", "après dix-huit heures") means "call me then".
+const TIME_WORDS =
+  /\b(?:demain|aujourdhui|soir|matin|midi|minuit|apres|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|semaine|week|mois|heures?|\d+h\d*|\d+|dans|plus tard|tout a le heure|autre|moment|fin|debut|journee|soiree|le \w+)\b/;
 const TIME_ALONE_VAGUE = /\b(?:plus tard|tout a le heure|un autre jour|une autre fois|un autre moment|dans un (?:petit )?moment|un peu plus tard)\b/;
 
 // ---------------------------------------------------------------- questions ----------------------------
@@ -349,7 +351,8 @@ export function decide(text: string, context = ''): Decision {
 
   const unsureStrong = any(s, UNSURE_STRONG);
   // 4. a time said without anything else ("ce soir", "lundi matin plutôt")
-  const time = extractCallbackTime(n, new Date(0), 'UTC');
+  // cheap pre-check before the calendar parser (keeps the embedded path well under a millisecond)
+  const time = TIME_WORDS.test(s) ? extractCallbackTime(n, new Date(0), 'UTC') : undefined;
   if (time && time.kind !== 'vague' && !unsureStrong) return { intent: 'callback', tier: 'callback_time' };
   if (time && time.kind === 'vague' && TIME_ALONE_VAGUE.test(s) && !unsureStrong)
     return { intent: 'callback', tier: 'callback_time' };
