@@ -1,4 +1,4 @@
-// Generates the Prisma client into lib/generated/prisma (run by `npm install` and `npm run db:generate`).
+// Generates the Prisma client into prisma/generated (run by `npm install` and `npm run db:generate`).
 // `prisma generate` needs no engine binary for the client we use (driver adapter, no Rust query engine), but
 // the Prisma CLI still looks for a schema-engine binary at start and tries to download one when missing.
 // Where binaries.prisma.sh cannot be reached (air-gapped CI, this project's build machines), pointing

@@ -1,0 +1,215 @@
+// Call activities (Postgres): the dial-time check that opens a call record, one record per bot turn, and the
+// finalisation that writes the outcome and its consequences (retry, contact status, DNC, refusal date).
+// Keyed by the call workflow id (+ turn), so Temporal may retry any of them safely.
+import { Prisma, type PrismaClient } from '../prisma/client';
+import { attemptWindowStart, dialDecision } from '../lib/compliance';
+import { contactStatusAfter, isRefusal, retryDecision, type CallOutcome } from '../lib/outcomes';
+
+export interface BeginCallInput {
+  workflowId: string;
+  campaignId: string;
+  campaignContactId: string;
+  contactId: string;
+  phone: string;
+  attempt: number;
+  nonCommercial: boolean;
+}
+
+export type BeginCallResult = { allowed: true; callRowId: string } | { allowed: false; reason: string; detail: string };
+
+export interface InteractionInput {
+  workflowId: string;
+  turn: number;
+  step: string;
+  prompt: string;
+  transcript: string | null;
+  intent: string | null;
+  intentConfidence: number | null;
+  asrLatencyMs: number | null;
+  intentLatencyMs: number | null;
+  bargeInDetected: boolean;
+  bargeInLatencyMs: number | null;
+  totalLatencyMs: number | null;
+  processingMethod: string | null;
+  metadata: Record<string, unknown>;
+  startedAt: number;
+  endedAt: number;
+}
+
+export interface FinalizeInput {
+  workflowId: string;
+  outcome: CallOutcome;
+  maxAttempts: number;
+  retryDelaySeconds: number;
+  amdResult?: string | null;
+  amdCause?: string | null;
+  hangupCause?: string | null;
+  callbackAt?: string | null;
+  answeredAt?: number | null;
+  endedAt: number;
+  optOut: boolean;
+}
+
+export interface FinalizeResult {
+  outcome: CallOutcome;
+  retryAt: number | null;
+}
+
+type Tx = Prisma.TransactionClient;
+
+async function applyFinal(tx: Tx, call: { id: string; contactId: string; campaignId: string; attempt: number; phone: string; dialedAt: Date }, input: FinalizeInput): Promise<FinalizeResult> {
+  const now = new Date(input.endedAt);
+  const decision = retryDecision(input.outcome, call.attempt, { maxAttempts: input.maxAttempts, retryDelaySeconds: input.retryDelaySeconds }, now);
+  const answeredAt = input.answeredAt ? new Date(input.answeredAt) : null;
+  await tx.call.update({
+    where: { id: call.id },
+    data: {
+      status: input.outcome === 'failed' ? 'failed' : 'completed',
+      outcome: input.outcome,
+      amdResult: input.amdResult ?? null,
+      amdCause: input.amdCause ?? null,
+      hangupCause: input.hangupCause ?? null,
+      callbackAt: input.callbackAt ? new Date(input.callbackAt) : null,
+      answeredAt,
+      endedAt: now,
+      ringDurationMs: (answeredAt ?? now).getTime() - call.dialedAt.getTime(),
+      talkDurationMs: answeredAt ? now.getTime() - answeredAt.getTime() : null,
+      totalDurationMs: now.getTime() - call.dialedAt.getTime(),
+    },
+  });
+  await tx.campaignContact.updateMany({
+    where: { campaignId: call.campaignId, contactId: call.contactId },
+    data: decision.retry
+      ? { state: 'retry_wait', nextAttemptAt: decision.at, lastOutcome: input.outcome, claimToken: null }
+      : { state: 'done', nextAttemptAt: null, lastOutcome: input.outcome, claimToken: null },
+  });
+  const contactData: Prisma.ContactUpdateInput = { status: contactStatusAfter(input.outcome, decision.retry) };
+  if (isRefusal(input.outcome)) contactData.lastRefusalAt = now;
+  if (input.callbackAt) contactData.callbackAt = new Date(input.callbackAt);
+  if (input.optOut || input.outcome === 'opted_out') {
+    contactData.optOut = true;
+    contactData.status = 'opted_out';
+    await tx.dncEntry.upsert({
+      where: { phone: call.phone },
+      create: { phone: call.phone, source: 'opt_out', reason: `opt-out during call ${input.workflowId}` },
+      update: {},
+    });
+  }
+  await tx.contact.update({ where: { id: call.contactId }, data: contactData });
+  return { outcome: input.outcome, retryAt: decision.retry ? decision.at.getTime() : null };
+}
+
+export function createCallActivities(deps: { prisma: PrismaClient }) {
+  const { prisma } = deps;
+
+  return {
+    /**
+     * The dial-time check, serialised per contact (row lock) so that two campaigns cannot both pass the
+     * 4-calls-in-30-days rule at once; when allowed, opens the call record. Idempotent by workflow id.
+     */
+    async beginCall(input: BeginCallInput): Promise<BeginCallResult> {
+      return prisma.$transaction(async (tx) => {
+        await tx.$queryRaw`SELECT id FROM contacts WHERE id = ${input.contactId}::uuid FOR UPDATE`;
+        const existing = await tx.call.findUnique({ where: { workflowId: input.workflowId }, select: { id: true } });
+        if (existing) return { allowed: true as const, callRowId: existing.id };
+        const cc = await tx.campaignContact.findUnique({ where: { id: BigInt(input.campaignContactId) } });
+        if (cc?.state === 'skipped' && cc.skipReason) return { allowed: false as const, reason: cc.skipReason, detail: 'skipped at dial time' };
+        const contact = await tx.contact.findUniqueOrThrow({ where: { id: input.contactId } });
+        const now = new Date();
+        const [inDnc, recent] = await Promise.all([
+          tx.dncEntry.count({ where: { phone: contact.phone } }),
+          tx.call.count({ where: { contactId: contact.id, dialedAt: { gt: attemptWindowStart(now) } } }),
+        ]);
+        const d = dialDecision({
+          inDnc: inDnc > 0, optOut: contact.optOut, consentGivenAt: contact.consentGivenAt, existingCustomer: contact.existingCustomer,
+          lastRefusalAt: contact.lastRefusalAt, attemptsLast30Days: recent,
+        }, { nonCommercial: input.nonCommercial }, now);
+        if (!d.allowed) {
+          await tx.campaignContact.update({ where: { id: BigInt(input.campaignContactId) }, data: { state: 'skipped', skipReason: d.reason, claimToken: null } });
+          return { allowed: false as const, reason: d.reason, detail: d.detail };
+        }
+        const call = await tx.call.create({
+          data: {
+            campaignId: input.campaignId, contactId: input.contactId, attempt: input.attempt, workflowId: input.workflowId,
+            phone: contact.phone, status: 'dialing', dialedAt: now,
+          },
+        });
+        await tx.campaignContact.update({ where: { id: BigInt(input.campaignContactId) }, data: { state: 'in_call', attempts: input.attempt } });
+        await tx.contact.update({ where: { id: contact.id }, data: { attempts: { increment: 1 }, lastCalledAt: now, status: 'in_progress' } });
+        return { allowed: true as const, callRowId: call.id };
+      });
+    },
+
+    async markRinging(input: { workflowId: string; at: number }): Promise<void> {
+      await prisma.call.updateMany({ where: { workflowId: input.workflowId, ringingAt: null }, data: { status: 'ringing', ringingAt: new Date(input.at) } });
+    },
+
+    async markAnswered(input: { workflowId: string; at: number }): Promise<void> {
+      await prisma.call.updateMany({ where: { workflowId: input.workflowId, endedAt: null }, data: { status: 'answered', answeredAt: new Date(input.at) } });
+    },
+
+    /** One row per bot turn (upsert on call + turn). */
+    async recordInteraction(input: InteractionInput): Promise<void> {
+      const call = await prisma.call.findUniqueOrThrow({ where: { workflowId: input.workflowId }, select: { id: true } });
+      const data = {
+        step: input.step,
+        prompt: input.prompt,
+        transcript: input.transcript,
+        intent: input.intent,
+        intentConfidence: input.intentConfidence,
+        asrLatencyMs: input.asrLatencyMs,
+        intentLatencyMs: input.intentLatencyMs,
+        bargeInDetected: input.bargeInDetected,
+        bargeInLatencyMs: input.bargeInLatencyMs,
+        totalLatencyMs: input.totalLatencyMs,
+        processingMethod: input.processingMethod,
+        streamingMetadata: input.metadata as Prisma.InputJsonValue,
+        startedAt: new Date(input.startedAt),
+        endedAt: new Date(input.endedAt),
+      };
+      await prisma.callInteraction.upsert({
+        where: { callId_turn: { callId: call.id, turn: input.turn } },
+        create: { callId: call.id, turn: input.turn, ...data },
+        update: data,
+      });
+    },
+
+    /** Writes the outcome and what follows from it. Idempotent: a finalised call returns its stored result. */
+    async finalizeCall(input: FinalizeInput): Promise<FinalizeResult> {
+      return prisma.$transaction(async (tx) => {
+        const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM calls WHERE workflow_id = ${input.workflowId} FOR UPDATE`;
+        if (!rows[0]) throw new Error(`finalizeCall: no call record for ${input.workflowId}`);
+        const call = await tx.call.findUniqueOrThrow({ where: { id: rows[0].id } });
+        if (call.outcome && call.endedAt) {
+          const cc = await tx.campaignContact.findUnique({ where: { campaignId_contactId: { campaignId: call.campaignId, contactId: call.contactId } } });
+          return { outcome: call.outcome as CallOutcome, retryAt: cc?.state === 'retry_wait' && cc.nextAttemptAt ? cc.nextAttemptAt.getTime() : null };
+        }
+        return applyFinal(tx, call, input);
+      });
+    },
+
+    /**
+     * A call workflow closed without finalising (terminated by an operator, or it failed): its record is
+     * closed as failed (retried within the policy); a contact that was never dialed goes back to pending.
+     */
+    async abandonCall(input: { workflowId: string; campaignId: string; contactId: string; maxAttempts: number; retryDelaySeconds: number }): Promise<FinalizeResult | null> {
+      return prisma.$transaction(async (tx) => {
+        const call = await tx.call.findUnique({ where: { workflowId: input.workflowId } });
+        if (!call) {
+          await tx.campaignContact.updateMany({
+            where: { campaignId: input.campaignId, contactId: input.contactId, state: { in: ['queued', 'in_call'] } },
+            data: { state: 'pending', claimToken: null },
+          });
+          return null;
+        }
+        if (call.outcome && call.endedAt) return { outcome: call.outcome as CallOutcome, retryAt: null };
+        return applyFinal(tx, call, {
+          workflowId: input.workflowId, outcome: 'failed', maxAttempts: input.maxAttempts, retryDelaySeconds: input.retryDelaySeconds,
+          hangupCause: 'workflow_closed', endedAt: Date.now(), optOut: false,
+        });
+      });
+    },
+  };
+}
+
+export type CallActivities = ReturnType<typeof createCallActivities>;

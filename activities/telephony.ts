@@ -1,0 +1,25 @@
+// Telephony activities: thin, idempotent wrappers over the TelephonyPort. `originate` runs on the shared
+// telephony task queue (any instance may take a new call); it answers with the task queue of the instance
+// that now holds the call, where the call workflow sends everything else for that call (play, stop, hang up):
+// the call's media lives in that process.
+import type { TelephonyPort, PlayRequest } from '../telephony/port';
+
+export function createTelephonyActivities(port: TelephonyPort, instanceTaskQueue: string) {
+  return {
+    async originate(input: { callId: string; phone: string; ringTimeoutMs: number; record?: boolean }): Promise<{ taskQueue: string }> {
+      await port.originate({ callId: input.callId, phone: input.phone, ringTimeoutMs: input.ringTimeoutMs, record: input.record });
+      return { taskQueue: instanceTaskQueue };
+    },
+    async playPrompt(input: PlayRequest): Promise<void> {
+      await port.play(input);
+    },
+    async stopPlayback(input: { callId: string }): Promise<{ playedMs: number } | null> {
+      return port.stopPlayback(input.callId);
+    },
+    async hangupCall(input: { callId: string }): Promise<void> {
+      await port.hangup(input.callId);
+    },
+  };
+}
+
+export type TelephonyActivities = ReturnType<typeof createTelephonyActivities>;

@@ -1,0 +1,182 @@
+// Campaign application service, shared by the REST API, the CLI and the demo: validate and create a
+// campaign, start its workflow, send it signals, read its status.
+import { z } from 'zod';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { PrismaClient, Campaign } from '../../prisma/client';
+import { validateWindow, windowFromSchedule, type CallingWindow } from '../../lib/calling-window';
+import { SCENARIOS } from '../../lib/scenario';
+import type { Config } from '../../lib/config';
+import {
+  campaignStatusQuery, campaignWorkflowId, pauseSignal, resumeSignal, setConcurrencySignal, stopSignal,
+  type CampaignInput, type CampaignStatus,
+} from '../../workflows/definitions';
+import { CampaignIdKey, ScenarioKey } from '../../workflows/search-attributes';
+import { telephonyQueue } from '../../workers/workers';
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/, 'expected HH:MM');
+
+export const scheduleSchema = z
+  .object({
+    start_time: hhmm.default('10:00'),
+    end_time: hhmm.default('20:00'),
+    break_start: hhmm.nullable().default('13:00'),
+    break_end: hhmm.nullable().default('14:00'),
+    days: z.array(z.number().int().min(1).max(7)).min(1).max(7).default([1, 2, 3, 4, 5]),
+    timezone: z.string().min(1).default('Europe/Paris'),
+    exclude_holidays: z.boolean().default(true),
+  })
+  .strict();
+
+export const campaignCreateSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    scenario: z.string().refine((s) => s in SCENARIOS, { message: `unknown scenario (known: ${Object.keys(SCENARIOS).join(', ')})` }).default('production'),
+    max_concurrent_calls: z.number().int().min(1).max(1000).default(3),
+    contact_limit: z.number().int().min(1).max(10_000_000).nullable().optional(),
+    schedule: scheduleSchema.optional(),
+    max_attempts: z.number().int().min(1).max(10).default(3),
+    retry_delay_seconds: z.number().int().min(1).max(30 * 86400).default(3600),
+    non_commercial: z.boolean().default(false),
+    machine_policy: z.enum(['hangup', 'leave_message']).default('hangup'),
+    record_calls: z.boolean().default(false),
+    contact_ids: z.array(z.string().uuid()).max(100_000).optional(),
+    /** Only contacts imported from this source (the CLI's import tags each file's contacts). */
+    contact_source: z.string().trim().min(1).max(100).optional(),
+    departements: z.array(z.string().regex(/^(\d{2}|2A|2B|97\d)$/, 'expected a département code')).max(120).optional(),
+    /** Simulation only: time compression of the simulated telephony (the call timeouts follow it). */
+    time_scale: z.number().positive().max(1).optional(),
+    /** Technical/demo campaigns only: dial at any time (no calling window). */
+    ignore_window: z.boolean().default(false),
+  })
+  .strict();
+
+export type CampaignCreate = z.input<typeof campaignCreateSchema>;
+
+export class ValidationError extends Error {
+  constructor(readonly issues: { field: string; reason: string }[]) {
+    super(issues.map((i) => `${i.field}: ${i.reason}`).join('; '));
+    this.name = 'ValidationError';
+  }
+}
+
+export function parseCampaignCreate(body: unknown): z.output<typeof campaignCreateSchema> {
+  const r = campaignCreateSchema.safeParse(body);
+  if (!r.success) throw new ValidationError(r.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', reason: i.message })));
+  const v = r.data;
+  if (v.schedule) {
+    const errs = validateWindow(windowFromSchedule({ start: v.schedule.start_time, end: v.schedule.end_time, days: v.schedule.days, timeZone: v.schedule.timezone }));
+    if (errs.length) throw new ValidationError(errs.map((e) => ({ field: `schedule.${e.split(':')[0]}`, reason: e.split(': ').slice(1).join(': ') })));
+  }
+  return v;
+}
+
+export async function createCampaign(prisma: PrismaClient, body: unknown): Promise<Campaign> {
+  const v = parseCampaignCreate(body);
+  const sch = v.schedule ?? scheduleSchema.parse({});
+  return prisma.campaign.create({
+    data: {
+      name: v.name,
+      scenario: v.scenario,
+      windowStart: sch.start_time,
+      windowEnd: sch.end_time,
+      windowBreakStart: sch.break_start,
+      windowBreakEnd: sch.break_end,
+      allowedDays: sch.days,
+      timezone: sch.timezone,
+      excludeHolidays: sch.exclude_holidays,
+      maxConcurrentCalls: v.max_concurrent_calls,
+      contactLimit: v.contact_limit ?? null,
+      maxAttempts: v.max_attempts,
+      retryDelaySeconds: v.retry_delay_seconds,
+      nonCommercial: v.non_commercial,
+      machinePolicy: v.machine_policy,
+      recordCalls: v.record_calls,
+      settings: {
+        ...(v.contact_ids ? { contactIds: v.contact_ids } : {}),
+        ...(v.departements ? { departements: v.departements } : {}),
+        ...(v.contact_source ? { source: v.contact_source } : {}),
+        ...(v.time_scale ? { timeScale: v.time_scale } : {}),
+        ...(v.ignore_window ? { ignoreWindow: true } : {}),
+      },
+    },
+  });
+}
+
+export function campaignWindow(c: Campaign): CallingWindow | null {
+  const settings = (c.settings ?? {}) as { ignoreWindow?: boolean };
+  if (settings.ignoreWindow) return null;
+  return windowFromSchedule({
+    start: c.windowStart, end: c.windowEnd, breakStart: c.windowBreakStart, breakEnd: c.windowBreakEnd,
+    days: c.allowedDays, timeZone: c.timezone, excludeHolidays: c.excludeHolidays,
+  });
+}
+
+export function campaignInput(c: Campaign, cfg: Config): CampaignInput {
+  const settings = (c.settings ?? {}) as { timeScale?: number; batchSize?: number; historyLimit?: number };
+  const scale = settings.timeScale ?? 1;
+  return {
+    campaignId: c.id,
+    scenario: c.scenario,
+    window: campaignWindow(c),
+    maxConcurrent: c.maxConcurrentCalls,
+    maxAttempts: c.maxAttempts,
+    retryDelaySeconds: c.retryDelaySeconds * scale,
+    nonCommercial: c.nonCommercial,
+    machinePolicy: c.machinePolicy === 'leave_message' ? 'leave_message' : 'hangup',
+    timing: {
+      noAnswerTimeoutMs: Math.round(cfg.CALL_NO_ANSWER_TIMEOUT_MS * scale),
+      amdTimeoutMs: Math.round(cfg.CALL_AMD_TIMEOUT_MS * scale),
+      listenScale: scale,
+      maxCallMs: Math.round(cfg.CALL_MAX_DURATION_MS * scale),
+    },
+    telephonyTaskQueue: telephonyQueue(cfg.TEMPORAL_TASK_QUEUE),
+    bargeInEnabled: cfg.BARGE_IN_ENABLED,
+    batchSize: settings.batchSize,
+    historyLimit: settings.historyLimit,
+  };
+}
+
+/** Starts the campaign's workflow (idempotent: an already running campaign is left as it is). */
+export async function launchCampaign(client: Client, prisma: PrismaClient, cfg: Config, campaignId: string): Promise<{ workflowId: string; started: boolean }> {
+  const c = await prisma.campaign.findUnique({ where: { id: campaignId } });
+  if (!c) throw new NotFoundError(`campaign ${campaignId} not found`);
+  const workflowId = campaignWorkflowId(c.id);
+  try {
+    await client.workflow.start('campaignWorkflow', {
+      workflowId,
+      taskQueue: cfg.TEMPORAL_TASK_QUEUE,
+      args: [campaignInput(c, cfg)],
+      typedSearchAttributes: [
+        { key: CampaignIdKey, value: c.id },
+        { key: ScenarioKey, value: c.scenario },
+      ],
+    });
+    return { workflowId, started: true };
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, started: false };
+    throw err;
+  }
+}
+
+export class NotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotFoundError';
+  }
+}
+
+export type CampaignCommand = 'pause' | 'resume' | 'stop';
+
+export async function signalCampaign(client: Client, campaignId: string, command: CampaignCommand): Promise<void> {
+  const h = client.workflow.getHandle(campaignWorkflowId(campaignId));
+  const def = { pause: pauseSignal, resume: resumeSignal, stop: stopSignal }[command];
+  await h.signal(def);
+}
+
+export async function setCampaignConcurrency(client: Client, campaignId: string, max: number): Promise<void> {
+  await client.workflow.getHandle(campaignWorkflowId(campaignId)).signal(setConcurrencySignal, max);
+}
+
+export async function campaignStatus(client: Client, campaignId: string): Promise<CampaignStatus> {
+  return client.workflow.getHandle(campaignWorkflowId(campaignId)).query(campaignStatusQuery);
+}

@@ -1,0 +1,38 @@
+// The telephony port: what the call workflow needs from telephony. Two implementations: the simulated
+// backend (telephony/simulated.ts: demo, load tests, CI) and the Asterisk ARI + media worker backend.
+// Call progress comes back as events through a CallEventSink (lib/call-events.ts), which in production
+// signals the call workflow. Nothing in the workflows knows which backend runs.
+import type { PromptName } from '../lib/scenario';
+
+export interface OriginateRequest {
+  /** The call workflow id: the key of everything about this call. */
+  callId: string;
+  phone: string;
+  callerId?: string;
+  /** Give up ringing after this long (the backend reports hungUp no_answer). */
+  ringTimeoutMs: number;
+  record?: boolean;
+}
+
+export interface PlayRequest {
+  callId: string;
+  promptId: string;
+  prompt: PromptName;
+  turn: number;
+  /** The callee may interrupt this prompt. */
+  bargeIn: boolean;
+  minSpeechMs: number;
+}
+
+export interface TelephonyPort {
+  /** Starts dialing; answered / hungUp arrive as events. Idempotent per callId. */
+  originate(req: OriginateRequest): Promise<void>;
+  /** Starts playing a prompt; playbackFinished arrives as an event. Idempotent per promptId. */
+  play(req: PlayRequest): Promise<void>;
+  /** Stops the prompt playing now, if any; returns how much of it was heard. */
+  stopPlayback(callId: string): Promise<{ playedMs: number } | null>;
+  /** Hangs up (idempotent; no-op when the call is already gone). */
+  hangup(callId: string): Promise<void>;
+  /** Calls this backend currently holds (for reconciliation and health). */
+  activeCalls(): string[];
+}

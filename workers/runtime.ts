@@ -1,0 +1,43 @@
+// Installs the Temporal SDK runtime once per process, with its logs going to our structured logger.
+// The SDK's own INFO chatter (worker state changes) is kept out unless LOG_LEVEL is debug or trace.
+import { Runtime, type LogLevel, type LogMetadata, type Logger } from '@temporalio/worker';
+import { config } from '../lib/config';
+import { logger } from '../lib/logger';
+
+let installed = false;
+
+export function installRuntime(): void {
+  if (installed) return;
+  installed = true;
+  const log = logger('temporal-sdk');
+  const verbose = ['debug', 'trace'].includes(config().LOG_LEVEL);
+  const emit = (level: LogLevel, message: string, meta?: LogMetadata) => {
+    const m = meta ?? {};
+    switch (level) {
+      case 'TRACE':
+        if (verbose) log.trace(m, message);
+        break;
+      case 'DEBUG':
+        if (verbose) log.debug(m, message);
+        break;
+      case 'INFO':
+        if (verbose) log.info(m, message);
+        break;
+      case 'WARN':
+        log.warn(m, message);
+        break;
+      case 'ERROR':
+        log.error(m, message);
+        break;
+    }
+  };
+  const sdkLogger: Logger = {
+    log: emit,
+    trace: (m, meta) => emit('TRACE', m, meta),
+    debug: (m, meta) => emit('DEBUG', m, meta),
+    info: (m, meta) => emit('INFO', m, meta),
+    warn: (m, meta) => emit('WARN', m, meta),
+    error: (m, meta) => emit('ERROR', m, meta),
+  };
+  Runtime.install({ logger: sdkLogger });
+}

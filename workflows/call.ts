@@ -1,0 +1,282 @@
+// The call workflow: one per contact attempt (id call-<campaignId>-<contactId>-<attempt>). Checks the law at
+// dial time, dials, and walks the scenario graph on the telephony/media side's signals (answered, AMD verdict,
+// speech start = barge-in, final utterance, end of prompt, hang-up), then writes the outcome and tells the
+// campaign. Deterministic: all I/O is in activities; time is Temporal's (the sandbox's Date is the
+// workflow-task time, identical on replay).
+import {
+  ActivityFailure, condition, getExternalWorkflowHandle, log, proxyActivities, proxyLocalActivities, setHandler,
+  upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
+import type { AmdResultEvent, HungUpEvent, PlaybackFinishedEvent, SpeechStartedEvent, UtteranceEvent } from '../lib/call-events';
+import type { CallOutcome } from '../lib/outcomes';
+import { decide, getScenario, type StepEvent } from '../lib/scenario';
+import type { CallActivities, InteractionInput } from '../activities/call';
+import type { TelephonyActivities } from '../activities/telephony';
+import type { createIntentActivities } from '../activities/intent';
+import {
+  amdResultSignal, answeredSignal, callFinishedSignal, callStateQuery, dtmfSignal, hungUpSignal, playbackFinishedSignal,
+  speechStartedSignal, utteranceSignal, type CallInput, type CallResult, type CallState,
+} from './definitions';
+import { CallOutcomeKey } from './search-attributes';
+
+type IntentActivities = ReturnType<typeof createIntentActivities>;
+
+const db = proxyActivities<CallActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '200ms', maximumInterval: '5s', maximumAttempts: 30 },
+});
+const intent = proxyLocalActivities<IntentActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '100ms', maximumAttempts: 3 },
+});
+
+/** The sandbox's clock: the current workflow task's time, replayed identically. */
+function now(): number {
+  return Date.now();
+}
+
+class CallEnded extends Error {}
+
+export async function callWorkflow(input: CallInput): Promise<CallResult> {
+  const { workflowId } = workflowInfo();
+  const scenario = getScenario(input.scenario);
+  const state: CallState = { phase: 'checking', step: null, turn: 0, outcome: null };
+  // Mutated by signal handlers (an object, so the compiler does not narrow them to their initial null).
+  const ev: { answeredAt: number | null; amd: AmdResultEvent | null; hungUp: HungUpEvent | null } = { answeredAt: null, amd: null, hungUp: null };
+  const finished = new Map<string, PlaybackFinishedEvent>();
+  const speech: SpeechStartedEvent[] = [];
+  const utterances: UtteranceEvent[] = [];
+
+  setHandler(answeredSignal, (e) => {
+    ev.answeredAt ??= e.at;
+  });
+  setHandler(amdResultSignal, (e) => {
+    ev.amd ??= e;
+  });
+  setHandler(hungUpSignal, (e) => {
+    ev.hungUp ??= e;
+  });
+  setHandler(playbackFinishedSignal, (e) => {
+    finished.set(e.promptId, e);
+  });
+  setHandler(speechStartedSignal, (e) => {
+    speech.push(e);
+  });
+  setHandler(utteranceSignal, (e) => {
+    utterances.push(e);
+  });
+  setHandler(dtmfSignal, () => undefined);
+  setHandler(callStateQuery, () => state);
+
+  const result: CallResult = { workflowId, outcome: null, turns: 0 };
+  const telMain = proxyActivities<TelephonyActivities>({
+    taskQueue: input.telephonyTaskQueue,
+    scheduleToCloseTimeout: '30s',
+    startToCloseTimeout: '10s',
+    retry: { initialInterval: '200ms', maximumAttempts: 5 },
+  });
+
+  try {
+    // 1. The law, at dial time.
+    const begin = await db.beginCall({
+      workflowId, campaignId: input.campaignId, campaignContactId: input.campaignContactId, contactId: input.contactId,
+      phone: input.phone, attempt: input.attempt, nonCommercial: input.nonCommercial,
+    });
+    if (!begin.allowed) {
+      result.skipReason = begin.reason;
+      state.phase = 'ended';
+      return result;
+    }
+
+    // 2. Dial.
+    state.phase = 'dialing';
+    const dialedAt = now();
+    const deadline = dialedAt + input.timing.maxCallMs;
+    const left = (ms: number) => Math.max(1, Math.min(ms, deadline - now()));
+    let outcome: CallOutcome | null = null;
+    let hangupCause: string | null = null;
+    let optOut = false;
+    let callbackAt: string | null = null;
+    const pending: Promise<void>[] = [];
+    let tel: TelephonyActivities | null = null;
+
+    try {
+      const { taskQueue } = await telMain.originate({ callId: workflowId, phone: input.phone, ringTimeoutMs: input.timing.noAnswerTimeoutMs });
+      tel = proxyActivities<TelephonyActivities>({
+        taskQueue,
+        // The call's media lives in that worker instance: if it is gone, fail fast instead of waiting.
+        scheduleToStartTimeout: '5s',
+        startToCloseTimeout: '10s',
+        retry: { initialInterval: '200ms', maximumAttempts: 3 },
+      });
+      state.phase = 'ringing';
+      await condition(() => ev.answeredAt !== null || ev.hungUp !== null, input.timing.noAnswerTimeoutMs);
+      if (ev.answeredAt === null) {
+        outcome = ev.hungUp ? ringOutcome(ev.hungUp.cause) : 'no_answer';
+        hangupCause = ev.hungUp?.cause ?? 'no_answer_timeout';
+        throw new CallEnded();
+      }
+      state.phase = 'in_call';
+      pending.push(db.markAnswered({ workflowId, at: ev.answeredAt }));
+
+      // 3. The scenario. The hello starts at once (no dead air); the AMD verdict arrives while it plays.
+      const isMachine = () => ev.amd?.verdict === 'machine';
+      let stepId: string | null = scenario.start;
+      const retries: Record<string, number> = {};
+      const onMachine = async (promptId: string | null) => {
+        outcome = 'machine';
+        if (promptId && !finished.has(promptId)) await tel!.stopPlayback({ callId: workflowId });
+        if (input.machinePolicy === 'leave_message' && ev.hungUp === null) {
+          // Leave the presentation on the voicemail, then hang up.
+          const msgId = `${++state.turn}-voicemail`;
+          await tel!.playPrompt({ callId: workflowId, promptId: msgId, prompt: 'hello', turn: state.turn, bargeIn: false, minSpeechMs: 0 });
+          await condition(() => finished.has(msgId) || ev.hungUp !== null, left(60_000));
+        }
+      };
+      while (stepId !== null) {
+        if (ev.hungUp !== null) break;
+        if (isMachine()) {
+          await onMachine(null);
+          break;
+        }
+        const step = scenario.steps[stepId]!;
+        state.step = stepId;
+        const turn = ++state.turn;
+        const promptId = `${turn}-${step.prompt}`;
+        const playAt = now();
+        await tel.playPrompt({
+          callId: workflowId, promptId, prompt: step.prompt, turn,
+          bargeIn: input.bargeInEnabled && step.bargeIn.enabled, minSpeechMs: step.bargeIn.minSpeechMs,
+        });
+        const done = await condition(() => finished.has(promptId) || ev.hungUp !== null || isMachine(), left(120_000));
+        if (!done) {
+          hangupCause = 'max_duration';
+          break;
+        }
+        if (isMachine()) {
+          await onMachine(promptId);
+          break;
+        }
+        if (ev.hungUp !== null) break;
+        if (step.end) {
+          outcome ??= step.end;
+          break;
+        }
+        if (!step.listen) {
+          stepId = decide(scenario, stepId, 'silence', 0).next;
+          continue;
+        }
+
+        // Wait for the callee's answer to this turn (an interruption of the prompt counts as this turn).
+        const listenMs = Math.round(step.timeoutMs * input.timing.listenScale);
+        const uttFor = () => utterances.find((u) => u.turn >= turn);
+        const speaking = () => speech.some((s) => s.turn >= turn);
+        await condition(() => uttFor() !== undefined || ev.hungUp !== null || isMachine(), left(listenMs));
+        if (!uttFor() && speaking() && ev.hungUp === null) {
+          // Speech began before the timeout: let the recogniser finish.
+          await condition(() => uttFor() !== undefined || ev.hungUp !== null, left(listenMs * 2));
+        }
+        if (ev.hungUp !== null || isMachine()) continue; // handled at the top of the loop
+        const utt = uttFor();
+        if (utt) utterances.splice(utterances.indexOf(utt), 1);
+        let event: StepEvent = 'silence';
+        let classified: Awaited<ReturnType<IntentActivities['classifyIntent']>> | null = null;
+        if (utt && utt.text.trim() !== '') {
+          classified = await intent.classifyIntent({ callId: workflowId, step: step.id, text: utt.text, now: now(), timeZone: input.timeZone });
+          event = classified.intent;
+        }
+        const d = decide(scenario, stepId, event, retries[stepId] ?? 0);
+        if (d.repeat) retries[stepId] = (retries[stepId] ?? 0) + 1;
+        if (d.outcome) outcome = d.outcome;
+        if (d.effects.includes('opt_out')) optOut = true;
+        if (d.effects.includes('note_callback')) callbackAt = classified?.callbackTime?.at ?? null;
+
+        const barge = speech.find((s) => s.turn === turn && s.flushedAt !== undefined);
+        const respondAt = now();
+        const interaction: InteractionInput = {
+          workflowId, turn, step: step.id, prompt: step.prompt,
+          transcript: utt?.text ?? null,
+          intent: classified?.intent ?? (utt ? null : 'silence'),
+          intentConfidence: classified?.confidence ?? null,
+          asrLatencyMs: utt?.asrLatencyMs ?? null,
+          intentLatencyMs: classified?.latencyMs ?? null,
+          bargeInDetected: utt?.bargeIn ?? barge !== undefined,
+          bargeInLatencyMs: barge?.flushedAt !== undefined ? barge.flushedAt - barge.speechStartAt : null,
+          // End of the callee's speech → the bot's next prompt requested.
+          totalLatencyMs: utt ? Math.max(0, respondAt - utt.speechEndAt) : null,
+          processingMethod: classified?.processingMethod ?? null,
+          metadata: {
+            promptPlayedMs: finished.get(promptId)?.playedMs ?? null,
+            promptInterrupted: finished.get(promptId)?.interrupted ?? false,
+            asrConfidence: utt?.confidence ?? null,
+            callbackTime: classified?.callbackTime ?? null,
+            decision: { next: d.next, repeat: d.repeat, outcome: d.outcome ?? null },
+            ...(utt?.metadata ?? {}),
+          },
+          startedAt: playAt,
+          endedAt: respondAt,
+        };
+        pending.push(db.recordInteraction(interaction));
+        stepId = d.next;
+      }
+      if (ev.hungUp !== null && outcome === null) {
+        outcome = 'hangup';
+        hangupCause = ev.hungUp.cause;
+      }
+      outcome ??= hangupCause === 'max_duration' ? 'failed' : 'not_interested';
+    } catch (err) {
+      if (!(err instanceof CallEnded)) {
+        if (!(err instanceof ActivityFailure)) throw err;
+        log.warn('telephony failed during the call', { workflowId, error: err.message });
+        outcome = 'failed';
+        hangupCause = tel ? 'media_lost' : 'originate_failed';
+      }
+    }
+
+    // 4. Hang up (our side) and write everything down.
+    state.phase = 'ending';
+    if (ev.hungUp === null && tel) {
+      try {
+        await tel.hangupCall({ callId: workflowId });
+      } catch (err) {
+        log.warn('hangup failed (the call is gone with its worker)', { workflowId, error: (err as Error).message });
+      }
+    }
+    await Promise.all(pending);
+    const final = await db.finalizeCall({
+      workflowId, outcome: outcome!, maxAttempts: input.maxAttempts, retryDelaySeconds: input.retryDelaySeconds,
+      amdResult: ev.amd?.verdict ?? null, amdCause: ev.amd?.cause ?? null,
+      hangupCause: hangupCause ?? ev.hungUp?.cause ?? 'normal',
+      callbackAt, answeredAt: ev.answeredAt, endedAt: now(), optOut,
+    });
+    result.outcome = final.outcome;
+    result.turns = state.turn;
+    state.outcome = final.outcome;
+    state.phase = 'ended';
+    upsertSearchAttributes([{ key: CallOutcomeKey, value: final.outcome }]);
+    return result;
+  } finally {
+    // Tell the campaign, whatever happened (it also reconciles calls it never hears back from).
+    try {
+      await getExternalWorkflowHandle(input.campaignWorkflowId).signal(callFinishedSignal, {
+        workflowId, contactId: input.contactId, attempt: input.attempt, outcome: result.outcome, skipReason: result.skipReason,
+      });
+    } catch (err) {
+      log.warn('could not notify the campaign', { workflowId, error: (err as Error).message });
+    }
+  }
+}
+
+function ringOutcome(cause: HungUpEvent['cause']): CallOutcome {
+  switch (cause) {
+    case 'busy':
+      return 'busy';
+    case 'no_answer':
+      return 'no_answer';
+    case 'normal':
+    case 'rejected':
+      return 'no_answer';
+    default:
+      return 'failed';
+  }
+}

@@ -1,0 +1,267 @@
+// The campaign workflow (id campaign-<campaignId>): starts one child call workflow per contact attempt, inside
+// the calling window and under the concurrency cap, until every enrolled contact has a final state.
+// pause / resume / stop / setConcurrency arrive as signals; `status` is a query. Contacts are paged from
+// Postgres by activities; the run continues-as-new long before Temporal's history limits, carrying its state.
+// Children report back with a `callFinished` signal (so calls outlive a continue-as-new of their parent);
+// calls never heard from are reconciled through Temporal itself.
+import {
+  ParentClosePolicy, WorkflowIdReusePolicy, condition, continueAsNew, log, proxyActivities, setHandler, startChild,
+  workflowInfo, allHandlersFinished,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { isOpen, nextOpening, type CallingWindow } from '../lib/calling-window';
+import type { CampaignActivities } from '../activities/campaign';
+import type { CallActivities } from '../activities/call';
+import {
+  callFinishedSignal, callWorkflowId, campaignStatusQuery, pauseSignal, resumeSignal, setConcurrencySignal, stopSignal,
+  type ActiveCall, type CallFinished, type CampaignCarry, type CampaignInput, type CampaignStatus, type ClaimedContact,
+} from './definitions';
+import { callWorkflow } from './call';
+import { CampaignIdKey, ContactIdKey, ScenarioKey } from './search-attributes';
+
+const acts = proxyActivities<CampaignActivities & Pick<CallActivities, 'abandonCall'>>({
+  startToCloseTimeout: '60s',
+  retry: { initialInterval: '250ms', maximumInterval: '10s' },
+});
+
+const DEFAULT_BATCH = 50;
+const DEFAULT_HISTORY_LIMIT = 8000;
+/** Ask Temporal about a call we have not heard from for this long past its maximum duration. */
+const RECONCILE_GRACE_MS = 60_000;
+
+/** The sandbox's clock: the current workflow task's time, replayed identically. */
+function now(): number {
+  return Date.now();
+}
+
+export async function campaignWorkflow(input: CampaignInput, carry?: CampaignCarry): Promise<CampaignStatus> {
+  const info = workflowInfo();
+  const batchSize = input.batchSize ?? DEFAULT_BATCH;
+  const historyLimit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+  const s: CampaignCarry = carry ?? {
+    counts: { dialed: 0, finished: 0, skipped: 0, outcomes: {}, skipReasons: {} },
+    active: [],
+    buffer: [],
+    paused: false,
+    stopped: false,
+    maxConcurrent: input.maxConcurrent,
+    runs: 0,
+    claimSeq: 0,
+  };
+  s.runs += 1;
+  const active = new Map<string, ActiveCall>(s.active.map((a) => [a.workflowId, a]));
+  let phase: CampaignStatus['state'] = carry ? 'running' : 'starting';
+  let nextWindow: number | null = null;
+  let nextRetry: number | null = null;
+  let wake = 0; // bumped by every signal, so waits can be interrupted
+
+  const onFinished = (f: CallFinished) => {
+    if (!active.delete(f.workflowId)) return; // duplicate, or reconciled already
+    if (f.outcome) {
+      s.counts.finished += 1;
+      s.counts.outcomes[f.outcome] = (s.counts.outcomes[f.outcome] ?? 0) + 1;
+    } else {
+      s.counts.skipped += 1;
+      s.counts.dialed -= 1; // started as a call workflow, but the dial-time check stopped it
+      const r = f.skipReason ?? 'unknown';
+      s.counts.skipReasons[r] = (s.counts.skipReasons[r] ?? 0) + 1;
+    }
+    wake++;
+  };
+  setHandler(callFinishedSignal, onFinished);
+  setHandler(pauseSignal, () => {
+    s.paused = true;
+    wake++;
+  });
+  setHandler(resumeSignal, () => {
+    s.paused = false;
+    wake++;
+  });
+  setHandler(stopSignal, () => {
+    s.stopped = true;
+    wake++;
+  });
+  setHandler(setConcurrencySignal, (v) => {
+    const n = typeof v === 'number' ? v : v?.max;
+    if (Number.isInteger(n) && n! >= 1 && n! <= 1000) {
+      s.maxConcurrent = n!;
+      wake++;
+    } else {
+      log.warn('setConcurrency ignored: expected an integer 1-1000', { value: v });
+    }
+  });
+  setHandler(campaignStatusQuery, (): CampaignStatus => ({
+    campaignId: input.campaignId,
+    state: s.stopped ? (active.size ? 'stopping' : 'stopped') : s.paused ? 'paused' : phase,
+    maxConcurrent: s.maxConcurrent,
+    activeCalls: [...active.values()],
+    counts: s.counts,
+    nextWindowOpening: nextWindow ? new Date(nextWindow).toISOString() : null,
+    nextRetryAt: nextRetry ? new Date(nextRetry).toISOString() : null,
+    runs: s.runs,
+    historyLength: workflowInfo().historyLength,
+  }));
+
+  /** Waits until `until()` holds, a signal arrives, or `ms` pass. */
+  const waitSignal = async (until: () => boolean, ms?: number) => {
+    const seen = wake;
+    await condition(() => until() || wake !== seen, ms === undefined ? undefined : Math.max(1, ms));
+  };
+
+  const reconcile = async () => {
+    const overdue = [...active.values()].filter((a) => now() - a.startedAt > input.timing.maxCallMs + input.timing.noAnswerTimeoutMs + RECONCILE_GRACE_MS);
+    if (overdue.length === 0) return;
+    const states = await acts.reconcileCalls({ workflowIds: overdue.map((a) => a.workflowId) });
+    for (const st of states.filter((x) => x.closed)) {
+      const a = active.get(st.workflowId);
+      if (!a) continue;
+      let outcome = st.result?.outcome ?? null;
+      if (!st.result) {
+        const r = await acts.abandonCall({ workflowId: a.workflowId, campaignId: input.campaignId, contactId: a.contactId, maxAttempts: input.maxAttempts, retryDelaySeconds: input.retryDelaySeconds });
+        outcome = r?.outcome ?? null;
+        if (!r) {
+          // Never dialed: the contact went back to pending; not a skip either.
+          active.delete(a.workflowId);
+          s.counts.dialed -= 1;
+          continue;
+        }
+      }
+      onFinished({ workflowId: a.workflowId, contactId: a.contactId, attempt: a.attempt, outcome, skipReason: st.result?.skipReason });
+    }
+  };
+
+  const dial = async (c: ClaimedContact) => {
+    const workflowId = callWorkflowId(input.campaignId, c.contactId, c.attempt);
+    active.set(workflowId, { workflowId, contactId: c.contactId, attempt: c.attempt, startedAt: now() });
+    s.counts.dialed += 1;
+    try {
+      await startChild(callWorkflow, {
+        workflowId,
+        args: [{
+          campaignId: input.campaignId, campaignWorkflowId: info.workflowId, campaignContactId: c.campaignContactId,
+          contactId: c.contactId, phone: c.phone, attempt: c.attempt, scenario: input.scenario, timeZone: c.timeZone,
+          nonCommercial: input.nonCommercial, machinePolicy: input.machinePolicy, maxAttempts: input.maxAttempts,
+          retryDelaySeconds: input.retryDelaySeconds, timing: input.timing, telephonyTaskQueue: input.telephonyTaskQueue,
+          bargeInEnabled: input.bargeInEnabled,
+        }],
+        // The call outlives this run (continue-as-new) and even a terminated campaign: never cut a live call.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        // An id is used once: a replayed or retried start can never dial the same attempt twice.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        typedSearchAttributes: [
+          { key: CampaignIdKey, value: input.campaignId },
+          { key: ContactIdKey, value: c.contactId },
+          { key: ScenarioKey, value: input.scenario },
+        ],
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        // Already started by an earlier run: it will report, or be reconciled.
+        log.info('call already started', { workflowId });
+        s.counts.dialed -= 1; // counted when it was first started
+        return;
+      }
+      throw err;
+    }
+  };
+
+  if (!carry) {
+    await acts.enrollContacts({ campaignId: input.campaignId });
+    await acts.setCampaignStatus({ campaignId: input.campaignId, status: 'running', workflowId: info.workflowId });
+  }
+  let statusInDb: 'running' | 'paused' = s.paused ? 'paused' : 'running';
+  const window: CallingWindow | null = input.window;
+  let exhausted = false;
+
+  while (!s.stopped) {
+    if (s.paused) {
+      phase = 'paused';
+      if (statusInDb !== 'paused') {
+        await acts.setCampaignStatus({ campaignId: input.campaignId, status: 'paused' });
+        statusInDb = 'paused';
+      }
+      await waitSignal(() => !s.paused || s.stopped);
+      continue;
+    }
+    if (statusInDb !== 'running') {
+      await acts.setCampaignStatus({ campaignId: input.campaignId, status: 'running' });
+      statusInDb = 'running';
+    }
+    // Calling window: sleep (durable timer) until it opens; calls in progress finish normally.
+    if (window && !isOpen(window, new Date(now()))) {
+      const opening = nextOpening(window, new Date(now()));
+      phase = 'waiting_window';
+      nextWindow = opening ? opening.getTime() : null;
+      await waitSignal(() => false, opening ? opening.getTime() - now() : undefined);
+      continue;
+    }
+    nextWindow = null;
+    // Concurrency cap.
+    if (active.size >= s.maxConcurrent) {
+      phase = 'running';
+      await waitSignal(() => active.size < s.maxConcurrent, 30_000);
+      await reconcile();
+      continue;
+    }
+    // History bound: continue as new with the state (active calls keep signalling the workflow id).
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof campaignWorkflow>(input, { ...s, active: [...active.values()] });
+    }
+    if (s.buffer.length === 0) {
+      const claim = await acts.claimContacts({
+        campaignId: input.campaignId, token: `${info.runId}:${++s.claimSeq}`, limit: batchSize, nonCommercial: input.nonCommercial,
+      });
+      for (const k of claim.skipped) {
+        s.counts.skipped += 1;
+        s.counts.skipReasons[k.reason] = (s.counts.skipReasons[k.reason] ?? 0) + 1;
+      }
+      s.buffer.push(...claim.contacts);
+      if (s.buffer.length === 0) {
+        if (claim.skipped.length > 0) continue; // the whole page was skipped: look again at once
+        if (claim.open === 0 && active.size === 0) {
+          exhausted = true;
+          break;
+        }
+        // Nothing due now: wait for a retry to come due, or for a call to end (it may schedule a retry).
+        phase = 'waiting_retry';
+        nextRetry = claim.nextDueAt;
+        const waitMs = claim.nextDueAt !== null ? Math.max(1, claim.nextDueAt - now()) : 30_000;
+        await waitSignal(() => false, Math.min(waitMs, 60_000));
+        await reconcile();
+        continue;
+      }
+    }
+    phase = 'running';
+    nextRetry = null;
+    // Start as many calls as there are free slots, concurrently.
+    const free = Math.min(s.maxConcurrent - active.size, s.buffer.length);
+    const batch = s.buffer.splice(0, free);
+    await Promise.all(batch.map(dial));
+  }
+
+  // Stopped or done: start nothing more, let calls in progress finish.
+  if (s.stopped && s.buffer.length > 0) {
+    await acts.releaseClaims({ campaignId: input.campaignId, campaignContactIds: s.buffer.map((c) => c.campaignContactId) });
+    s.buffer = [];
+  }
+  phase = s.stopped ? 'stopping' : 'running';
+  while (active.size > 0) {
+    await waitSignal(() => active.size === 0, 60_000);
+    await reconcile();
+  }
+  phase = exhausted && !s.stopped ? 'completed' : 'stopped';
+  await acts.setCampaignStatus({ campaignId: input.campaignId, status: phase === 'completed' ? 'completed' : 'stopped' });
+  await condition(allHandlersFinished);
+  return {
+    campaignId: input.campaignId,
+    state: phase,
+    maxConcurrent: s.maxConcurrent,
+    activeCalls: [],
+    counts: s.counts,
+    nextWindowOpening: null,
+    nextRetryAt: null,
+    runs: s.runs,
+    historyLength: workflowInfo().historyLength,
+  };
+}

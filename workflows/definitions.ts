@@ -1,0 +1,149 @@
+// Signals, queries and the inputs/outputs of the campaign and call workflows. Shared by the workflows, the
+// activities, the API, the CLI and the telephony backends. Signal names are plain words so that operators can
+// use them from the Temporal CLI: temporal workflow signal --workflow-id campaign-<id> --name pause
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type {
+  AmdResultEvent, AnsweredEvent, DtmfEvent, HungUpEvent, PlaybackFinishedEvent, SpeechStartedEvent, UtteranceEvent,
+} from '../lib/call-events';
+import type { CallOutcome } from '../lib/outcomes';
+import type { CallingWindow } from '../lib/calling-window';
+
+// ---- campaign ---------------------------------------------------------------------------------------------
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const stopSignal = defineSignal('stop');
+export const setConcurrencySignal = defineSignal<[number | { max: number }]>('setConcurrency');
+export const callFinishedSignal = defineSignal<[CallFinished]>('callFinished');
+export const campaignStatusQuery = defineQuery<CampaignStatus>('status');
+
+export interface CallTiming {
+  noAnswerTimeoutMs: number;
+  amdTimeoutMs: number;
+  /** Multiplies every scenario listen timeout (simulation time compression uses < 1). */
+  listenScale: number;
+  maxCallMs: number;
+}
+
+export interface CampaignInput {
+  campaignId: string;
+  scenario: string;
+  window: CallingWindow | null; // null: no calling-window restriction (technical tests only)
+  maxConcurrent: number;
+  maxAttempts: number;
+  retryDelaySeconds: number;
+  nonCommercial: boolean;
+  machinePolicy: 'hangup' | 'leave_message';
+  timing: CallTiming;
+  /** Task queue where `originate` runs (any telephony worker instance). */
+  telephonyTaskQueue: string;
+  bargeInEnabled: boolean;
+  /** Contacts claimed per activity call. */
+  batchSize?: number;
+  /** Continue-as-new once the run's history has this many events. */
+  historyLimit?: number;
+}
+
+export interface ActiveCall {
+  workflowId: string;
+  contactId: string;
+  attempt: number;
+  startedAt: number;
+}
+
+export interface CampaignCounts {
+  dialed: number;
+  finished: number;
+  skipped: number;
+  outcomes: Partial<Record<CallOutcome, number>>;
+  skipReasons: Record<string, number>;
+}
+
+/** What a campaign run hands to its continuation. */
+export interface CampaignCarry {
+  counts: CampaignCounts;
+  active: ActiveCall[];
+  buffer: ClaimedContact[];
+  paused: boolean;
+  stopped: boolean;
+  maxConcurrent: number;
+  runs: number;
+  claimSeq: number;
+}
+
+export interface CampaignStatus {
+  campaignId: string;
+  state: 'starting' | 'running' | 'paused' | 'waiting_window' | 'waiting_retry' | 'stopping' | 'stopped' | 'completed';
+  maxConcurrent: number;
+  activeCalls: ActiveCall[];
+  counts: CampaignCounts;
+  nextWindowOpening: string | null;
+  nextRetryAt: string | null;
+  runs: number;
+  historyLength: number;
+}
+
+export interface ClaimedContact {
+  campaignContactId: string;
+  contactId: string;
+  phone: string;
+  attempt: number;
+  timeZone: string;
+}
+
+export interface CallFinished {
+  workflowId: string;
+  contactId: string;
+  attempt: number;
+  outcome: CallOutcome | null; // null when skipped at dial time
+  skipReason?: string;
+}
+
+// ---- call -------------------------------------------------------------------------------------------------
+export const answeredSignal = defineSignal<[AnsweredEvent]>('answered');
+export const amdResultSignal = defineSignal<[AmdResultEvent]>('amdResult');
+export const speechStartedSignal = defineSignal<[SpeechStartedEvent]>('speechStarted');
+export const utteranceSignal = defineSignal<[UtteranceEvent]>('utterance');
+export const playbackFinishedSignal = defineSignal<[PlaybackFinishedEvent]>('playbackFinished');
+export const hungUpSignal = defineSignal<[HungUpEvent]>('hungUp');
+export const dtmfSignal = defineSignal<[DtmfEvent]>('dtmf');
+export const callStateQuery = defineQuery<CallState>('state');
+
+export interface CallInput {
+  campaignId: string;
+  campaignWorkflowId: string;
+  campaignContactId: string;
+  contactId: string;
+  phone: string;
+  attempt: number;
+  scenario: string;
+  timeZone: string;
+  nonCommercial: boolean;
+  machinePolicy: 'hangup' | 'leave_message';
+  maxAttempts: number;
+  retryDelaySeconds: number;
+  timing: CallTiming;
+  telephonyTaskQueue: string;
+  bargeInEnabled: boolean;
+}
+
+export interface CallState {
+  phase: 'checking' | 'dialing' | 'ringing' | 'in_call' | 'ending' | 'ended';
+  step: string | null;
+  turn: number;
+  outcome: CallOutcome | null;
+}
+
+export interface CallResult {
+  workflowId: string;
+  outcome: CallOutcome | null;
+  skipReason?: string;
+  turns: number;
+}
+
+export function callWorkflowId(campaignId: string, contactId: string, attempt: number): string {
+  return `call-${campaignId}-${contactId}-${attempt}`;
+}
+
+export function campaignWorkflowId(campaignId: string): string {
+  return `campaign-${campaignId}`;
+}

@@ -1,0 +1,3 @@
+// The workflow bundle's entry point: every workflow type the workers register.
+export { campaignWorkflow } from './campaign';
+export { callWorkflow } from './call';
