@@ -57,6 +57,10 @@ export const envSchema = z.object({
   SIP_TRUNK_CALLER_ID: z.string().optional(),
   SIP_TRUNK_REGISTER: bool.default(false),
   SIP_TRUNK_PUBLIC_IP: z.string().optional(),
+  // Test harness: chroot location (default <repo>/.cache/asterisk-root, also read by scripts/asterisk-*.sh) and
+  // permission to skip the Asterisk tier when that chroot is not installed.
+  MINIBOT_ASTERISK_ROOT: z.string().optional(),
+  MINIBOT_SKIP_ASTERISK: bool.default(false),
 
   // Telephony backend: the simulated one (demo, CI) or Asterisk.
   TELEPHONY_BACKEND: z.enum(['simulated', 'asterisk']).default('simulated'),
