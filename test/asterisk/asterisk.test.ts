@@ -130,7 +130,7 @@ describe('Asterisk 22 (chroot) with the rendered configs', { skip: SKIP }, () =>
     async () => {
       if (process.getuid?.() !== 0) throw new Error('the Asterisk tier needs root (debootstrap, chroot, mounts)');
       mediaPort = await freeTcpPort();
-      const rtp = 30000 + Math.floor(Math.random() * 20000);
+      const rtp = 30000 + 2 * Math.floor(Math.random() * 10000); // even: RTP ports start on an even number
       env = {
         ...process.env,
         ARI_URL: `http://127.0.0.1:${await freeTcpPort()}`,
@@ -204,8 +204,8 @@ describe('Asterisk 22 (chroot) with the rendered configs', { skip: SKIP }, () =>
     await ari.waitFor(on('ChannelDestroyed', ch), `ChannelDestroyed ${ch}`);
   });
 
-  it('minibot-outbound runs AMD before Stasis: the human is HUMAN, the answering machine MACHINE', async () => {
-    const calls = { human: id('amd-human'), machine: id('amd-machine') };
+  it('minibot-outbound runs AMD before Stasis: human HUMAN, chatty human not MACHINE, answering machine MACHINE', async () => {
+    const calls = { human: id('amd-human'), chatty: id('amd-chatty'), machine: id('amd-machine') };
     for (const [callee, ch] of Object.entries(calls)) {
       const res = await ari.req('POST', '/channels', {
         endpoint: `Local/${callee}@minibot-test-callees`,
@@ -217,12 +217,14 @@ describe('Asterisk 22 (chroot) with the rendered configs', { skip: SKIP }, () =>
       });
       assert.equal(res.status, 200, JSON.stringify(res.body));
     }
-    const [human, machine] = await Promise.all([
-      ari.waitFor(on('StasisStart', calls.human), 'StasisStart of the human after AMD'),
-      ari.waitFor(on('StasisStart', calls.machine), 'StasisStart of the machine after AMD'),
-    ]);
-    assert.equal(human.args?.[0], 'HUMAN', `human AMD: ${human.args?.join(' ')}`);
-    assert.equal(machine.args?.[0], 'MACHINE', `machine AMD: ${machine.args?.join(' ')}`);
+    const [human, chatty, machine] = await Promise.all(
+      Object.values(calls).map((ch) => ari.waitFor(on('StasisStart', ch), `StasisStart of ${ch} after AMD`)),
+    );
+    assert.equal(human!.args?.[0], 'HUMAN', `human AMD: ${human!.args?.join(' ')}`);
+    // "Allô ? Oui, bonjour, c'est de la part de qui ?" is 3+ words: Asterisk's stock maximum_number_of_words = 2
+    // calls that a MACHINE (the known peer failure). With our amd.conf it must not be one.
+    assert.ok(['HUMAN', 'NOTSURE'].includes(chatty!.args?.[0] ?? ''), `chatty human AMD: ${chatty!.args?.join(' ')}`);
+    assert.equal(machine!.args?.[0], 'MACHINE', `machine AMD: ${machine!.args?.join(' ')}`);
     for (const ch of Object.values(calls)) assert.equal((await ari.req('DELETE', `/channels/${ch}`)).status, 204);
     // Channels that entered Stasis from the dialplan are only ours until StasisEnd (no ChannelDestroyed after).
     await Promise.all(Object.values(calls).map((ch) => ari.waitFor(on('StasisEnd', ch), `StasisEnd ${ch}`)));
