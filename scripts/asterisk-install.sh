@@ -78,6 +78,7 @@ main() {
   chmod 755 "$ASTERISK_ROOT/usr/sbin/policy-rc.d"
 
   log "apt-get install ${PACKAGES[*]} inside the chroot"
+  in_chroot dpkg --configure -a >/dev/null 2>&1 || true # finishes a dpkg run cut short by an interruption
   in_chroot apt-get -o Acquire::Check-Valid-Until=false update >/dev/null
   in_chroot apt-get install -y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
     --no-install-recommends "${PACKAGES[@]}" >"$ASTERISK_ROOT.apt.log" 2>&1 ||
