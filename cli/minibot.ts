@@ -1,0 +1,351 @@
+// minibot — the operators' command line: contact import and validation, do-not-call list, campaigns and
+// their Temporal signals. `npx minibot --help` (and `--help` on every command) documents everything.
+// Services: DATABASE_URL / TEMPORAL_ADDRESS from the environment, else the dev stack of `npm run dev:up`.
+import { basename } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { applyDevEnv } from '../scripts/services/dev-stack';
+import { parseDepartementList } from '../lib/departement';
+import type { Field } from '../lib/contact-import';
+
+function positiveInt(name: string, max = 1_000_000) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`${name} must be an integer between 1 and ${max}`);
+    return n;
+  };
+}
+const uuid = (v: string) => {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v)) throw new InvalidArgumentError('expected a campaign id (UUID)');
+  return v.toLowerCase();
+};
+const days = (v: string) => {
+  const out = new Set<number>();
+  for (const part of v.split(',')) {
+    const m = /^([1-7])(?:-([1-7]))?$/.exec(part.trim());
+    if (!m) throw new InvalidArgumentError('--days: ISO weekdays 1-7 (1 = Monday), e.g. 1-5 or 1,2,3,4,5,6');
+    for (let d = Number(m[1]); d <= Number(m[2] ?? m[1]); d++) out.add(d);
+  }
+  return [...out].sort();
+};
+
+async function services() {
+  applyDevEnv();
+  const { config } = await import('../lib/config');
+  const cfg = config();
+  if (!cfg.DATABASE_URL) fail('DATABASE_URL is not set and no dev stack runs (start one with: npm run dev:up)');
+  const { createPrisma } = await import('../prisma/client');
+  return { cfg, prisma: createPrisma(cfg.DATABASE_URL!, { max: 4 }) };
+}
+
+async function withTemporal<T>(f: (d: Awaited<ReturnType<typeof services>> & { client: import('@temporalio/client').Client }) => Promise<T>): Promise<T> {
+  const d = await services();
+  const { temporalClient } = await import('../api/services/temporal');
+  const client = await temporalClient(d.cfg);
+  try {
+    return await f({ ...d, client });
+  } finally {
+    await client.connection.close();
+    await d.prisma.$disconnect();
+  }
+}
+
+function fail(message: string, code = 1): never {
+  console.error(`minibot: ${message}`);
+  process.exit(code);
+}
+
+function table(rows: [string, string | number][]): void {
+  const w = Math.max(...rows.map((r) => r[0].length));
+  for (const [k, v] of rows) console.log(`  ${k.padEnd(w)}  ${v}`);
+}
+
+const program = new Command()
+  .name('minibot')
+  .description('MiniBot operator CLI: contacts, do-not-call list, campaigns (Temporal workflows).\nServices: DATABASE_URL and TEMPORAL_ADDRESS, or the dev stack started by `npm run dev:up`.')
+  .showHelpAfterError()
+  .configureHelp({ showGlobalOptions: true });
+
+// ---- contacts ----------------------------------------------------------------------------------------------
+const contacts = program.command('contacts').description('import and check contacts');
+
+contacts
+  .command('import')
+  .description('import a CSV file of contacts (streaming, batches in transactions, idempotent).\n' +
+    'Columns recognised: telephone/tel/phone, nom/name, prenom, email/mail, departement/code_postal, statut,\n' +
+    'consent_date/date_consentement, consent_source, consent_proof, client_existant, opt_out.\n' +
+    'Delimiter (, ; tab |) and encoding (UTF-8, Windows-1252, UTF-16 with BOM) are detected.\n' +
+    'Rejected rows are listed in FILE.errors.csv (line, column, value, reason).')
+  .argument('<file>', 'CSV file')
+  .option('--validate', 'advanced validation: e-mail syntax, personal lines only (no 08xx), consent dates not in the future', false)
+  .option('--dedupe', 'leave numbers already in the database untouched (default: update them); in-file duplicates are always reported', false)
+  .option('--batch-size <n>', 'rows per transaction', positiveInt('--batch-size', 50_000), 1000)
+  .option('--phone-col <name>', 'header of the phone column')
+  .option('--name-col <name>', 'header of the (last or full) name column')
+  .option('--first-name-col <name>', 'header of the first name column')
+  .option('--email-col <name>', 'header of the e-mail column')
+  .option('--departement-col <name>', 'header of the département or postal code column')
+  .option('--region-filter <list>', 'only these départements, e.g. "01,02,03" or "75,2A,974"')
+  .option('--consent-date-col <name>', 'header of the consent date column (JJ/MM/AAAA or ISO)')
+  .option('--consent-source-col <name>', 'header of the consent source column')
+  .option('--consent-proof-col <name>', 'header of the consent proof column')
+  .option('--customer-col <name>', 'header of the existing-customer column (oui/non)')
+  .option('--source <tag>', 'source tag of the imported contacts (default: import:<file name>)')
+  .addOption(new Option('--delimiter <c>', 'field delimiter (default: detected)').choices([',', ';', 'tab', '|']))
+  .option('--report <file>', 'error report path (default: FILE.errors.csv)')
+  .option('--dry-run', 'validate only, write nothing to the database', false)
+  .option('--no-progress', 'no progress bar')
+  .option('--json', 'print the summary as JSON only', false)
+  .action(async (file: string, o) => {
+    let regionFilter: string[] | undefined;
+    try {
+      regionFilter = o.regionFilter ? parseDepartementList(o.regionFilter) : undefined;
+    } catch (e) {
+      fail(`--region-filter: ${(e as Error).message}`, 2);
+    }
+    const columns: Partial<Record<Field, string>> = {
+      phone: o.phoneCol, lastName: o.nameCol, firstName: o.firstNameCol, email: o.emailCol, departement: o.departementCol,
+      consentDate: o.consentDateCol, consentSource: o.consentSourceCol, consentProof: o.consentProofCol, existingCustomer: o.customerCol,
+    };
+    const { prisma } = await services();
+    const { importContacts } = await import('./import/contacts');
+    const bar = o.progress && process.stderr.isTTY && !o.json
+      ? new cliProgress.SingleBar({ format: '  {bar} {percentage}% | {rows} rows | {speed} rows/s', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
+      : null;
+    const t0 = Date.now();
+    bar?.start(100, 0, { rows: 0, speed: 0 });
+    let summary;
+    try {
+      summary = await importContacts(prisma, file, {
+        validate: o.validate, dedupe: o.dedupe, batchSize: o.batchSize, columns, regionFilter, source: o.source,
+        delimiter: o.delimiter === 'tab' ? '\t' : o.delimiter, dryRun: o.dryRun, reportPath: o.report,
+        onProgress: (bytes, total, rows) => bar?.update(total ? Math.round((bytes / total) * 100) : 100, { rows, speed: Math.round(rows / Math.max(0.001, (Date.now() - t0) / 1000)) }),
+      });
+    } catch (e) {
+      bar?.stop();
+      await prisma.$disconnect();
+      fail(`${file}: ${(e as Error).message}`);
+    }
+    bar?.stop();
+    await prisma.$disconnect();
+    if (o.json) console.log(JSON.stringify(summary));
+    else {
+      console.log(`${o.dryRun ? 'Checked (dry run)' : 'Imported'} ${basename(file)} (delimiter ${JSON.stringify(summary.delimiter)}, ${Object.entries(summary.encodings).map(([k, v]) => `${k}: ${v} lines`).join(', ') || 'empty'})`);
+      table([
+        ['data rows', summary.rows],
+        ['valid', summary.valid],
+        ['  created', summary.created],
+        ['  updated', summary.updated],
+        ['  unchanged', summary.unchanged],
+        ...(o.dedupe ? [['  already in database (kept)', summary.existingSkipped] as [string, number]] : []),
+        ['rejected', summary.rejected],
+        ['duplicates in file', summary.duplicates],
+        ['filtered (region)', summary.filtered],
+        ['line types', Object.entries(summary.phoneTypes).map(([k, v]) => `${k} ${v}`).join(', ') || '-'],
+        ['batches committed', summary.batches],
+        ['rows/second', summary.rowsPerSecond],
+        ['error report', `${summary.reportPath} (${summary.reportedIssues} issue${summary.reportedIssues === 1 ? '' : 's'})`],
+        ['source tag', summary.source],
+      ]);
+    }
+    if (summary.fatal) fail(summary.fatal);
+  });
+
+contacts
+  .command('validate')
+  .description('check the contacts in the database')
+  .option('--format-french', 'normalise every number to E.164 (+33…)', false)
+  .option('--dedupe', 'report contacts whose numbers are equal once normalised', false)
+  .option('--clean-invalid', 'mark contacts whose number is not valid as status "invalid"', false)
+  .option('--dry-run', 'report only, change nothing', false)
+  .option('--json', 'print the summary as JSON only', false)
+  .action(async (o) => {
+    const { prisma } = await services();
+    const { validateContacts } = await import('./import/validate');
+    const s = await validateContacts(prisma, { formatFrench: o.formatFrench, dedupe: o.dedupe, cleanInvalid: o.cleanInvalid, dryRun: o.dryRun });
+    await prisma.$disconnect();
+    if (o.json) return console.log(JSON.stringify(s));
+    table([
+      ['contacts checked', s.checked], ['already E.164', s.wellFormed], ['reformatted', s.reformatted], ['invalid numbers', s.invalid],
+      ['marked invalid', s.markedInvalid], ['duplicate groups', s.duplicateGroups.length],
+    ]);
+    for (const g of s.duplicateGroups.slice(0, 20)) console.log(`  duplicate ${g.phone}: ${g.contactIds.join(', ')}`);
+    for (const i of s.invalidSamples.slice(0, 20)) console.log(`  invalid ${i.id}: ${i.reason}`);
+  });
+
+// ---- DNC ---------------------------------------------------------------------------------------------------
+const dnc = program.command('dnc').description('do-not-call list (Bloctel and opt-outs)');
+dnc
+  .command('import')
+  .description('import a do-not-call list: one number per line (Bloctel export), extra columns ignored; idempotent')
+  .argument('<file>', 'list file')
+  .addOption(new Option('--source <source>', 'origin of the entries').choices(['bloctel', 'manual', 'opt_out']).default('bloctel'))
+  .option('--reason <text>', 'reason stored with each entry')
+  .option('--json', 'print the summary as JSON only', false)
+  .action(async (file: string, o) => {
+    const { prisma } = await services();
+    const { importDnc } = await import('./import/dnc');
+    const s = await importDnc(prisma, file, { source: o.source, reason: o.reason });
+    await prisma.$disconnect();
+    if (o.json) return console.log(JSON.stringify(s));
+    table([['numbers read', s.lines], ['added', s.added], ['already listed', s.alreadyListed], ['invalid', s.invalid]]);
+    for (const l of s.invalidLines.slice(0, 20)) console.log(`  line ${l.line}: ${JSON.stringify(l.value)} ${l.reason}`);
+  });
+dnc
+  .command('check')
+  .description('is this number on the do-not-call list? (exit code 0: callable, 3: listed or opted out)')
+  .argument('<phone>', 'phone number, any French spelling')
+  .option('--json', 'JSON output', false)
+  .action(async (phone: string, o) => {
+    const { prisma } = await services();
+    const { checkDnc } = await import('./import/dnc');
+    let r;
+    try {
+      r = await checkDnc(prisma, phone);
+    } catch (e) {
+      await prisma.$disconnect();
+      fail((e as Error).message, 2);
+    }
+    await prisma.$disconnect();
+    if (o.json) console.log(JSON.stringify(r));
+    else if (r.listed) console.log(`${r.phone}: ON the do-not-call list (${r.source}${r.reason ? `: ${r.reason}` : ''}, since ${r.addedAt?.toISOString()})`);
+    else if (r.contactOptedOut) console.log(`${r.phone}: not on the list, but the contact opted out`);
+    else console.log(`${r.phone}: not on the do-not-call list`);
+    process.exitCode = r.listed || r.contactOptedOut ? 3 : 0;
+  });
+
+// ---- campaigns ---------------------------------------------------------------------------------------------
+const campaign = program.command('campaign').description('create, launch and control campaigns (Temporal workflows campaign-<id>)');
+campaign
+  .command('launch')
+  .description('create a campaign and start its workflow (workers must be running: npm run worker)')
+  .requiredOption('--name <name>', 'campaign name')
+  .option('--scenario <name>', 'production or test', 'production')
+  .option('--limit <n>', 'maximum number of contacts', positiveInt('--limit', 10_000_000))
+  .option('--concurrent <n>', 'maximum concurrent calls', positiveInt('--concurrent', 1000), 3)
+  .option('--start-time <HH:MM>', 'calling window opening (local time)', '10:00')
+  .option('--end-time <HH:MM>', 'calling window closing (local time)', '20:00')
+  .option('--break-start <HH:MM>', 'lunch break start ("none": no break)', '13:00')
+  .option('--break-end <HH:MM>', 'lunch break end', '14:00')
+  .option('--days <list>', 'ISO weekdays, 1 = Monday (e.g. 1-5, 1,2,3,4,5,6)', days)
+  .option('--timezone <tz>', 'IANA time zone of the window', 'Europe/Paris')
+  .option('--source <tag>', 'only contacts of this import source tag')
+  .option('--departements <list>', 'only contacts of these départements, e.g. 75,92,93')
+  .option('--max-attempts <n>', 'attempts per contact', positiveInt('--max-attempts', 10))
+  .option('--non-commercial', 'survey/service campaign (no canvassing consent rules)', false)
+  .option('--draft', 'create only, do not start', false)
+  .option('--json', 'JSON output', false)
+  .action(async (o) =>
+    withTemporal(async ({ cfg, prisma, client }) => {
+      const { createCampaign, launchCampaign, ValidationError } = await import('../api/services/campaigns');
+      const { webUiLink } = await import('../api/services/temporal');
+      const noBreak = o.breakStart === 'none';
+      let c;
+      try {
+        c = await createCampaign(prisma, {
+          name: o.name, scenario: o.scenario, max_concurrent_calls: o.concurrent, contact_limit: o.limit ?? null,
+          schedule: {
+            start_time: o.startTime, end_time: o.endTime, break_start: noBreak ? null : o.breakStart, break_end: noBreak ? null : o.breakEnd,
+            ...(o.days ? { days: o.days } : {}), timezone: o.timezone,
+          },
+          ...(o.source ? { contact_source: o.source } : {}),
+          ...(o.departements ? { departements: parseDepartementList(o.departements) } : {}),
+          ...(o.maxAttempts ? { max_attempts: o.maxAttempts } : {}),
+          non_commercial: o.nonCommercial,
+        });
+      } catch (e) {
+        if (e instanceof ValidationError) fail(`invalid campaign: ${e.message}`, 2);
+        throw e;
+      }
+      const launched = o.draft ? null : await launchCampaign(client, prisma, cfg, c.id);
+      const link = launched ? webUiLink(cfg.TEMPORAL_UI_URL, cfg.TEMPORAL_NAMESPACE, launched.workflowId) : '';
+      if (o.json) return console.log(JSON.stringify({ id: c.id, workflowId: launched?.workflowId ?? null, started: launched?.started ?? false, webUi: link || null }));
+      console.log(`Campaign ${c.id} created${launched ? `, workflow ${launched.workflowId} started` : ' (draft)'}`);
+      if (link) console.log(`Temporal Web UI: ${link}`);
+    }),
+  );
+
+for (const cmd of ['pause', 'resume', 'stop'] as const) {
+  campaign
+    .command(cmd)
+    .description(`${cmd} a campaign (Temporal signal "${cmd}"; same as: temporal workflow signal --workflow-id campaign-ID --name ${cmd})`)
+    .argument('<id>', 'campaign id', uuid)
+    .action(async (id: string) =>
+      withTemporal(async ({ prisma, client }) => {
+        const { signalCampaign } = await import('../api/services/campaigns');
+        if (!(await prisma.campaign.findUnique({ where: { id }, select: { id: true } }))) fail(`campaign ${id} not found`);
+        try {
+          await signalCampaign(client, id, cmd);
+        } catch (e) {
+          fail(`campaign ${id}: its workflow does not run (${(e as Error).message})`);
+        }
+        console.log(`Campaign ${id}: ${cmd} signal sent`);
+      }),
+    );
+}
+
+campaign
+  .command('concurrency')
+  .description('change the concurrent call cap of a running campaign (signal setConcurrency)')
+  .argument('<id>', 'campaign id', uuid)
+  .argument('<n>', 'maximum concurrent calls', positiveInt('n', 1000))
+  .action(async (id: string, n: number) =>
+    withTemporal(async ({ client }) => {
+      const { setCampaignConcurrency } = await import('../api/services/campaigns');
+      await setCampaignConcurrency(client, id, n);
+      console.log(`Campaign ${id}: concurrency set to ${n}`);
+    }),
+  );
+
+campaign
+  .command('status')
+  .description('live state of a campaign (Temporal query "status") and its figures from the database')
+  .argument('<id>', 'campaign id', uuid)
+  .option('--json', 'JSON output', false)
+  .action(async (id: string, o) =>
+    withTemporal(async ({ cfg, prisma, client }) => {
+      const { campaignStatus } = await import('../api/services/campaigns');
+      const { campaignFigures } = await import('../api/services/stats');
+      const { webUiLink } = await import('../api/services/temporal');
+      const c = await prisma.campaign.findUnique({ where: { id } });
+      if (!c) fail(`campaign ${id} not found`);
+      const live = await campaignStatus(client, id).catch(() => null);
+      const figures = await campaignFigures(prisma, id);
+      const link = c.workflowId ? webUiLink(cfg.TEMPORAL_UI_URL, cfg.TEMPORAL_NAMESPACE, c.workflowId) : '';
+      if (o.json) return console.log(JSON.stringify({ id, name: c.name, status: c.status, live, figures, webUi: link || null }));
+      table([
+        ['campaign', `${c.name} (${id})`],
+        ['status (database)', c.status],
+        ['workflow state', live ? live.state : 'not running'],
+        ['active calls', live ? `${live.activeCalls.length} / ${live.maxConcurrent}` : '-'],
+        ['contacts', figures.contacts],
+        ['calls dialed', figures.dialed],
+        ['open contacts', figures.open],
+        ...Object.entries(figures.outcomes).map(([k, v]) => [`  outcome ${k}`, v] as [string, number]),
+        ...Object.entries(figures.skipped).map(([k, v]) => [`  skipped ${k}`, v] as [string, number]),
+        ...(link ? [['Temporal Web UI', link] as [string, string]] : []),
+      ]);
+    }),
+  );
+
+campaign
+  .command('list')
+  .description('campaigns, newest first')
+  .addOption(new Option('--status <status>', 'only this status').choices(['draft', 'running', 'paused', 'stopped', 'completed']))
+  .option('--limit <n>', 'how many', positiveInt('--limit', 1000), 50)
+  .option('--json', 'JSON output', false)
+  .action(async (o) => {
+    const { prisma } = await services();
+    const rows = await prisma.campaign.findMany({
+      where: o.status ? { status: o.status } : {}, orderBy: { createdAt: 'desc' }, take: o.limit,
+      select: { id: true, name: true, scenario: true, status: true, maxConcurrentCalls: true, createdAt: true, _count: { select: { campaignContacts: true, calls: true } } },
+    });
+    await prisma.$disconnect();
+    if (o.json) return console.log(JSON.stringify(rows));
+    if (!rows.length) return console.log('no campaigns');
+    for (const r of rows) {
+      console.log(`${r.id}  ${r.status.padEnd(9)}  ${r.scenario.padEnd(10)}  ${String(r._count.calls).padStart(6)} calls / ${String(r._count.campaignContacts).padStart(6)} contacts  ${r.createdAt.toISOString().slice(0, 16)}  ${r.name}`);
+    }
+  });
+
+await program.parseAsync(process.argv);
