@@ -78,6 +78,8 @@ log "started Asterisk (pid $pid), waiting for ARI"
 "$TSX" "$ASTERISK_REPO_ROOT/scripts/asterisk-wait.ts" --pid "$pid" --timeout "${ASTERISK_START_TIMEOUT:-60}" || {
   log "Asterisk did not come up; last console lines:"
   tail -n 30 "$ASTERISK_DATA_DIR/console.log" >&2 || true
+  exec 9>&- # asterisk-down.sh takes no lock, but release ours before stopping what we started
+  bash "$ASTERISK_REPO_ROOT/scripts/asterisk-down.sh" || true
   exit 1
 }
 t1=$(date +%s%N)
