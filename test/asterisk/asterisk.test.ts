@@ -273,17 +273,18 @@ describe('Asterisk 22 (chroot) with the rendered configs', { skip: SKIP }, () =>
   it('externalMedia over chan_websocket: MEDIA_START, callee audio in, our audio out to the callee', async () => {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: mediaPort });
     try {
-      const connected = new Promise<{ sock: WebSocket; start: any; protocol?: string }>((res, rej) => {
+      const connected = new Promise<{ sock: WebSocket; start: any; protocol?: string; url?: string }>((res, rej) => {
         const timer = setTimeout(() => rej(new Error('chan_websocket did not connect to the media server')), 10_000);
         wss.once('connection', (sock, req) => {
           sock.once('message', (data, isBinary) => {
             clearTimeout(timer);
             if (isBinary) return rej(new Error('first message was media, expected MEDIA_START'));
-            res({ sock, start: JSON.parse(String(data)), protocol: req.headers['sec-websocket-protocol'] as string | undefined });
+            res({ sock, start: JSON.parse(String(data)), protocol: req.headers['sec-websocket-protocol'] as string | undefined, url: req.url });
           });
         });
       });
       const em = id('em');
+      const token = Math.random().toString(36).slice(2);
       const emRes = await ari.req('POST', '/channels/externalMedia', {
         app: ari.creds.app,
         channelId: em,
@@ -292,9 +293,13 @@ describe('Asterisk 22 (chroot) with the rendered configs', { skip: SKIP }, () =>
         encapsulation: 'none',
         connection_type: 'client',
         format: 'slin',
+        // Per-call URI parameters (the media server identifies and authenticates the call with them).
+        transport_data: `f(json)v(call=${em},token=${token})`,
       });
       assert.equal(emRes.status, 200, JSON.stringify(emRes.body));
-      const { sock, start, protocol } = await connected;
+      const { sock, start, protocol, url } = await connected;
+      const params = new URL(url ?? '/', 'ws://x').searchParams;
+      assert.deepEqual([params.get('call'), params.get('token')], [em, token]);
       assert.equal(start.event, 'MEDIA_START');
       assert.equal(start.channel_id, em);
       assert.equal(start.format, 'slin');
