@@ -24,6 +24,8 @@ export function installRuntime(): void {
         if (verbose) log.info(m, message);
         break;
       case 'WARN':
+        // Expected for our activity-only telephony workers.
+        if (message.startsWith('No workflows registered')) break;
         log.warn(m, message);
         break;
       case 'ERROR':

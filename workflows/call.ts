@@ -22,7 +22,8 @@ import { CallOutcomeKey } from './search-attributes';
 type IntentActivities = ReturnType<typeof createIntentActivities>;
 
 const db = proxyActivities<CallActivities>({
-  startToCloseTimeout: '30s',
+  // Short: a worker that dies mid-activity is noticed quickly and the activity retried on another one.
+  startToCloseTimeout: '10s',
   retry: { initialInterval: '200ms', maximumInterval: '5s', maximumAttempts: 30 },
 });
 const intent = proxyLocalActivities<IntentActivities>({

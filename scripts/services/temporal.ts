@@ -101,7 +101,8 @@ export interface TemporalServerOptions {
   bin: string;
   port: number;
   uiPort: number;
-  dbFile: string;
+  /** SQLite file (state survives restarts); null for an in-memory server. */
+  dbFile: string | null;
   namespace: string;
   logFile: string;
   pidFile: string;
@@ -113,7 +114,7 @@ export function startTemporal(o: TemporalServerOptions): number {
     '--ip', '127.0.0.1',
     '--port', String(o.port),
     '--ui-port', String(o.uiPort),
-    '--db-filename', o.dbFile,
+    ...(o.dbFile ? ['--db-filename', o.dbFile] : []),
     '--namespace', o.namespace,
     '--log-level', 'warn',
     ...SEARCH_ATTRIBUTES.flatMap((a) => ['--search-attribute', `${a}=Keyword`]),

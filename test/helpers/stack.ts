@@ -1,0 +1,90 @@
+// Integration-test helpers: the real Temporal dev server and Postgres started by scripts/test.ts (their
+// addresses arrive in DATABASE_URL / TEMPORAL_ADDRESS), in-process workers on a task queue of the test's own,
+// and sample data.
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
+import { parseConfig, type Config } from '../../lib/config';
+import { createPrisma, type PrismaClient } from '../../prisma/client';
+import { temporalClient, workerConnection } from '../../api/services/temporal';
+import { createWorkers, type WorkerSet } from '../../workers/workers';
+import { SimulatedTelephony, type SimulationOptions } from '../../telephony/simulated';
+import { temporalSignalSink } from '../../telephony/temporal-sink';
+
+export interface TestStack {
+  cfg: Config;
+  prisma: PrismaClient;
+  client: Client;
+  connection: NativeConnection;
+  close(): Promise<void>;
+}
+
+export function requireServices(): void {
+  if (!process.env.DATABASE_URL || !process.env.TEMPORAL_ADDRESS) {
+    throw new Error('integration tests need DATABASE_URL and TEMPORAL_ADDRESS: run them through `npm test` (scripts/test.ts)');
+  }
+}
+
+/** A stack with a task queue of its own, so test files never take each other's tasks. */
+export async function testStack(overrides: Record<string, string> = {}): Promise<TestStack> {
+  requireServices();
+  const cfg = parseConfig({ ...process.env, TEMPORAL_TASK_QUEUE: `test-${randomUUID().slice(0, 8)}`, ...overrides });
+  const prisma = createPrisma(cfg.DATABASE_URL!);
+  const client = await temporalClient(cfg);
+  const connection = await workerConnection(cfg);
+  return {
+    cfg, prisma, client, connection,
+    async close() {
+      await prisma.$disconnect();
+      await client.connection.close();
+      await connection.close();
+    },
+  };
+}
+
+export interface RunningWorkers {
+  set: WorkerSet;
+  telephony: SimulatedTelephony;
+  stop(): Promise<void>;
+}
+
+/** Starts the orchestration + simulated telephony workers in this process. */
+export async function startWorkers(stack: TestStack, sim: Partial<SimulationOptions> = {}): Promise<RunningWorkers> {
+  const telephony = new SimulatedTelephony(temporalSignalSink(stack.client), { speed: 50, ...sim });
+  const set = await createWorkers({
+    connection: stack.connection, client: stack.client, namespace: stack.cfg.TEMPORAL_NAMESPACE, taskQueue: stack.cfg.TEMPORAL_TASK_QUEUE,
+    prisma: stack.prisma, telephony,
+  });
+  const running = set.run();
+  return {
+    set, telephony,
+    async stop() {
+      await set.shutdown();
+      await running;
+    },
+  };
+}
+
+/** Creates `n` contacts with consent under a source of their own; returns their ids in creation order. */
+export async function makeContacts(prisma: PrismaClient, n: number, extra: (i: number) => Record<string, unknown> = () => ({})): Promise<{ source: string; ids: string[]; phones: string[] }> {
+  const source = `test-${randomUUID().slice(0, 8)}`;
+  const base = Math.floor(Math.random() * 1e7);
+  const now = Date.now();
+  const phones = Array.from({ length: n }, (_, i) => `+3375${String((base + i) % 1e7).padStart(7, '0')}`);
+  await prisma.contact.createMany({
+    data: phones.map((phone, i) => ({
+      phone, source, firstName: `T${i}`, consentGivenAt: new Date(now - 86_400_000), consentSource: 'test', createdAt: new Date(now + i), ...extra(i),
+    })),
+  });
+  const ids = (await prisma.contact.findMany({ where: { source }, orderBy: { createdAt: 'asc' }, select: { id: true } })).map((c) => c.id);
+  return { source, ids, phones };
+}
+
+export async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, parseConfig } from '../../lib/config';
+
+test('defaults follow the seed guide', () => {
+  const c = parseConfig({});
+  assert.equal(c.AUDIOFORK_PORT, 8765);
+  assert.equal(c.OLLAMA_MODEL, 'phi3:mini');
+  assert.equal(c.TARGET_BARGE_IN_LATENCY, 150);
+  assert.equal(c.BARGE_IN_ENABLED, true);
+  assert.equal(c.VOSK_SAMPLE_RATE, 16000);
+});
+
+test('a bad variable is named with its reason', () => {
+  assert.throws(() => parseConfig({ VAD_MODE: '7', AUDIOFORK_PORT: 'abc' }), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    const vars = err.issues.map((i) => i.variable);
+    assert.ok(vars.includes('VAD_MODE') && vars.includes('AUDIOFORK_PORT'), err.message);
+    return true;
+  });
+  assert.throws(() => parseConfig({ BARGE_IN_ENABLED: 'maybe' }), /BARGE_IN_ENABLED/);
+  assert.throws(() => parseConfig({ VOSK_SAMPLE_RATE: '44100' }), /VOSK_SAMPLE_RATE/);
+});
+
+test('production refuses to start without its secrets', () => {
+  assert.throws(() => parseConfig({ NODE_ENV: 'production' }), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    assert.deepEqual(err.issues.map((i) => i.variable).sort(), ['API_KEY', 'DATABASE_URL']);
+    return true;
+  });
+  assert.throws(() => parseConfig({ NODE_ENV: 'production', API_KEY: 'short', DATABASE_URL: 'postgresql://x@h/db' }), /API_KEY/);
+});

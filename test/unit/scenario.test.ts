@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PRODUCTION, SCENARIOS, TEST, decide, getScenario, validateScenario, type Scenario } from '../../lib/scenario';
+import { maxOverlap, percentile } from '../../lib/metrics';
+
+/** Walks a scenario with a list of events; returns the steps played and the final outcome. */
+function walk(s: Scenario, events: string[]): { steps: string[]; outcome: string | undefined } {
+  const steps: string[] = [];
+  const retries: Record<string, number> = {};
+  let outcome: string | undefined;
+  let id: string | null = s.start;
+  let i = 0;
+  while (id) {
+    steps.push(id);
+    const step = s.steps[id]!;
+    if (step.end) {
+      outcome ??= step.end;
+      break;
+    }
+    const ev = step.listen ? (events[i++] ?? 'silence') : 'silence';
+    const d = decide(s, id, ev as never, retries[id] ?? 0);
+    if (d.repeat) retries[id] = (retries[id] ?? 0) + 1;
+    if (d.outcome) outcome = d.outcome;
+    id = d.next;
+  }
+  return { steps, outcome };
+}
+
+test('the shipped scenarios are valid graphs', () => {
+  for (const s of Object.values(SCENARIOS)) assert.deepEqual(validateScenario(s), [], s.name);
+});
+
+test('production: interested caller goes through q1..q3 to a lead', () => {
+  const r = walk(PRODUCTION, ['affirm', 'affirm', 'deny', 'affirm', 'affirm']);
+  assert.deepEqual(r.steps, ['hello', 'q1', 'q2', 'q3', 'is_leads', 'confirm_lead', 'bye_success']);
+  assert.equal(r.outcome, 'lead');
+});
+
+test('production: a refusal gets one retry, then bye_failed', () => {
+  assert.deepEqual(walk(PRODUCTION, ['deny', 'deny']), { steps: ['hello', 'retry', 'bye_failed'], outcome: 'not_interested' });
+  assert.equal(walk(PRODUCTION, ['deny', 'affirm', 'affirm', 'affirm', 'affirm', 'affirm']).outcome, 'lead');
+});
+
+test('production: callback and opt-out end the call politely at any step', () => {
+  assert.deepEqual(walk(PRODUCTION, ['callback']), { steps: ['hello', 'confirm_callback', 'bye_success'], outcome: 'callback' });
+  assert.deepEqual(walk(PRODUCTION, ['affirm', 'stop']), { steps: ['hello', 'q1', 'bye_opt_out'], outcome: 'opted_out' });
+  const d = decide(PRODUCTION, 'q2', 'stop', 0);
+  assert.deepEqual(d.effects, ['opt_out']);
+});
+
+test('production: questions and silence replay the step once, never loop', () => {
+  assert.deepEqual(walk(PRODUCTION, ['question', 'affirm', 'affirm', 'affirm', 'affirm', 'affirm']).steps.slice(0, 3), ['hello', 'hello', 'q1']);
+  assert.deepEqual(walk(PRODUCTION, ['silence', 'silence']), { steps: ['hello', 'hello', 'bye_failed'], outcome: 'no_answer' });
+});
+
+test('test scenario: one prompt, any answer completes', () => {
+  assert.deepEqual(walk(TEST, ['affirm']), { steps: ['test_audio'], outcome: 'test_completed' });
+  assert.deepEqual(walk(TEST, ['stop']), { steps: ['test_audio'], outcome: 'opted_out' });
+});
+
+test('validateScenario names broken transitions', () => {
+  const broken: Scenario = structuredClone(PRODUCTION);
+  broken.steps.hello!.on.affirm = { next: 'nowhere' };
+  broken.steps.q1!.onRetriesExhausted = { next: '$repeat' };
+  const errs = validateScenario(broken);
+  assert.ok(errs.includes('steps.hello.on.affirm: unknown next step "nowhere"'), errs.join('\n'));
+  assert.ok(errs.some((e) => e.startsWith('steps.q1: the transition taken when retries are exhausted')));
+  assert.throws(() => getScenario('nope'), /unknown scenario "nope"/);
+});
+
+test('maxOverlap and percentile', () => {
+  assert.equal(maxOverlap([{ start: 0, end: 10 }, { start: 10, end: 20 }]), 1); // back to back
+  assert.equal(maxOverlap([{ start: 0, end: 10 }, { start: 5, end: 20 }, { start: 6, end: 7 }]), 3);
+  assert.equal(percentile([], 50), null);
+  assert.equal(percentile([1, 2, 3, 4], 50), 2.5);
+  assert.equal(percentile([5], 95), 5);
+});
