@@ -33,6 +33,8 @@ export const envSchema = z.object({
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: port.default(8000),
   API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  // Requests per minute per client address (express-rate-limit).
+  API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
 
   // Asterisk ARI
   ARI_URL: z.string().url().default('http://localhost:8088'),
