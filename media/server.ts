@@ -12,7 +12,7 @@ import { initAudio, readWavMono } from './audio';
 import { initVad } from './vad';
 import { resolveBargeIn, type BargeInOptions } from './barge-in';
 import { inlineVoskEngine, workerVoskEngine, type AsrEngine, type AsrEngineFactory } from './asr';
-import { CallSession, type PromptInput } from './session';
+import { CallSession, type MediaFrame, type PromptInput } from './session';
 
 export interface MediaServerOptions {
   host: string;
@@ -27,6 +27,11 @@ export interface MediaServerOptions {
   bargeIn?: Partial<BargeInOptions>;
   /** How long an issued token stays valid without a connection (ms). */
   tokenTtlMs?: number;
+  /** Read-only taps per call: media started (MEDIA_START), each analysed inbound frame (hybrid AMD). */
+  observer?: {
+    started?(callId: string): void;
+    frame?(callId: string, f: MediaFrame): void;
+  };
 }
 
 interface Expected {
@@ -176,9 +181,11 @@ export class MediaServer {
   }
 
   private onConnection(ws: WebSocket, callId: string, exp: Expected): void {
+    const obs = this.opts.observer;
     const session = new CallSession({
       callId,
       ws,
+      observer: obs ? { started: () => obs.started?.(callId), frame: (f) => obs.frame?.(callId, f) } : undefined,
       sink: this.opts.sink,
       asr: this.asr,
       asrRate: this.sampleRate,

@@ -69,8 +69,29 @@ export interface SessionStats {
   rejectedTextMessages: number;
 }
 
+/** One analysed inbound frame, as the VAD saw it (for observers such as the hybrid AMD, media/amd.ts). */
+export interface MediaFrame {
+  /** Wall time of the frame's first sample (epoch ms). */
+  t: number;
+  pcm: Int16Array;
+  sampleRate: number;
+  speech: boolean;
+  dbfs: number;
+  /** Loudest outgoing prompt level that can be echoing back now (dBFS; -Infinity when silent). */
+  echoRefDbfs: number;
+  /** A prompt of ours is audible to the callee now. */
+  promptAudible: boolean;
+}
+
+/** Read-only taps on a call's media (added for the ARI adapter's AMD and first-prompt timing). */
+export interface SessionObserver {
+  started?(): void;
+  frame?(f: MediaFrame): void;
+}
+
 export interface SessionOptions {
   callId: string;
+  observer?: SessionObserver;
   ws: WebSocket;
   sink: CallEventSink;
   asr: AsrEngine | null;
@@ -238,6 +259,7 @@ export class CallSession {
     if (this.o.asr) this.asr = this.o.asr.createSession(this.o.asrRate);
     this.log.info({ format: codec.name, frameBytes: this.frameBytes, ptime: this.ptime, control: this.format, channelId: this.channelId }, 'media started');
     this.pump();
+    this.o.observer?.started?.();
   }
 
   private onAudio(data: Buffer): void {
@@ -283,6 +305,7 @@ export class CallSession {
     const audible = this.audiblePrompt(t);
     const promptPlaying = !!audible && audible.bargeIn && this.segmenter.opts.enabled;
     const action = this.segmenter.push({ t, durMs: this.o.frameMs, speech, dbfs, echoRefDbfs }, promptPlaying || !!this.held);
+    this.o.observer?.frame?.({ t, pcm: frame, sampleRate: this.o.asrRate, speech, dbfs, echoRefDbfs, promptAudible: !!audible });
     // Pre-roll ring so the recognizer hears the very start of the word.
     if (!this.feeding) {
       this.preRoll.push(frame);
