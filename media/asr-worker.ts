@@ -1,10 +1,13 @@
 // Worker thread hosting Vosk recognizers for media/asr.ts (vosk-worker engine). The model is loaded once by
 // the main thread; its native address arrives in workerData and recognizers are created from it here.
 import { parentPort, workerData } from 'node:worker_threads';
-import { VoskRecognizer } from './vosk';
+import { RecognizerPool, type VoskRecognizer } from './vosk';
 
-const modelAddress = BigInt((workerData as { modelAddress: bigint }).modelAddress);
+const wd = workerData as { modelAddress: bigint; prewarm: number; sampleRate: number };
+const pool = new RecognizerPool(BigInt(wd.modelAddress));
+pool.prewarm(wd.sampleRate, wd.prewarm);
 const recs = new Map<number, VoskRecognizer>();
+parentPort!.postMessage({ t: 'ready' });
 
 type Msg =
   | { t: 'open'; id: number; rate: number }
@@ -18,7 +21,7 @@ parentPort!.on('message', (m: Msg) => {
   try {
     switch (m.t) {
       case 'open':
-        recs.set(m.id, new VoskRecognizer(modelAddress, m.rate));
+        recs.set(m.id, pool.take(m.rate));
         break;
       case 'audio':
         recs.get(m.id)?.accept(m.pcm);
@@ -34,12 +37,16 @@ parentPort!.on('message', (m: Msg) => {
         recs.get(m.id)?.reset();
         break;
       case 'close':
-        recs.get(m.id)?.free();
-        recs.delete(m.id);
+        {
+          const r = recs.get(m.id);
+          recs.delete(m.id);
+          if (r) pool.give(r);
+        }
         break;
       case 'shutdown':
         for (const r of recs.values()) r.free();
         recs.clear();
+        pool.clear();
         parentPort!.close();
         break;
     }

@@ -5,7 +5,7 @@
 //    loop that paces 20 ms frames and sends FLUSH_MEDIA. bench/media.ts measures both.
 import { Worker } from 'node:worker_threads';
 import os from 'node:os';
-import { VoskModel, VoskRecognizer, checkModelDir, type VoskFinal } from './vosk';
+import { VoskModel, VoskRecognizer, RecognizerPool, checkModelDir, type VoskFinal } from './vosk';
 
 export interface AsrResult extends VoskFinal {
   /** Time spent producing the final result (ms, decode of the tail + result). */
@@ -66,8 +66,8 @@ export function releaseModel(): void {
 
 class InlineSession implements AsrSession {
   private rec: VoskRecognizer;
-  constructor(modelAddress: bigint, sampleRate: number) {
-    this.rec = new VoskRecognizer(modelAddress, sampleRate);
+  constructor(private pool: RecognizerPool, sampleRate: number) {
+    this.rec = pool.take(sampleRate);
   }
   accept(pcm: Int16Array): void {
     this.rec.accept(pcm);
@@ -81,20 +81,30 @@ class InlineSession implements AsrSession {
     this.rec.reset();
   }
   close(): void {
-    this.rec.free();
+    this.pool.give(this.rec);
   }
 }
 
-export function inlineVoskEngine(modelDir: string): AsrEngineFactory {
+export interface EngineOptions {
+  /** Warm recognizers to prepare at start, per thread (for this sample rate). */
+  prewarm?: number;
+  sampleRate?: number;
+}
+
+export function inlineVoskEngine(modelDir: string, opts: EngineOptions = {}): AsrEngineFactory {
   return async () => {
     const model = acquireModel(modelDir);
+    const pool = new RecognizerPool(model.address);
+    pool.prewarm(opts.sampleRate ?? 16000, opts.prewarm ?? 1);
     let closed = false;
     return {
       method: 'vosk-inline',
-      createSession: (rate) => new InlineSession(model.address, rate),
+      createSession: (rate) => new InlineSession(pool, rate),
       close: async () => {
-        if (!closed) releaseModel();
+        if (closed) return;
         closed = true;
+        pool.clear();
+        releaseModel();
       },
     };
   };
@@ -110,7 +120,7 @@ type FromWorker =
   | { t: 'final'; id: number; req: number; result?: VoskFinal; decodeMs: number; error?: string }
   | { t: 'error'; id: number; error: string };
 
-export function workerVoskEngine(modelDir: string, opts: { threads?: number } = {}): AsrEngineFactory {
+export function workerVoskEngine(modelDir: string, opts: EngineOptions & { threads?: number } = {}): AsrEngineFactory {
   return async () => {
     const model = acquireModel(modelDir);
     const n = Math.max(1, opts.threads ?? Math.min(2, os.availableParallelism()));
@@ -119,8 +129,8 @@ export function workerVoskEngine(modelDir: string, opts: { threads?: number } = 
     let nextId = 1;
     let nextReq = 1;
     for (let i = 0; i < n; i++) {
-      const w = new Worker(new URL('./asr-worker.ts', import.meta.url), {
-        workerData: { modelAddress: model.address },
+      const w = new Worker(new URL('./asr-worker.mjs', import.meta.url), {
+        workerData: { modelAddress: model.address, prewarm: opts.prewarm ?? 1, sampleRate: opts.sampleRate ?? 16000 },
       });
       w.unref();
       w.on('message', (m: FromWorker) => {
@@ -145,8 +155,14 @@ export function workerVoskEngine(modelDir: string, opts: { threads?: number } = 
       workers.map(
         ({ w }) =>
           new Promise<void>((resolve, reject) => {
-            w.once('online', () => resolve());
+            const onMsg = (m: { t: string }) => {
+              if (m.t !== 'ready') return;
+              w.off('message', onMsg);
+              resolve();
+            };
+            w.on('message', onMsg);
             w.once('error', reject);
+            w.once('exit', (code) => reject(new Error(`asr worker exited during start (code ${code})`)));
           }),
       ),
     );

