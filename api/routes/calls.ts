@@ -1,0 +1,104 @@
+// /calls: the live calls, one call with its transcript, intents and latencies, its recording, a manual retry.
+import { createReadStream, existsSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
+import { z } from 'zod';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { callStateQuery, campaignWorkflowId } from '../../workflows/definitions';
+import { launchCampaign } from '../services/campaigns';
+import { webUiLink } from '../services/temporal';
+import { route, type AnyRoute } from '../http/routes';
+import { conflict, notFound } from '../http/errors';
+import { campaignFilter, idParam, iso, limit, withTimeout, type Deps } from './common';
+
+export function callRoutes(d: Deps): AnyRoute[] {
+  const { prisma, client, cfg } = d;
+  const ui = (wf: string) => webUiLink(cfg.TEMPORAL_UI_URL, cfg.TEMPORAL_NAMESPACE, wf) || null;
+  return [
+    route({
+      method: 'get', path: '/calls/active', tag: 'calls', summary: 'Calls in progress',
+      query: z.object({ campaign_id: campaignFilter, limit: limit(500, 100) }).strict(),
+      handler: async ({ query }) => {
+        const where = { endedAt: null, ...(query.campaign_id ? { campaignId: query.campaign_id } : {}) };
+        const [rows, total] = await Promise.all([
+          prisma.call.findMany({
+            where, orderBy: { dialedAt: 'asc' }, take: query.limit,
+            include: { contact: { select: { firstName: true, lastName: true } }, campaign: { select: { name: true } } },
+          }),
+          prisma.call.count({ where }),
+        ]);
+        const now = Date.now();
+        return {
+          total,
+          items: rows.map((c) => ({
+            id: c.id, campaign_id: c.campaignId, campaign_name: c.campaign.name, contact_id: c.contactId,
+            contact_name: [c.contact.firstName, c.contact.lastName].filter(Boolean).join(' ') || null, phone: c.phone,
+            attempt: c.attempt, status: c.status, dialed_at: iso(c.dialedAt), answered_at: iso(c.answeredAt),
+            duration_ms: now - c.dialedAt.getTime(), workflow_id: c.workflowId, web_ui: ui(c.workflowId),
+          })),
+        };
+      },
+    }),
+    route({
+      method: 'get', path: '/calls/:id', tag: 'calls', summary: 'A call with its full transcript, intents, latencies and recording link',
+      params: idParam, errors: [404],
+      handler: async ({ params }) => {
+        const c = await prisma.call.findUnique({ where: { id: params.id }, include: { interactions: { orderBy: { turn: 'asc' } } } });
+        if (!c) throw notFound(`call ${params.id}`);
+        const live = c.endedAt ? null : await withTimeout(client.workflow.getHandle(c.workflowId).query(callStateQuery), 2000);
+        return {
+          id: c.id, campaign_id: c.campaignId, contact_id: c.contactId, attempt: c.attempt, phone: c.phone, status: c.status, outcome: c.outcome,
+          amd: { result: c.amdResult, cause: c.amdCause }, hangup_cause: c.hangupCause, callback_at: iso(c.callbackAt),
+          dialed_at: iso(c.dialedAt), ringing_at: iso(c.ringingAt), answered_at: iso(c.answeredAt), ended_at: iso(c.endedAt),
+          durations_ms: { ring: c.ringDurationMs, talk: c.talkDurationMs, total: c.totalDurationMs },
+          recording: c.recordingPath ? `/calls/${c.id}/recording` : null,
+          workflow_id: c.workflowId, web_ui: ui(c.workflowId), live_state: live,
+          transcript: c.interactions.map((i) => ({
+            turn: i.turn, step: i.step, prompt: i.prompt, transcript: i.transcript, intent: i.intent, intent_confidence: i.intentConfidence,
+            processing_method: i.processingMethod, barge_in: i.bargeInDetected,
+            latency_ms: { asr: i.asrLatencyMs, intent: i.intentLatencyMs, barge_in: i.bargeInLatencyMs, turn: i.totalLatencyMs },
+            started_at: iso(i.startedAt), ended_at: iso(i.endedAt), metadata: i.streamingMetadata,
+          })),
+        };
+      },
+    }),
+    route({
+      method: 'get', path: '/calls/:id/recording', tag: 'calls', summary: 'The call recording (audio file)',
+      params: idParam, errors: [404], success: { contentType: 'audio/wav', description: 'The recording' },
+      handler: async ({ params, res }) => {
+        const c = await prisma.call.findUnique({ where: { id: params.id }, select: { recordingPath: true } });
+        if (!c?.recordingPath) throw notFound(`recording of call ${params.id}`);
+        const root = resolve(cfg.RECORDINGS_DIR);
+        const file = resolve(root, c.recordingPath);
+        if (!(file === root || file.startsWith(root + sep)) || !existsSync(file)) throw notFound(`recording of call ${params.id}`);
+        res.type(file.endsWith('.wav') ? 'audio/wav' : 'application/octet-stream');
+        await new Promise<void>((ok, ko) => createReadStream(file).on('error', ko).on('end', ok).pipe(res));
+        return undefined;
+      },
+    }),
+    route({
+      method: 'post', path: '/calls/:id/retry', tag: 'calls', summary: 'Call this contact again (a new attempt, now)',
+      description: 'The contact is put back in its campaign queue; the campaign workflow dials it at its next look. A completed campaign is restarted; a stopped one is not.',
+      params: idParam, errors: [404, 409], success: { status: 202 },
+      handler: async ({ params }) => {
+        const call = await prisma.call.findUnique({ where: { id: params.id }, include: { contact: true, campaign: true } });
+        if (!call) throw notFound(`call ${params.id}`);
+        if (!call.endedAt) throw conflict('the call is still in progress');
+        if (call.contact.optOut) throw conflict('the contact opted out');
+        if (await prisma.dncEntry.findUnique({ where: { phone: call.contact.phone }, select: { id: true } })) throw conflict('the number is on the do-not-call list');
+        if (call.campaign.status === 'stopped') throw conflict('the campaign is stopped');
+        if (call.campaign.status === 'draft') throw conflict('the campaign has not been launched');
+        const cc = await prisma.campaignContact.findUnique({ where: { campaignId_contactId: { campaignId: call.campaignId, contactId: call.contactId } } });
+        if (!cc) throw conflict('the contact is no longer enrolled in the campaign');
+        if (['pending', 'queued', 'in_call', 'retry_wait'].includes(cc.state)) throw conflict(`the contact is already queued (${cc.state})`);
+        await prisma.campaignContact.update({ where: { id: cc.id }, data: { state: 'retry_wait', nextAttemptAt: new Date(), skipReason: null, claimToken: null } });
+        let relaunched = false;
+        const running = await withTimeout(client.workflow.getHandle(campaignWorkflowId(call.campaignId)).describe().then((x) => x.status.name === 'RUNNING').catch((e) => {
+          if (e instanceof WorkflowNotFoundError) return false;
+          throw e;
+        }), 3000);
+        if (!running) relaunched = (await launchCampaign(client, prisma, cfg, call.campaignId)).started;
+        return { call_id: call.id, campaign_id: call.campaignId, contact_id: call.contactId, next_attempt: cc.attempts + 1, campaign_relaunched: relaunched };
+      },
+    }),
+  ];
+}
