@@ -121,8 +121,8 @@ export function createApp(d: Deps, o: AppOptions): express.Express {
   const pub = join(here, 'public');
   app.get('/', (_req, res) => res.sendFile(join(pub, 'index.html')));
   app.use('/assets', express.static(pub, { index: false, fallthrough: true, maxAge: '1h' }));
-  app.get('/assets/vendor/chart.umd.js', (_req, res) => res.sendFile(require.resolve('chart.js/dist/chart.umd.js')));
-  app.get('/assets/vendor/redoc.standalone.js', (_req, res) => res.sendFile(require.resolve('redoc/bundles/redoc.standalone.js')));
+  app.get('/assets/vendor/chart.umd.js', (_req, res) => res.sendFile(join(dirname(require.resolve('chart.js')), 'chart.umd.js')));
+  app.get('/assets/vendor/redoc.standalone.js', (_req, res) => res.sendFile(join(dirname(require.resolve('redoc')), 'redoc.standalone.js')));
   app.get('/openapi.json', (_req, res) => res.json(doc));
   app.get('/redoc', (_req, res) => res.sendFile(join(pub, 'redoc.html')));
   app.use('/docs', swaggerUi.serveFiles(doc), swaggerUi.setup(doc, { customSiteTitle: 'MiniBot API', swaggerOptions: { persistAuthorization: true } }));
