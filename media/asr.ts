@@ -44,12 +44,12 @@ let sharedModel: { dir: string; model: VoskModel; refs: number } | undefined;
 
 /** The process-wide model (loaded once, reference counted). */
 export function acquireModel(dir: string): VoskModel {
+  const reason = checkModelDir(dir);
+  if (reason) throw new ModelMissingError(reason);
   if (sharedModel && sharedModel.dir !== dir) {
     throw new Error(`vosk: a model is already loaded from ${sharedModel.dir}; one model per process`);
   }
   if (!sharedModel) {
-    const reason = checkModelDir(dir);
-    if (reason) throw new ModelMissingError(reason);
     sharedModel = { dir, model: new VoskModel(dir), refs: 0 };
   }
   sharedModel.refs++;

@@ -48,7 +48,7 @@ export const DEFAULT_BARGE_IN: BargeInOptions = {
   minEnergyDbfs: -45,
   echoMarginDb: -6,
   echoWindowMs: 300,
-  releaseMs: 120,
+  releaseMs: 250,
   endSilenceMs: 220,
   resumeRewindMs: 200,
   maxUtteranceMs: 15_000,

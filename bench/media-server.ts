@@ -1,0 +1,95 @@
+// Child process of bench/media.ts: runs the real MediaServer alone (so its CPU and event loop are measured
+// without the simulated Asterisk peers), and reports every call event to the parent over IPC with the time
+// the sink received it.
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { MediaServer } from '../media/server';
+import { workerVoskEngine, inlineVoskEngine } from '../media/asr';
+import type { CallEventSink } from '../lib/call-events';
+import * as fx from '../media/testing/fixtures';
+
+const mode = (process.env.BENCH_ASR_MODE ?? 'worker') as 'worker' | 'inline' | 'none';
+const threads = Number(process.env.BENCH_ASR_THREADS ?? 1);
+const send = (m: unknown) => process.send!(m);
+const now = () => performance.timeOrigin + performance.now();
+
+const forward = (name: keyof CallEventSink) => async (callId: string, e: unknown) => {
+  send({ type: 'event', name, callId, e, at: now() });
+};
+const sink: CallEventSink = {
+  answered: forward('answered'),
+  amdResult: forward('amdResult'),
+  speechStarted: forward('speechStarted'),
+  utterance: forward('utterance'),
+  playbackFinished: forward('playbackFinished'),
+  hungUp: forward('hungUp'),
+  dtmf: forward('dtmf'),
+};
+
+const asr =
+  mode === 'none' ? null : mode === 'inline' ? inlineVoskEngine(fx.KO_MODEL_DIR, { prewarm: 2, sampleRate: 16000 }) : workerVoskEngine(fx.KO_MODEL_DIR, { threads, prewarm: 2, sampleRate: 16000 });
+const server = new MediaServer({ host: '127.0.0.1', port: 0, sink, asr, sampleRate: 16000, vadMode: 3, frameMs: 20 });
+const prompts = new Map<string, Int16Array>();
+
+const lag = monitorEventLoopDelay({ resolution: 5 });
+lag.enable();
+let cpuMark = process.cpuUsage();
+let wallMark = now();
+let eluMark = performance.eventLoopUtilization();
+
+process.on('message', async (m: { id: number; type: string; [k: string]: unknown }) => {
+  try {
+    switch (m.type) {
+      case 'expect':
+        send({ id: m.id, ok: server.expectCall(m.callId as string) });
+        break;
+      case 'prompt':
+        prompts.set(m.promptId as string, fx.speech(m.text as string, 16000, 'fr', m.promptId as string));
+        send({ id: m.id, ok: true });
+        break;
+      case 'play': {
+        const pcm = prompts.get(m.promptId as string)!;
+        await server.play(m.callId as string, { promptId: m.promptId as string, turn: m.turn as number, pcm, sampleRate: 16000 });
+        send({ id: m.id, ok: true });
+        break;
+      }
+      case 'hangup':
+        await server.hangup(m.callId as string);
+        send({ id: m.id, ok: true });
+        break;
+      case 'mark': {
+        cpuMark = process.cpuUsage();
+        wallMark = now();
+        eluMark = performance.eventLoopUtilization();
+        lag.reset();
+        send({ id: m.id, ok: true });
+        break;
+      }
+      case 'measure': {
+        const cpu = process.cpuUsage(cpuMark);
+        const wall = now() - wallMark;
+        const elu = performance.eventLoopUtilization(eluMark);
+        send({
+          id: m.id,
+          ok: {
+            cpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100, // % of one core, whole process (incl. ASR threads)
+            mainThreadUtil: elu.utilization,
+            lagP99Ms: lag.percentile(99) / 1e6,
+            lagMaxMs: lag.max / 1e6,
+            stats: server.stats(),
+          },
+        });
+        break;
+      }
+      case 'stop':
+        await server.stop();
+        send({ id: m.id, ok: true });
+        setTimeout(() => process.exit(0), 50);
+        break;
+    }
+  } catch (e) {
+    send({ id: m.id, error: (e as Error).message });
+  }
+});
+
+const { port } = await server.start();
+send({ type: 'ready', port });

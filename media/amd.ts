@@ -1,0 +1,354 @@
+// Hybrid answering-machine detection (AMD): the media worker's own evidence from the call's audio stream,
+// combined with Asterisk's AMD() verdict (AMDSTATUS/AMDCAUSE) when the dialplan ran it.
+//
+// Evidence from the stream (fed one analysed inbound frame at a time: VAD verdict, level, echo reference):
+//   - the greeting: speech from its first frame to the first pause of `afterGreetingSilenceMs`; word gaps
+//     shorter than `bridgeGapMs` do not split it;
+//   - continuous speech longer than a human hello (`machineSpeechMs`): a recorded greeting;
+//   - a beep: a pure tone held for `beepMinMs` at one of the usual voicemail frequencies, found with a bank of
+//     Goertzel filters (one DFT bin each, Hann-windowed so that a tone ~±40 Hz off still registers);
+//   - initial silence: nobody speaks for `initialSilenceMs`.
+// Decision (first rule that applies):
+//   beep → MACHINE (BEEP); continuous speech ≥ machineSpeechMs → MACHINE (LONGGREETING);
+//   greeting ended by afterGreetingSilenceMs of silence → HUMAN (greeting ≤ humanSpeechMs: HUMAN-SHORTGREETING,
+//   longer but < machineSpeechMs: HUMAN-PAUSEDGREETING, the "Allô ? Oui, bonjour, c'est de la part de qui ?"
+//   case that Asterisk's stock word count calls a machine);
+//   initialSilenceMs without speech → NOTSURE (INITIALSILENCE); `maxDecisionMs` after answer → NOTSURE (TIMEOUT).
+// NOTSURE is explicit: the verdict is 'unknown', and the call goes on as with a human (hanging up on a person is
+// the worse error: an abandoned call); the workflow records the cause.
+//
+// The same evidence drives the "first prompt gate" (when our hello may start without talking over the callee's
+// "Allô ?"): open once the greeting pauses for `gateGapMs`, after `gateSilenceMs` of silence with no speech at
+// all, or at `gateMaxMs` after answer; kept closed while a machine greeting goes on. After a MACHINE verdict
+// the voicemail gate opens when the beep ends (or after `voicemailSilenceMs` of silence): where a message goes.
+//
+// Pure logic: no I/O, no clock (times come with the frames), so it is unit-tested on recorded audio.
+
+export interface AmdFrame {
+  /** Wall time of the frame's first sample (ms). */
+  t: number;
+  pcm: Int16Array;
+  sampleRate: number;
+  /** The VAD's verdict for this frame. */
+  speech: boolean;
+  dbfs: number;
+  /** Loudest level our own prompt can be echoing back at (dBFS); -Infinity when we are silent. */
+  echoRefDbfs?: number;
+}
+
+export interface StreamAmdOptions {
+  humanSpeechMs: number;
+  machineSpeechMs: number;
+  afterGreetingSilenceMs: number;
+  bridgeGapMs: number;
+  initialSilenceMs: number;
+  maxDecisionMs: number;
+  minSpeechDbfs: number;
+  echoMarginDb: number;
+  beep: boolean;
+  beepFrequencies: number[];
+  beepMinMs: number;
+  beepPurity: number;
+  beepMinDbfs: number;
+  gateGapMs: number;
+  gateSilenceMs: number;
+  gateMaxMs: number;
+  voicemailSilenceMs: number;
+}
+
+/** Usual answering-machine / voicemail beep frequencies (Hz). */
+export const BEEP_FREQUENCIES = [440, 480, 620, 850, 950, 1000, 1100, 1400, 1800, 2000];
+
+export const DEFAULT_STREAM_AMD: StreamAmdOptions = {
+  humanSpeechMs: 1200,
+  machineSpeechMs: 2800,
+  afterGreetingSilenceMs: 1200,
+  bridgeGapMs: 400,
+  initialSilenceMs: 2500,
+  maxDecisionMs: 5000,
+  minSpeechDbfs: -45,
+  echoMarginDb: -6,
+  beep: true,
+  beepFrequencies: BEEP_FREQUENCIES,
+  beepMinMs: 140,
+  beepPurity: 0.55,
+  beepMinDbfs: -40,
+  gateGapMs: 350,
+  gateSilenceMs: 1700,
+  gateMaxMs: 3000,
+  voicemailSilenceMs: 1500,
+};
+
+export type AmdStatus = 'HUMAN' | 'MACHINE' | 'NOTSURE';
+
+export interface StreamVerdict {
+  status: AmdStatus;
+  cause: string;
+  /** When the evidence was conclusive (frame time, ms). */
+  at: number;
+  /** ms from answer to decision. */
+  afterMs: number;
+  evidence: AmdEvidence;
+}
+
+export interface AmdEvidence {
+  /** Time of the first speech frame relative to answer (ms), null if none yet. */
+  speechOnsetMs: number | null;
+  /** Greeting length so far (first speech → last speech, word gaps bridged), ms. */
+  greetingMs: number;
+  /** Longest stretch of bridged continuous speech, ms. */
+  longestSpeechMs: number;
+  beepHz: number | null;
+  beepAtMs: number | null;
+}
+
+export function resolveStreamAmd(...parts: (Partial<StreamAmdOptions> | undefined)[]): StreamAmdOptions {
+  const o: StreamAmdOptions = { ...DEFAULT_STREAM_AMD };
+  for (const p of parts) if (p) for (const [k, v] of Object.entries(p)) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
+  if (!(o.humanSpeechMs > 0 && o.machineSpeechMs > o.humanSpeechMs)) {
+    throw new Error(`amd: machineSpeechMs (${o.machineSpeechMs}) must be greater than humanSpeechMs (${o.humanSpeechMs}) > 0`);
+  }
+  for (const k of ['afterGreetingSilenceMs', 'bridgeGapMs', 'initialSilenceMs', 'maxDecisionMs', 'beepMinMs', 'gateGapMs', 'gateSilenceMs', 'gateMaxMs', 'voicemailSilenceMs'] as const) {
+    if (!(Number.isFinite(o[k]) && o[k] >= 0)) throw new Error(`amd.${k}: must be a number >= 0 (got ${o[k]})`);
+  }
+  if (!(o.beepPurity > 0 && o.beepPurity <= 1)) throw new Error(`amd.beepPurity: must be in (0, 1] (got ${o.beepPurity})`);
+  for (const f of o.beepFrequencies) if (!(f > 0)) throw new Error(`amd.beepFrequencies: ${f} is not a frequency`);
+  return o;
+}
+
+/**
+ * Tonal purity of `x` at frequency `hz`: the share of the (Hann-windowed) frame energy in that one DFT bin,
+ * scaled so that a pure tone on the bin gives ~1. Goertzel's algorithm: one multiply-add per sample.
+ */
+export function goertzelPurity(x: Int16Array, sampleRate: number, hz: number, window: Float32Array = hann(x.length)): number {
+  const n = x.length;
+  const k = (2 * Math.PI * hz) / sampleRate;
+  const coeff = 2 * Math.cos(k);
+  let s1 = 0;
+  let s2 = 0;
+  let energy = 0;
+  for (let i = 0; i < n; i++) {
+    const v = x[i]! * window[i]!;
+    energy += v * v;
+    const s0 = v + coeff * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  if (energy <= 0) return 0;
+  const power = s1 * s1 + s2 * s2 - coeff * s1 * s2; // |X(hz)|²
+  return Math.min(1, (power / (n * energy)) * HANN_NORM);
+}
+
+// Hann window, on-bin sinusoid of amplitude A: |X|² = (A·N/4)² and Σ(w·x)² = 3·A²·N/16, so |X|²/(N·Σ(w·x)²) = 1/3.
+const HANN_NORM = 3;
+const hannCache = new Map<number, Float32Array>();
+function hann(n: number): Float32Array {
+  let w = hannCache.get(n);
+  if (!w) {
+    w = new Float32Array(n);
+    for (let i = 0; i < n; i++) w[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (n - 1));
+    hannCache.set(n, w);
+  }
+  return w;
+}
+
+/** The stream half of the hybrid AMD, for one call. */
+export class StreamAmd {
+  readonly opts: StreamAmdOptions;
+  private answeredAt: number;
+  private firstSpeech: number | null = null;
+  private lastSpeechEnd: number | null = null; // end time of the last speech frame
+  private runStart: number | null = null; // current bridged speech run
+  private longest = 0;
+  private greetingEnd: number | null = null; // set once the greeting has paused afterGreetingSilenceMs
+  private beepRun = { hz: 0, frames: 0, ms: 0 };
+  private beepHz: number | null = null;
+  private beepAt: number | null = null;
+  private beepEndedAt: number | null = null;
+  private lastT = 0;
+  private verdictValue: StreamVerdict | null = null;
+  private gateAt: number | null = null;
+  private gateReason = '';
+  private voicemailAt: number | null = null;
+  private machineVerdictAt: number | null = null;
+
+  constructor(answeredAt: number, opts?: Partial<StreamAmdOptions>) {
+    this.answeredAt = answeredAt;
+    this.opts = resolveStreamAmd(opts);
+  }
+
+  get verdict(): StreamVerdict | null {
+    return this.verdictValue;
+  }
+
+  /** When the first prompt may start (frame time), and why; null while it must wait. */
+  get gate(): { at: number; reason: string } | null {
+    return this.gateAt === null ? null : { at: this.gateAt, reason: this.gateReason };
+  }
+
+  /** After a MACHINE verdict: when a voicemail message may start (after the beep), null while waiting. */
+  get voicemailGate(): number | null {
+    return this.voicemailAt;
+  }
+
+  /** Marks the call as a machine whatever the stream said (Asterisk's MACHINE): arms the voicemail gate. */
+  markMachine(at: number): void {
+    this.machineVerdictAt ??= at;
+  }
+
+  evidence(): AmdEvidence {
+    const run = this.runStart !== null && this.lastSpeechEnd !== null ? this.lastSpeechEnd - this.runStart : 0;
+    return {
+      speechOnsetMs: this.firstSpeech === null ? null : Math.round(this.firstSpeech - this.answeredAt),
+      greetingMs: this.firstSpeech === null ? 0 : Math.round((this.greetingEnd ?? this.lastSpeechEnd ?? this.firstSpeech) - this.firstSpeech),
+      longestSpeechMs: Math.round(Math.max(this.longest, run)),
+      beepHz: this.beepHz,
+      beepAtMs: this.beepAt === null ? null : Math.round(this.beepAt - this.answeredAt),
+    };
+  }
+
+  /** Feeds one frame; returns the verdict when this frame made it (once), else null. */
+  push(f: AmdFrame): StreamVerdict | null {
+    const o = this.opts;
+    const durMs = (f.pcm.length / f.sampleRate) * 1000;
+    const t = f.t;
+    const end = t + durMs;
+    this.lastT = end;
+    const echoGuard = f.echoRefDbfs !== undefined && Number.isFinite(f.echoRefDbfs) ? f.echoRefDbfs + o.echoMarginDb : -Infinity;
+    const beepHz = o.beep ? this.beepFrame(f, durMs) : null;
+    // A tone is not speech (the VAD often says it is).
+    const speech = f.speech && f.dbfs >= o.minSpeechDbfs && f.dbfs >= echoGuard && beepHz === null && this.beepRun.frames === 0;
+
+    if (speech) {
+      this.firstSpeech ??= t;
+      if (this.runStart === null || this.lastSpeechEnd === null || t - this.lastSpeechEnd > o.bridgeGapMs) {
+        if (this.runStart !== null && this.lastSpeechEnd !== null) this.longest = Math.max(this.longest, this.lastSpeechEnd - this.runStart);
+        this.runStart = t;
+      }
+      this.lastSpeechEnd = end;
+    }
+    const silenceMs = this.lastSpeechEnd === null ? end - this.answeredAt : end - this.lastSpeechEnd;
+    const runMs = this.runStart !== null && this.lastSpeechEnd !== null && end - this.lastSpeechEnd <= o.bridgeGapMs ? this.lastSpeechEnd - this.runStart : 0;
+    if (this.firstSpeech !== null && this.greetingEnd === null && silenceMs >= o.afterGreetingSilenceMs) this.greetingEnd = this.lastSpeechEnd;
+
+    // First prompt gate.
+    if (this.gateAt === null) {
+      if (this.firstSpeech !== null && silenceMs >= o.gateGapMs && !(runMs >= o.machineSpeechMs)) this.openGate(end, 'greeting-ended');
+      else if (this.firstSpeech === null && silenceMs >= o.gateSilenceMs) this.openGate(end, 'silence');
+      else if (end - this.answeredAt >= o.gateMaxMs && !(this.firstSpeech !== null && runMs >= o.humanSpeechMs && !this.verdictValue)) {
+        this.openGate(end, 'max-wait');
+      }
+    }
+
+    // Voicemail gate (a message goes after the beep).
+    if (this.machineVerdictAt !== null && this.voicemailAt === null) {
+      if (this.beepEndedAt !== null && this.beepEndedAt >= this.machineVerdictAt - 30_000) this.voicemailAt = end;
+      else if (!speech && silenceMs >= o.voicemailSilenceMs && end - this.machineVerdictAt >= 0) this.voicemailAt = end;
+    }
+
+    if (this.verdictValue) return null;
+    let status: AmdStatus | null = null;
+    let cause = '';
+    if (this.beepAt !== null) {
+      status = 'MACHINE';
+      cause = `BEEP-${this.beepHz}Hz`;
+    } else if (runMs >= o.machineSpeechMs) {
+      status = 'MACHINE';
+      cause = `LONGGREETING-${Math.round(runMs)}ms`;
+    } else if (this.greetingEnd !== null) {
+      const g = Math.round(this.greetingEnd - this.firstSpeech!);
+      status = 'HUMAN';
+      cause = g <= o.humanSpeechMs ? `SHORTGREETING-${g}ms` : `PAUSEDGREETING-${g}ms`;
+    } else if (this.firstSpeech === null && end - this.answeredAt >= o.initialSilenceMs) {
+      status = 'NOTSURE';
+      cause = `INITIALSILENCE-${Math.round(end - this.answeredAt)}ms`;
+    } else if (end - this.answeredAt >= o.maxDecisionMs) {
+      status = 'NOTSURE';
+      cause = `TIMEOUT-${Math.round(end - this.answeredAt)}ms`;
+    }
+    if (!status) return null;
+    this.verdictValue = { status, cause, at: end, afterMs: Math.round(end - this.answeredAt), evidence: this.evidence() };
+    if (status === 'MACHINE') this.markMachine(end);
+    return this.verdictValue;
+  }
+
+  /** No frame arrived for a while (media stalled): lets the deadline rules fire on the wall clock. */
+  tick(now: number): StreamVerdict | null {
+    if (this.verdictValue || now - this.lastT < 100) return null;
+    const silent = new Int16Array(160);
+    return this.push({ t: Math.max(this.lastT, now - 20), pcm: silent, sampleRate: 8000, speech: false, dbfs: -Infinity });
+  }
+
+  private openGate(at: number, reason: string): void {
+    this.gateAt = at;
+    this.gateReason = reason;
+  }
+
+  private beepFrame(f: AmdFrame, durMs: number): number | null {
+    const o = this.opts;
+    let best = 0;
+    let bestHz = 0;
+    if (f.dbfs >= o.beepMinDbfs) {
+      const w = hann(f.pcm.length);
+      for (const hz of o.beepFrequencies) {
+        if (hz >= f.sampleRate / 2) continue;
+        const p = goertzelPurity(f.pcm, f.sampleRate, hz, w);
+        if (p > best) {
+          best = p;
+          bestHz = hz;
+        }
+      }
+    }
+    if (best >= o.beepPurity) {
+      if (this.beepRun.frames > 0 && this.beepRun.hz !== bestHz) this.beepRun = { hz: bestHz, frames: 0, ms: 0 };
+      this.beepRun.hz = bestHz;
+      this.beepRun.frames++;
+      this.beepRun.ms += durMs;
+      if (this.beepRun.ms >= o.beepMinMs && this.beepAt === null) {
+        this.beepAt = f.t + durMs;
+        this.beepHz = bestHz;
+      }
+      return bestHz;
+    }
+    if (this.beepRun.frames > 0) {
+      if (this.beepRun.ms >= o.beepMinMs) this.beepEndedAt = f.t;
+      this.beepRun = { hz: 0, frames: 0, ms: 0 };
+    }
+    return null;
+  }
+}
+
+/** Asterisk's AMD() result as passed in StasisStart args: AMDSTATUS, AMDCAUSE (SKIPPED when not run). */
+export interface AsteriskAmd {
+  status: 'HUMAN' | 'MACHINE' | 'NOTSURE' | 'HANGUP' | 'SKIPPED' | string;
+  cause: string;
+}
+
+export interface HybridVerdict {
+  verdict: 'human' | 'machine' | 'unknown';
+  /** For the call record: which source decided, and the causes of both. */
+  cause: string;
+  source: 'asterisk' | 'stream' | 'both';
+}
+
+/**
+ * Combines Asterisk's AMD() with the stream's verdict.
+ *  - Asterisk MACHINE: machine (a stream beep confirms it). Asterisk HUMAN: human, unless the stream heard a
+ *    beep (a short "leave a message" greeting Asterisk took for a person).
+ *  - Asterisk NOTSURE (or AMD skipped): the stream decides; stream NOTSURE stays 'unknown' (treated as a person).
+ * Returns null while the stream evidence needed is still missing.
+ */
+export function combineAmd(asterisk: AsteriskAmd | null, stream: StreamVerdict | null): HybridVerdict | null {
+  const a = asterisk?.status ?? 'SKIPPED';
+  const aCause = asterisk ? `asterisk:${a}${asterisk.cause ? '-' + asterisk.cause : ''}` : '';
+  const sCause = stream ? `stream:${stream.status}-${stream.cause}@${stream.afterMs}ms` : '';
+  const join = (...xs: string[]) => xs.filter(Boolean).join(' ');
+  if (a === 'MACHINE') return { verdict: 'machine', cause: join(aCause, sCause), source: stream?.status === 'MACHINE' ? 'both' : 'asterisk' };
+  if (a === 'HUMAN') {
+    if (stream?.status === 'MACHINE' && stream.cause.startsWith('BEEP')) return { verdict: 'machine', cause: join(aCause, sCause), source: 'stream' };
+    return { verdict: 'human', cause: join(aCause, sCause), source: 'asterisk' };
+  }
+  if (!stream) return null;
+  const verdict = stream.status === 'HUMAN' ? 'human' : stream.status === 'MACHINE' ? 'machine' : 'unknown';
+  return { verdict, cause: join(aCause, sCause), source: 'stream' };
+}
