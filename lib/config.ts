@@ -100,6 +100,12 @@ export const envSchema = z.object({
   AMD_HUMAN_SPEECH_THRESHOLD: seconds.default(1.2),
   AMD_SILENCE_THRESHOLD: seconds.default(1.2),
   AMD_BEEP_DETECTION_ENABLED: bool.default(true),
+  // Where AMD runs: `stream` (the media worker decides from the audio while the first prompt already waits for
+  // the callee's "Allô ?" to end; Asterisk's AMD() skipped), or `asterisk` (AMD() in the dialplan first, then
+  // the stream settles NOTSURE). See telephony/asterisk.ts and bench/asterisk-amd.ts for the figures.
+  AMD_MODE: z.enum(['stream', 'asterisk']).default('stream'),
+  // Silence after answer (nobody said "Allô ?") before the first prompt starts anyway (ms).
+  AMD_FIRST_PROMPT_SILENCE_MS: ms.default(1700),
 
   // VAD
   VAD_MODE: z.coerce.number().int().min(0).max(3).default(2),
@@ -125,6 +131,28 @@ export const envSchema = z.object({
   // Folders
   AUDIO_DIR: z.string().default('audio'),
   RECORDINGS_DIR: z.string().default('data/recordings'),
+  // Call recordings older than this are deleted by the media worker (0 = keep forever).
+  RECORDINGS_RETENTION_DAYS: z.coerce.number().int().min(0).default(30),
+
+  // Asterisk dialing (media worker): contact phone -> dial endpoint. {number} = E.164 digits without '+',
+  // {e164} = +33..., {national} = 0X XX XX XX XX for French numbers. ASTERISK_DIAL_MAP: JSON object of exact
+  // phone -> endpoint overrides (labs and tests, e.g. {"+33750000001":"Local/human@minibot-test-callees"}).
+  ASTERISK_DIAL_TEMPLATE: z.string().default('PJSIP/{number}@carrier'),
+  ASTERISK_DIAL_MAP: z
+    .string()
+    .transform((v, ctx) => {
+      try {
+        const o = JSON.parse(v) as unknown;
+        if (o && typeof o === 'object' && !Array.isArray(o) && Object.values(o).every((x) => typeof x === 'string')) return o as Record<string, string>;
+      } catch {
+        /* reported below */
+      }
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object of "phone": "endpoint" strings' });
+      return z.NEVER;
+    })
+    .optional(),
+  // Media worker health endpoint (GET /health: ARI connection, calls held); unset = none.
+  MEDIA_HEALTH_PORT: port.optional(),
 });
 
 export type Config = z.infer<typeof envSchema>;
