@@ -16,6 +16,8 @@ export function fictionalPhone(i: number): string {
 export interface SeedOptions {
   count: number;
   source: string;
+  /** First fictional number to use (the demo and the benchmark use separate ranges). */
+  offset?: number;
   /** Share of contacts with a recorded consent (the rest: existing customers, or no consent at all). */
   consentShare?: number;
   /** How many contacts to put on the DNC list and to mark opted out (they must never be dialed). */
@@ -27,7 +29,7 @@ export interface SeedOptions {
 /** Deletes the contacts of `source` (and their calls, by cascade) and creates `count` new ones. */
 export async function seedContacts(prisma: PrismaClient, o: SeedOptions): Promise<{ ids: string[] }> {
   await prisma.contact.deleteMany({ where: { source: o.source } });
-  const phones = Array.from({ length: o.count }, (_, i) => fictionalPhone(i));
+  const phones = Array.from({ length: o.count }, (_, i) => fictionalPhone((o.offset ?? 0) + i));
   await prisma.dncEntry.deleteMany({ where: { phone: { in: phones } } });
   const dnc = o.dnc ?? 0;
   const optedOut = o.optedOut ?? 0;

@@ -17,7 +17,11 @@ function positiveInt(name: string) {
 const program = new Command()
   .name('npm run demo --')
   .description('Runs a simulated MiniBot campaign end to end on the embedded services.')
-  .option('--contacts <n>', 'number of sample contacts', positiveInt('--contacts'), 200)
+  .option('--contacts <n>', 'number of sample contacts (at most 20000)', (v) => {
+    const n = positiveInt('--contacts')(v);
+    if (n > 20_000) throw new InvalidArgumentError('--contacts must be at most 20000');
+    return n;
+  }, 200)
   .option('--concurrent <n>', 'maximum concurrent calls', positiveInt('--concurrent'), 10)
   .option('--speed <x>', 'simulation time compression (1 = real time)', (v) => {
     const n = Number(v);
@@ -50,7 +54,7 @@ const { config } = await import('../lib/config');
 const { createPrisma } = await import('../prisma/client');
 const { temporalClient, workerConnection } = await import('../api/services/temporal');
 const { createWorkers } = await import('../workers/workers');
-const { SimulatedTelephony } = await import('../telephony/simulated');
+const { SimulatedTelephony, promptDurationsFrom } = await import('../telephony/simulated');
 const { temporalSignalSink } = await import('../telephony/temporal-sink');
 const { createCampaign, launchCampaign } = await import('../api/services/campaigns');
 const { campaignFigures, latencyFigures } = await import('../api/services/stats');
@@ -67,7 +71,7 @@ const noConsent = Math.min(3, Math.floor(opts.contacts / 30));
 say(`Seeding ${opts.contacts} sample contacts (${dnc} on the DNC list, ${optedOut} opted out, ${noConsent} without consent: none of them may be dialed)…`);
 await seedContacts(prisma, { count: opts.contacts, source: 'demo', dnc, optedOut, noConsent });
 
-const telephony = new SimulatedTelephony(temporalSignalSink(client), { speed: opts.speed, seed: opts.seed });
+const telephony = new SimulatedTelephony(temporalSignalSink(client), { speed: opts.speed, seed: opts.seed, promptMs: promptDurationsFrom(cfg.AUDIO_DIR) });
 const workers = await createWorkers({ connection, client, namespace: cfg.TEMPORAL_NAMESPACE, taskQueue: cfg.TEMPORAL_TASK_QUEUE, prisma, telephony });
 const running = workers.run();
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { config } from '../lib/config';
-import { PROMPT_NAMES, checkWavBuffer, parseWav, analyzePcm16 } from './audio-lib';
+import { PROMPT_NAMES, checkWavBuffer, parseWav, analyzePcm16 } from '../lib/audio-files';
 import { conditionToPrompt, requireTools, speak, tone } from './audio-sox';
 
 const voiceSchema = z.object({ name: z.string().min(1), wordsPerMinute: z.number().int().min(80).max(450), pitch: z.number().int().min(0).max(99) });

@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { config } from '../lib/config';
-import { type AudioProblem, checkWavBuffer, formatProblems, missingPrompts, parseWav, WavError } from './audio-lib';
+import { type AudioProblem, checkWavBuffer, formatProblems, missingPrompts, parseWav, WavError } from '../lib/audio-files';
 import { conditionToPrompt, hasTool } from './audio-sox';
 
 const AUDIO_EXTENSIONS = new Set(['.wav', '.wave', '.mp3', '.ogg', '.oga', '.opus', '.flac', '.aif', '.aiff', '.au', '.snd', '.gsm', '.raw', '.m4a', '.aac', '.webm', '.amr']);

@@ -17,6 +17,7 @@ type Tier = (typeof ALL_TIERS)[number];
 const NEEDS_SERVICES: Tier[] = ['integration', 'media', 'asterisk', 'e2e'];
 /** Idempotent setup scripts a tier needs before its tests (installs on a fresh machine). */
 const PREPARE: Partial<Record<Tier, string[]>> = {
+  unit: ['scripts/audio-install-tools.sh'],
   media: ['scripts/setup-media-deps.sh'],
   asterisk: ['scripts/asterisk-install.sh'],
   e2e: ['scripts/setup-media-deps.sh', 'scripts/asterisk-install.sh'],

@@ -3,7 +3,11 @@
 // durations, scripted callee answers per step (with interruptions that trigger barge-in), and a time
 // compression factor. It reports call progress through the same CallEventSink as the real backend.
 // Draws are deterministic per call id, so a run can be reproduced.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CallEventSink, HangupCause } from '../lib/call-events';
+import { parseWav } from '../lib/audio-files';
+import { PROMPTS } from '../lib/scenario';
 import type { PromptName } from '../lib/scenario';
 import { logger } from '../lib/logger';
 import type { OriginateRequest, PlayRequest, TelephonyPort } from './port';
@@ -47,6 +51,22 @@ const SCRIPTS: Record<Persona, Partial<Record<PromptName, string[]>>> = {
   silent: {},
   hangs_up: { hello: ['oui'], q1: ['euh oui'] },
 };
+
+/** The real durations of the prompt files in `audioDir` (those that exist and parse), so simulated calls last as long as real ones. */
+export function promptDurationsFrom(audioDir: string): Partial<Record<PromptName, number>> {
+  const out: Partial<Record<PromptName, number>> = {};
+  for (const p of PROMPTS) {
+    const f = join(audioDir, `${p}.wav`);
+    if (!existsSync(f)) continue;
+    try {
+      const w = parseWav(readFileSync(f));
+      out[p] = Math.round((w.dataBytes / (w.channels * (w.bitsPerSample / 8) * w.sampleRate)) * 1000);
+    } catch {
+      /* an unreadable file keeps the default duration */
+    }
+  }
+  return out;
+}
 
 /** FNV-1a then mulberry32: a small deterministic PRNG seeded by a string. */
 function rng(seed: string): () => number {

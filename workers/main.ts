@@ -6,7 +6,7 @@ import { logger } from '../lib/logger';
 import { createPrisma } from '../prisma/client';
 import { temporalClient, workerConnection } from '../api/services/temporal';
 import { temporalSignalSink } from '../telephony/temporal-sink';
-import { SimulatedTelephony } from '../telephony/simulated';
+import { SimulatedTelephony, promptDurationsFrom } from '../telephony/simulated';
 import { createWorkers } from './workers';
 
 applyDevEnv();
@@ -24,7 +24,7 @@ if (cfg.TELEPHONY_BACKEND !== 'simulated') {
 const prisma = createPrisma(cfg.DATABASE_URL);
 const client = await temporalClient(cfg);
 const connection = await workerConnection(cfg);
-const telephony = new SimulatedTelephony(temporalSignalSink(client), { speed: cfg.SIM_SPEED, seed: cfg.SIM_SEED });
+const telephony = new SimulatedTelephony(temporalSignalSink(client), { speed: cfg.SIM_SPEED, seed: cfg.SIM_SEED, promptMs: promptDurationsFrom(cfg.AUDIO_DIR) });
 const set = await createWorkers({
   connection, client, namespace: cfg.TEMPORAL_NAMESPACE, taskQueue: cfg.TEMPORAL_TASK_QUEUE, prisma, telephony,
   instanceId: cfg.WORKER_INSTANCE_ID,

@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import WebSocket, { WebSocketServer } from 'ws';
 import { type Config, parseConfig } from '../../lib/config';
-import { analyzePcm16, parseWav } from '../../scripts/audio-lib';
+import { analyzePcm16, parseWav } from '../../lib/audio-files';
 import { type AriCredentials, ariCredentials } from '../../scripts/asterisk-render';
 
 const run = promisify(execFile);

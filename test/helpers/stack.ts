@@ -8,7 +8,7 @@ import { parseConfig, type Config } from '../../lib/config';
 import { createPrisma, type PrismaClient } from '../../prisma/client';
 import { temporalClient, workerConnection } from '../../api/services/temporal';
 import { createWorkers, type WorkerSet } from '../../workers/workers';
-import { SimulatedTelephony, type SimulationOptions } from '../../telephony/simulated';
+import { SimulatedTelephony, promptDurationsFrom, type SimulationOptions } from '../../telephony/simulated';
 import { temporalSignalSink } from '../../telephony/temporal-sink';
 
 export interface TestStack {
@@ -50,7 +50,7 @@ export interface RunningWorkers {
 
 /** Starts the orchestration + simulated telephony workers in this process. */
 export async function startWorkers(stack: TestStack, sim: Partial<SimulationOptions> = {}): Promise<RunningWorkers> {
-  const telephony = new SimulatedTelephony(temporalSignalSink(stack.client), { speed: 50, ...sim });
+  const telephony = new SimulatedTelephony(temporalSignalSink(stack.client), { speed: 50, promptMs: promptDurationsFrom(stack.cfg.AUDIO_DIR), ...sim });
   const set = await createWorkers({
     connection: stack.connection, client: stack.client, namespace: stack.cfg.TEMPORAL_NAMESPACE, taskQueue: stack.cfg.TEMPORAL_TASK_QUEUE,
     prisma: stack.prisma, telephony,

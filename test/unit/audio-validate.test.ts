@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { analyzePcm16, checkWavBuffer, missingPrompts, parseWav, PROMPT_NAMES } from '../../scripts/audio-lib';
+import { analyzePcm16, checkWavBuffer, missingPrompts, parseWav, PROMPT_NAMES } from '../../lib/audio-files';
 import { validateAudio } from '../../scripts/audio-validate';
 
 const REPO = resolve(import.meta.dirname, '../..');

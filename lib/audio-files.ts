@@ -1,21 +1,12 @@
 // Pure audio checks for the prompt files: WAV header parsing, level/silence/duration analysis, and the rules
 // of the MiniBotPanel guide (WAV 8 kHz mono 16-bit, 0.5 s of silence at each end, -12 dB peak, 30 s max).
-// No process or file access here (see audio-sox.ts for the conversions), so it is unit-tested on buffers.
+// No process or file access here (see scripts/audio-sox.ts for the conversions), so it is unit-tested on buffers.
 
-/** The ten prompts the call flow plays. */
-export const PROMPT_NAMES = [
-  'hello',
-  'retry',
-  'q1',
-  'q2',
-  'q3',
-  'is_leads',
-  'confirm',
-  'bye_success',
-  'bye_failed',
-  'test_audio',
-] as const;
-export type PromptName = (typeof PROMPT_NAMES)[number];
+import { PROMPTS, type PromptName } from './scenario';
+
+/** The ten prompts the call flow plays (the scenario module's list). */
+export const PROMPT_NAMES = PROMPTS;
+export type { PromptName };
 
 export interface WavInfo {
   /** WAVE format tag: 1 = PCM, 3 = float, 6/7 = A-law/µ-law, 0xFFFE = extensible (sub-format read). */

@@ -1,0 +1,143 @@
+// npm run bench:campaign — a large simulated campaign through the real stack (Temporal dev server, Postgres,
+// a worker process with the simulated telephony): sustained dials per second, scheduler lag (a slot freeing →
+// the next dial), history length per workflow run, the worker's peak memory, double dials.
+// Prints a table, then one JSON object as the last line.
+//   npm run bench:campaign -- [--contacts 10000] [--concurrent 200] [--speed 300] [--scenario production]
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { devUp } from '../scripts/services/dev-stack';
+
+const program = new Command()
+  .option('--contacts <n>', 'contacts', (v) => Number(v), 10_000)
+  .option('--concurrent <n>', 'concurrency cap', (v) => Number(v), 200)
+  .option('--speed <x>', 'simulation time compression', (v) => Number(v), 300)
+  .option('--scenario <name>', 'scenario', 'production')
+  .option('--timeout <s>', 'give up after this many seconds', (v) => Number(v), 1800);
+program.parse();
+const o = program.opts<{ contacts: number; concurrent: number; speed: number; scenario: string; timeout: number }>();
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const stack = await devUp({ log: (m) => console.error(`  ${m}`) });
+process.env.DATABASE_URL ||= stack.postgres.url;
+process.env.TEMPORAL_ADDRESS ||= stack.temporal.address;
+process.env.LOG_LEVEL ||= 'warn';
+const taskQueue = `bench-${Date.now().toString(36)}`;
+process.env.TEMPORAL_TASK_QUEUE = taskQueue;
+
+const { config } = await import('../lib/config');
+const { createPrisma } = await import('../prisma/client');
+const { temporalClient } = await import('../api/services/temporal');
+const { createCampaign, launchCampaign } = await import('../api/services/campaigns');
+const { campaignFigures } = await import('../api/services/stats');
+const { percentile, round, schedulerLags } = await import('../lib/metrics');
+const { seedContacts } = await import('../cli/demo-data');
+
+const cfg = config();
+const prisma = createPrisma(cfg.DATABASE_URL!);
+const client = await temporalClient(cfg);
+
+console.error(`  seeding ${o.contacts} contacts…`);
+await seedContacts(prisma, { count: o.contacts, source: 'bench', offset: 20_000 });
+
+// The worker runs in its own process, so its memory is its own.
+const worker = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+  cwd: ROOT,
+  env: { ...process.env, SIM_SPEED: String(o.speed), SIM_SEED: 'bench', WORKER_INSTANCE_ID: 'bench' },
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
+const peakRssMb = () => {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+};
+
+const campaign = await createCampaign(prisma, {
+  name: `bench ${o.contacts}`, scenario: o.scenario, max_concurrent_calls: o.concurrent, contact_limit: o.contacts,
+  contact_source: 'bench', max_attempts: 2, retry_delay_seconds: 60, time_scale: 1 / o.speed, ignore_window: true,
+});
+const t0 = Date.now();
+const { workflowId } = await launchCampaign(client, prisma, cfg, campaign.id);
+const handle = client.workflow.getHandle(workflowId);
+let finished = false;
+const result = handle.result().finally(() => {
+  finished = true;
+});
+let peak: number | null = null;
+while (!finished) {
+  await new Promise((r) => setTimeout(r, 2000));
+  peak = peakRssMb() ?? peak;
+  const settled = await prisma.campaignContact.count({ where: { campaignId: campaign.id, state: { in: ['done', 'skipped'] } } });
+  console.error(`  ${settled}/${o.contacts} settled after ${((Date.now() - t0) / 1000).toFixed(0)} s, worker peak RSS ${peak} MB`);
+  if (Date.now() - t0 > o.timeout * 1000) {
+    console.error('  timeout: stopping the campaign');
+    await handle.terminate('benchmark timeout');
+    break;
+  }
+}
+await result.catch(() => undefined);
+const elapsedMs = Date.now() - t0;
+peak = peakRssMb() ?? peak;
+worker.kill('SIGTERM');
+
+const figures = await campaignFigures(prisma, campaign.id);
+const calls = await prisma.call.findMany({ where: { campaignId: campaign.id }, select: { dialedAt: true, endedAt: true, workflowId: true } });
+const intervals = calls.filter((c) => c.endedAt).map((c) => ({ start: c.dialedAt.getTime(), end: c.endedAt!.getTime() }));
+const firstDial = Math.min(...intervals.map((i) => i.start));
+const lastDial = Math.max(...intervals.map((i) => i.start));
+const dialsPerSecond = calls.length / Math.max(1, (lastDial - firstDial) / 1000);
+const lags = schedulerLags(intervals, o.concurrent);
+
+// History length of every run of the campaign workflow, and of a sample of call workflows.
+let maxCampaignEvents = 0;
+let campaignRuns = 0;
+for await (const wf of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) {
+  campaignRuns++;
+  maxCampaignEvents = Math.max(maxCampaignEvents, wf.historyLength);
+}
+let maxCallEvents = 0;
+for (const c of calls.slice(0, 200)) {
+  const d = await client.workflow.getHandle(c.workflowId).describe();
+  maxCallEvents = Math.max(maxCallEvents, d.historyLength);
+}
+
+const rows: [string, string][] = [
+  ['contacts', String(o.contacts)],
+  ['calls dialed', String(figures.dialed)],
+  ['campaign duration', `${(elapsedMs / 1000).toFixed(1)} s`],
+  ['sustained dials / s', dialsPerSecond.toFixed(1)],
+  ['scheduler lag p50 / p95 / max', `${round(percentile(lags, 50))} / ${round(percentile(lags, 95))} / ${round(Math.max(0, ...lags))} ms (${lags.length} slots)`],
+  ['max concurrent (measured) / cap', `${figures.maxConcurrent} / ${o.concurrent}`],
+  ['campaign workflow runs', String(campaignRuns)],
+  ['max history events, campaign run', String(maxCampaignEvents)],
+  ['max history events, call (200 sampled)', String(maxCallEvents)],
+  ['worker peak RSS', `${peak} MB`],
+  ['double dials', String(figures.doubleDials)],
+  ['contacts left unsettled', String(figures.open)],
+];
+const w = Math.max(...rows.map((r) => r[0].length));
+console.log(`\nbench:campaign (${o.scenario}, cap ${o.concurrent}, simulation ×${o.speed})`);
+for (const [k, v] of rows) console.log(`  ${k.padEnd(w)}  ${v}`);
+await prisma.$disconnect();
+console.log(JSON.stringify({
+  contacts: o.contacts,
+  dialed: figures.dialed,
+  durationMs: elapsedMs,
+  dialsPerSecond: round(dialsPerSecond, 2),
+  schedulerLagP50Ms: round(percentile(lags, 50)),
+  schedulerLagP95Ms: round(percentile(lags, 95)),
+  maxConcurrent: figures.maxConcurrent,
+  concurrencyCap: o.concurrent,
+  campaignRuns,
+  maxHistoryEvents: Math.max(maxCampaignEvents, maxCallEvents),
+  maxCampaignHistoryEvents: maxCampaignEvents,
+  maxCallHistoryEvents: maxCallEvents,
+  peakRssMb: peak,
+  doubleDials: figures.doubleDials,
+  unsettled: figures.open,
+}));
+process.exit(0);
