@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { devUp } from '../scripts/services/dev-stack';
+import { startEphemeralTemporal } from '../scripts/services/temporal';
+import { CACHE_DIR } from '../scripts/services/paths';
 
 const program = new Command()
   .option('--contacts <n>', 'contacts', (v) => Number(v), 10_000)
@@ -19,9 +21,12 @@ program.parse();
 const o = program.opts<{ contacts: number; concurrent: number; speed: number; scenario: string; timeout: number }>();
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+// Postgres from the dev stack; Temporal in memory and of our own, so the figures measure MiniBot rather than the
+// dev server's SQLite file (a production cluster persists to Postgres or Cassandra on its own machines).
 const stack = await devUp({ log: (m) => console.error(`  ${m}`) });
 process.env.DATABASE_URL ||= stack.postgres.url;
-process.env.TEMPORAL_ADDRESS ||= stack.temporal.address;
+const temporal = process.env.TEMPORAL_ADDRESS ? null : await startEphemeralTemporal(CACHE_DIR, (m) => console.error(`  ${m}`));
+if (temporal) process.env.TEMPORAL_ADDRESS = temporal.address;
 process.env.LOG_LEVEL ||= 'warn';
 const taskQueue = `bench-${Date.now().toString(36)}`;
 process.env.TEMPORAL_TASK_QUEUE = taskQueue;
@@ -83,6 +88,7 @@ await result.catch(() => undefined);
 const elapsedMs = Date.now() - t0;
 peak = peakRssMb() ?? peak;
 worker.kill('SIGTERM');
+await new Promise((r) => worker.once('exit', r));
 
 const figures = await campaignFigures(prisma, campaign.id);
 const calls = await prisma.call.findMany({ where: { campaignId: campaign.id }, select: { dialedAt: true, endedAt: true, workflowId: true } });
@@ -123,6 +129,7 @@ const w = Math.max(...rows.map((r) => r[0].length));
 console.log(`\nbench:campaign (${o.scenario}, cap ${o.concurrent}, simulation ×${o.speed})`);
 for (const [k, v] of rows) console.log(`  ${k.padEnd(w)}  ${v}`);
 await prisma.$disconnect();
+await temporal?.stop();
 console.log(JSON.stringify({
   contacts: o.contacts,
   dialed: figures.dialed,

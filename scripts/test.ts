@@ -4,11 +4,11 @@
 //   tsx scripts/test.ts [unit] [integration] [media] [asterisk] [e2e]     (default: every tier)
 // Tiers that need a service the machine cannot run are reported, never silently passed.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { CACHE_DIR, ROOT } from './services/paths';
-import { freePort, stopPidFile } from './services/process';
-import { ensureTemporalCli, startTemporal, waitForTemporal } from './services/temporal';
+import { freePort } from './services/process';
+import { startEphemeralTemporal } from './services/temporal';
 import { clusterPid, clusterUrl, initCluster, startCluster, stopCluster, waitForPostgres } from './services/postgres';
 import { migrate } from './services/migrations';
 
@@ -64,17 +64,12 @@ const cleanups: (() => Promise<void> | void)[] = [];
 async function startServices(): Promise<void> {
   mkdirSync(runDir, { recursive: true });
   // Temporal: an in-memory dev server of our own on free ports.
-  const bin = ensureTemporalCli(log);
-  const port = await freePort();
-  const uiPort = await freePort();
-  const pidFile = join(runDir, 'temporal.pid');
-  await stopPidFile(pidFile); // a leftover of an interrupted run
-  startTemporal({ bin, port, uiPort, namespace: 'default', dbFile: null, logFile: join(runDir, 'temporal.log'), pidFile });
-  cleanups.push(() => stopPidFile(pidFile).then(() => undefined));
-  env.TEMPORAL_ADDRESS = `127.0.0.1:${port}`;
-  env.TEMPORAL_UI_URL = `http://127.0.0.1:${uiPort}`;
+  const temporal = await startEphemeralTemporal(runDir, log);
+  cleanups.push(temporal.stop);
+  env.TEMPORAL_ADDRESS = temporal.address;
+  env.TEMPORAL_UI_URL = temporal.uiUrl;
   env.TEMPORAL_NAMESPACE = 'default';
-  env.TEMPORAL_CLI = bin;
+  env.TEMPORAL_CLI = temporal.bin;
 
   // Postgres: a fresh database, on DATABASE_URL's server when given, else on a project-local test cluster.
   let adminUrl: string;
@@ -109,7 +104,6 @@ async function startServices(): Promise<void> {
   url.pathname = `/${dbName}`;
   env.DATABASE_URL = url.toString();
   env.MINIBOT_TEST_ADMIN_DATABASE_URL = admin.toString();
-  await waitForTemporal(env.TEMPORAL_ADDRESS!, 'default');
   const m = await migrate(env.DATABASE_URL);
   log(`services ready: temporal ${env.TEMPORAL_ADDRESS}, postgres database ${dbName} (migrations: ${m.method})`);
 }
@@ -148,7 +142,6 @@ try {
   code = 1;
 } finally {
   await cleanup();
-  rmSync(join(runDir, 'temporal.pid'), { force: true });
 }
 process.exit(code);
 

@@ -7,7 +7,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { spawnDaemon, waitFor, which } from './process';
+import { freePort, spawnDaemon, stopPidFile, waitFor, which } from './process';
 import { CACHE_DIR } from './paths';
 
 /** Search attributes the workflows set (all Keyword). */
@@ -144,4 +144,22 @@ export function registerSearchAttributes(bin: string, address: string, namespace
       throw new Error(`could not register search attribute ${a}: ${r.stderr || r.stdout}`);
     }
   }
+}
+
+/** An in-memory dev server of our own on free ports (tests, benchmarks); `stop()` ends it. */
+export async function startEphemeralTemporal(runDir: string, log: (m: string) => void = console.error): Promise<{ address: string; uiUrl: string; bin: string; stop: () => Promise<void> }> {
+  const bin = ensureTemporalCli(log);
+  const port = await freePort();
+  const uiPort = await freePort();
+  const pidFile = join(runDir, `temporal-${port}.pid`);
+  startTemporal({ bin, port, uiPort, namespace: 'default', dbFile: null, logFile: join(runDir, 'temporal.log'), pidFile });
+  const address = `127.0.0.1:${port}`;
+  const stop = () => stopPidFile(pidFile).then(() => undefined);
+  try {
+    await waitForTemporal(address, 'default');
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { address, uiUrl: `http://127.0.0.1:${uiPort}`, bin, stop };
 }
