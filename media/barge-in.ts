@@ -14,6 +14,10 @@
 // RMS >= (loudest outgoing prompt level in the last echoWindowMs) + echoMarginDb. That is a Geigel-style
 // double-talk detector on frame energies: a line echo is attenuated by the hybrid's echo return loss
 // (G.168 assumes at least 6 dB), so anything not louder than that cannot be told from echo and is ignored.
+// The margin adapts to the line: while nobody speaks over a prompt, the level of what comes back relative
+// to what we sent is tracked (its 90th percentile = the loudest echo this line returns), and the guard sits
+// `echoSafetyDb` above it, between `echoMarginMinDb` (very quiet lines) and `echoMarginDb` (the
+// conservative default used until enough of the line has been heard).
 
 export interface BargeInOptions {
   /** Interrupt prompts on callee speech (prompts can also opt out one by one). */
@@ -28,6 +32,9 @@ export interface BargeInOptions {
   minEnergyDbfs: number;
   /** Echo guard margin relative to the loudest recent outgoing audio (negative = echo assumed quieter). */
   echoMarginDb: number;
+  /** Adaptive guard: margin above the measured echo level, and the most sensitive margin allowed. */
+  echoSafetyDb: number;
+  echoMarginMinDb: number;
   /** How far back (ms) the echo of our prompt can arrive (line round trip + hybrid). */
   echoWindowMs: number;
   /** Non-speech that cancels an unconfirmed onset. */
@@ -47,6 +54,8 @@ export const DEFAULT_BARGE_IN: BargeInOptions = {
   minUtteranceMs: 120,
   minEnergyDbfs: -45,
   echoMarginDb: -6,
+  echoSafetyDb: 6,
+  echoMarginMinDb: -30,
   echoWindowMs: 300,
   releaseMs: 250,
   endSilenceMs: 220,
@@ -66,7 +75,7 @@ export function resolveBargeIn(...parts: (Partial<BargeInOptions> | undefined)[]
       if (typeof v !== 'boolean') throw new Error(`bargeIn.enabled: must be a boolean`);
     } else if (typeof v !== 'number' || !Number.isFinite(v)) {
       throw new Error(`bargeIn.${k}: must be a finite number (got ${String(v)})`);
-    } else if (k !== 'minEnergyDbfs' && k !== 'echoMarginDb' && v < 0) {
+    } else if (k !== 'minEnergyDbfs' && k !== 'echoMarginDb' && k !== 'echoMarginMinDb' && v < 0) {
       throw new Error(`bargeIn.${k}: must be >= 0 (got ${v})`);
     }
   }
@@ -111,9 +120,30 @@ export class SpeechSegmenter {
     return this.state;
   }
 
+  /** Echo-to-reference level differences (dB) heard while idle over our own audio (ring buffer). */
+  private erl = new Float32Array(150);
+  private erlCount = 0;
+
+  /** Current echo guard margin (dB relative to the outgoing reference). */
+  echoMargin(): number {
+    const o = this.opts;
+    const n = Math.min(this.erlCount, this.erl.length);
+    if (n < 25) return o.echoMarginDb;
+    const sorted = Array.from(this.erl.subarray(0, n)).sort((a, b) => a - b);
+    const p90 = sorted[Math.floor(0.9 * (n - 1))]!;
+    return Math.min(o.echoMarginDb, Math.max(o.echoMarginMinDb, p90 + o.echoSafetyDb));
+  }
+
+  private learnEcho(f: VadFrame): void {
+    // Only frames where our prompt is loud enough to echo measurably, and the callee is not speaking.
+    if (this.state !== 'idle' || f.echoRefDbfs < -45) return;
+    this.erl[this.erlCount % this.erl.length] = Math.max(-60, f.dbfs - f.echoRefDbfs);
+    this.erlCount++;
+  }
+
   qualifies(f: VadFrame): boolean {
     if (!f.speech || f.dbfs < this.opts.minEnergyDbfs) return false;
-    if (f.dbfs < f.echoRefDbfs + this.opts.echoMarginDb) {
+    if (f.dbfs < f.echoRefDbfs + this.echoMargin()) {
       this.counts.echoRejectedFrames++;
       return false;
     }
@@ -126,6 +156,7 @@ export class SpeechSegmenter {
    */
   push(f: VadFrame, promptPlaying: boolean): SegmenterAction {
     const q = this.qualifies(f);
+    if (!q) this.learnEcho(f);
     const end = f.t + f.durMs;
     const o = this.opts;
     switch (this.state) {

@@ -395,7 +395,8 @@ export class CallSession {
       this.log.debug('utterance with no recognised words dropped');
       return;
     }
-    const asrLatencyMs = Math.round(finalAt - speechEndAt);
+    // Rounded timestamps first so that asrLatencyMs === finalAt - speechEndAt exactly, as documented.
+    const asrLatencyMs = Math.round(finalAt) - Math.round(speechEndAt);
     this.stats.asrLatencyMs.push(asrLatencyMs);
     this.o.stats('asr', asrLatencyMs);
     const bargeInLatency = this.stats.bargeInLatencyMs.at(-1);

@@ -65,3 +65,23 @@ test('options are validated, naming the field', () => {
   assert.equal(resolveBargeIn(undefined, { minSpeechMs: 500 }).minSpeechMs, 500);
   assert.equal(resolveBargeIn().flushAfterMs, DEFAULT_BARGE_IN.flushAfterMs);
 });
+
+test('the echo guard adapts to the line: quiet echo -> more sensitive, loud echo -> stays conservative', () => {
+  const feed = (seg: SpeechSegmenter, echoDb: number, frames: number) => {
+    for (let i = 0; i < frames; i++) seg.push({ t: i * 20, durMs: 20, speech: i % 3 === 0, dbfs: -20 + echoDb + (i % 5) - 2, echoRefDbfs: -20 }, true);
+  };
+  const quiet = new SpeechSegmenter(opts);
+  assert.equal(quiet.echoMargin(), -6, 'conservative until the line has been heard');
+  feed(quiet, -25, 100); // echo 25 dB under what we send
+  assert.ok(quiet.echoMargin() < -15 && quiet.echoMargin() >= -30, `margin ${quiet.echoMargin()}`);
+  // A callee 12 dB under the prompt level now gets through (the fixed -6 dB guard would have ignored them).
+  let got = 0;
+  for (let i = 0; i < 25; i++) {
+    const a = quiet.push({ t: 10_000 + i * 20, durMs: 20, speech: true, dbfs: -32, echoRefDbfs: -20 }, true);
+    if (a.type !== 'none') got++;
+  }
+  assert.ok(got >= 2, 'quiet callee detected');
+  const loud = new SpeechSegmenter(opts);
+  feed(loud, -7, 100); // a very loud echo (7 dB under)
+  assert.equal(loud.echoMargin(), -6, 'never less conservative than echoMarginDb');
+});
