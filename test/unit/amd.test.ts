@@ -1,0 +1,136 @@
+// Hybrid AMD (media/amd.ts) on real audio: the test callees' French recordings (audio/test-callees, the same
+// files Asterisk plays in the end-to-end tier) through the real WebRTC VAD, plus synthetic tones for the
+// Goertzel beep detector, and the combination with Asterisk's AMDSTATUS.
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { join, resolve } from 'node:path';
+import { initVad, Vad } from '../../media/vad';
+import { readWavMono, rmsDbfs } from '../../media/audio';
+import { BEEP_FREQUENCIES, StreamAmd, combineAmd, goertzelPurity, resolveStreamAmd, type StreamVerdict } from '../../media/amd';
+
+const CALLEES = resolve(import.meta.dirname, '../../audio/test-callees');
+
+before(async () => {
+  await initVad();
+});
+
+/** Plays `names` one after the other (after `leadMs` of silence, then `tailMs`) through the VAD into a StreamAmd. */
+async function listen(names: string[], leadMs = 900, tailMs = 4000, rate = 8000) {
+  const parts = await Promise.all(names.map((n) => (n.startsWith('tone:') ? tone(Number(n.slice(5)), 600, rate) : readWavMono(join(CALLEES, `${n}.wav`)).then((w) => w.pcm))));
+  const pcm = new Int16Array(parts.reduce((a, p) => a + p.length, 0) + ((leadMs + tailMs) * rate) / 1000);
+  let off = (leadMs * rate) / 1000;
+  for (const p of parts) {
+    pcm.set(p, off);
+    off += p.length;
+  }
+  const vad = new Vad(rate, 20, 2);
+  const amd = new StreamAmd(0);
+  const n = rate / 50;
+  let verdict: StreamVerdict | null = null;
+  for (let i = 0, t = 0; i + n <= pcm.length; i += n, t += 20) {
+    const f = pcm.slice(i, i + n);
+    verdict = amd.push({ t, pcm: f, sampleRate: rate, speech: vad.isSpeech(f), dbfs: rmsDbfs(f) }) ?? verdict;
+  }
+  vad.free();
+  return { verdict: amd.verdict, amd };
+}
+
+function tone(hz: number, ms: number, rate: number, amp = 8000): Int16Array {
+  return Int16Array.from({ length: (ms * rate) / 1000 }, (_, i) => Math.round(amp * Math.sin((2 * Math.PI * hz * i) / rate)));
+}
+
+describe('Goertzel beep detector', () => {
+  it('measures tonal purity: ~1 on the bin, low for speech and noise', async () => {
+    for (const hz of BEEP_FREQUENCIES) assert.ok(goertzelPurity(tone(hz, 20, 16000), 16000, hz) > 0.95, `${hz} Hz`);
+    assert.ok(goertzelPurity(tone(1000, 20, 16000), 16000, 1400) < 0.05, 'another frequency');
+    const noise = Int16Array.from({ length: 320 }, () => Math.round((Math.random() - 0.5) * 16000));
+    assert.ok(Math.max(...BEEP_FREQUENCIES.map((hz) => goertzelPurity(noise, 16000, hz))) < 0.3);
+    const { pcm } = await readWavMono(join(CALLEES, 'machine_greeting.wav'));
+    let maxSpeech = 0;
+    for (let i = 0; i + 160 <= pcm.length; i += 160) {
+      const f = pcm.subarray(i, i + 160);
+      if (rmsDbfs(f) > -40) maxSpeech = Math.max(maxSpeech, ...BEEP_FREQUENCIES.map((hz) => goertzelPurity(f, 8000, hz)));
+    }
+    assert.ok(maxSpeech < 0.9, `speech frames never look like a pure tone (max purity ${maxSpeech.toFixed(2)})`);
+  });
+});
+
+describe('stream AMD on the test callees', () => {
+  it('"Allô, oui ?" then silence: HUMAN (short greeting), as soon as the after-greeting silence has passed', async () => {
+    const { verdict, amd } = await listen(['allo']);
+    assert.equal(verdict?.status, 'HUMAN');
+    assert.match(verdict!.cause, /^SHORTGREETING/);
+    const e = amd.evidence();
+    const sinceGreetingEnd = verdict!.afterMs - (e.speechOnsetMs! + e.greetingMs);
+    assert.ok(sinceGreetingEnd >= 1200 && sinceGreetingEnd <= 1260, `decided ${sinceGreetingEnd} ms after the greeting ended`);
+    // The first prompt may start once the greeting paused, long before the verdict.
+    assert.equal(amd.gate?.reason, 'greeting-ended');
+    assert.ok(amd.gate!.at < verdict!.at);
+  });
+
+  it('"Allô ? Oui, bonjour, c\'est de la part de qui ?" (the stock-AMD false machine) is not a MACHINE', async () => {
+    const { verdict } = await listen(['allo_bonjour']);
+    assert.equal(verdict?.status, 'HUMAN');
+    assert.match(verdict!.cause, /^PAUSEDGREETING/);
+  });
+
+  it('a 13 s voicemail greeting is a MACHINE as soon as it has lasted the machine threshold; the gate stays shut', async () => {
+    const { verdict, amd } = await listen(['machine_greeting', 'beep']);
+    assert.equal(verdict?.status, 'MACHINE');
+    assert.match(verdict!.cause, /^LONGGREETING/);
+    const onset = amd.evidence().speechOnsetMs!;
+    assert.ok(verdict!.afterMs - onset >= 2800 && verdict!.afterMs - onset < 3200, `decided ${verdict!.afterMs - onset} ms after the greeting began`);
+    assert.equal(amd.gate, null, 'no prompt over a machine greeting');
+    // Leave-a-message: the voicemail gate opens after the beep, not before.
+    assert.equal(amd.evidence().beepHz, 1000);
+    assert.ok(amd.voicemailGate !== null && amd.voicemailGate > amd.evidence().beepAtMs!, 'message after the beep');
+  });
+
+  it('a short "leave a message" then a beep is a MACHINE by the beep', async () => {
+    const { verdict } = await listen(['allo', 'tone:1400'], 300, 2000);
+    // The greeting is short, but the beep comes before the after-greeting silence ends.
+    assert.equal(verdict?.status, 'MACHINE');
+    assert.equal(verdict!.cause, 'BEEP-1400Hz');
+  });
+
+  it('nobody speaks: the first prompt starts after the configured silence; NOTSURE (INITIALSILENCE), never MACHINE', async () => {
+    const { verdict, amd } = await listen([], 0, 6000);
+    assert.equal(amd.gate?.reason, 'silence');
+    assert.equal(amd.gate!.at, 1700);
+    assert.equal(verdict?.status, 'NOTSURE');
+    assert.match(verdict!.cause, /^INITIALSILENCE/);
+  });
+
+  it('our own prompt echoing back is not the callee speaking (echo guard)', () => {
+    const amd = new StreamAmd(0);
+    const echo = tone(300, 20, 8000, 2000);
+    for (let t = 0; t < 4000; t += 20) {
+      const v = amd.push({ t, pcm: echo, sampleRate: 8000, speech: true, dbfs: rmsDbfs(echo), echoRefDbfs: rmsDbfs(echo) + 10 });
+      assert.notEqual(v?.status, 'MACHINE', 'echo must not count as a long greeting');
+    }
+    assert.equal(amd.evidence().speechOnsetMs, null);
+  });
+
+  it('rejects inconsistent thresholds, naming them', () => {
+    assert.throws(() => resolveStreamAmd({ humanSpeechMs: 3000, machineSpeechMs: 2000 }), /machineSpeechMs/);
+    assert.throws(() => resolveStreamAmd({ beepPurity: 2 }), /amd.beepPurity/);
+  });
+});
+
+describe('combining with Asterisk AMD()', () => {
+  const stream = (status: StreamVerdict['status'], cause: string): StreamVerdict => ({
+    status, cause, at: 0, afterMs: 2000, evidence: { speechOnsetMs: 0, greetingMs: 0, longestSpeechMs: 0, beepHz: null, beepAtMs: null },
+  });
+  it('MACHINE and HUMAN from Asterisk decide at once; a stream beep overrules HUMAN', () => {
+    assert.equal(combineAmd({ status: 'MACHINE', cause: 'LONGGREETING-3000-1500' }, null)?.verdict, 'machine');
+    assert.equal(combineAmd({ status: 'HUMAN', cause: 'HUMAN-500-800' }, null)?.verdict, 'human');
+    assert.equal(combineAmd({ status: 'HUMAN', cause: 'HUMAN-500-800' }, stream('MACHINE', 'BEEP-1000Hz'))?.verdict, 'machine');
+  });
+  it('NOTSURE waits for the stream; a stream NOTSURE stays unknown (handled as a person), with both causes', () => {
+    assert.equal(combineAmd({ status: 'NOTSURE', cause: 'TOOLONG-5000' }, null), null);
+    const h = combineAmd({ status: 'NOTSURE', cause: 'TOOLONG-5000' }, stream('NOTSURE', 'INITIALSILENCE-2500ms'))!;
+    assert.equal(h.verdict, 'unknown');
+    assert.match(h.cause, /asterisk:NOTSURE-TOOLONG-5000 stream:NOTSURE-INITIALSILENCE/);
+    assert.equal(combineAmd(null, stream('HUMAN', 'SHORTGREETING-600ms'))?.verdict, 'human');
+  });
+});
