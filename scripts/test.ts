@@ -4,10 +4,10 @@
 //   tsx scripts/test.ts [unit] [integration] [media] [asterisk] [e2e]     (default: every tier)
 // Tiers that need a service the machine cannot run are reported, never silently passed.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { CACHE_DIR, ROOT } from './services/paths';
-import { freePort } from './services/process';
+import { freePort, isAlive } from './services/process';
 import { startEphemeralTemporal } from './services/temporal';
 import { clusterPid, clusterUrl, initCluster, startCluster, stopCluster, waitForPostgres } from './services/postgres';
 import { migrate } from './services/migrations';
@@ -76,12 +76,25 @@ async function startServices(): Promise<void> {
   if (process.env.DATABASE_URL) {
     adminUrl = process.env.DATABASE_URL;
   } else {
-    const dataDir = join(CACHE_DIR, 'test-pg');
+    // A cluster of this run's own (test runs may overlap); leftovers of interrupted runs are removed.
+    for (const d of existsSync(CACHE_DIR) ? readdirSync(CACHE_DIR) : []) {
+      const m = /^test-pg-(\d+)$/.exec(d);
+      if (m && !isAlive(Number(m[1]))) {
+        const dir = join(CACHE_DIR, d);
+        if (clusterPid(dir) !== undefined) stopCluster(dir);
+        rmSync(dir, { recursive: true, force: true });
+        rmSync(`${dir}.credentials.json`, { force: true });
+      }
+    }
+    const dataDir = join(CACHE_DIR, `test-pg-${process.pid}`);
     const creds = initCluster(dataDir);
-    if (clusterPid(dataDir) !== undefined) stopCluster(dataDir);
     const pgPort = await freePort();
     startCluster(dataDir, pgPort);
-    cleanups.push(() => stopCluster(dataDir));
+    cleanups.push(() => {
+      stopCluster(dataDir);
+      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(`${dataDir}.credentials.json`, { force: true });
+    });
     adminUrl = clusterUrl({ dataDir, port: pgPort, user: creds.user, password: creds.password, database: 'postgres' });
   }
   const admin = new URL(adminUrl);

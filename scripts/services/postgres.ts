@@ -2,10 +2,11 @@
 // 127.0.0.1 only, password-protected with a generated password kept in the cluster's folder.
 // Postgres refuses to run as root: when we are root, the cluster belongs to the `postgres` system user.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { run, waitFor } from './process';
+import { isAlive, run, waitFor } from './process';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -56,11 +57,19 @@ export function initCluster(dataDir: string): { user: string; password: string }
   chmodSync(dataDir, 0o700);
   if (owner) chownSync(dataDir, owner.uid, owner.gid);
   const creds = { user: 'minibot', password: randomBytes(18).toString('base64url') };
-  const tmpPw = `${dataDir}.pw.tmp`;
+  // The password reaches initdb through a private file that the cluster's owner can read.
+  const pwDir = mkdtempSync(join(tmpdir(), 'minibot-pg-'));
+  const tmpPw = join(pwDir, 'pw');
   writeFileSync(tmpPw, creds.password + '\n', { mode: 0o600 });
-  if (owner) chownSync(tmpPw, owner.uid, owner.gid);
-  pgRun('initdb', ['-D', dataDir, '-U', creds.user, '--pwfile', tmpPw, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8']);
-  rmSync(tmpPw, { force: true });
+  if (owner) {
+    chownSync(pwDir, owner.uid, owner.gid);
+    chownSync(tmpPw, owner.uid, owner.gid);
+  }
+  try {
+    pgRun('initdb', ['-D', dataDir, '-U', creds.user, '--pwfile', tmpPw, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8']);
+  } finally {
+    rmSync(pwDir, { recursive: true, force: true });
+  }
   writeFileSync(pwFile, JSON.stringify(creds), { mode: 0o600 });
   return creds;
 }
@@ -81,12 +90,7 @@ export function clusterPid(dataDir: string): number | undefined {
   const f = join(dataDir, 'postmaster.pid');
   if (!existsSync(f)) return undefined;
   const pid = Number.parseInt(readFileSync(f, 'utf8').split('\n')[0] ?? '', 10);
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
+  return Number.isFinite(pid) && isAlive(pid) ? pid : undefined;
 }
 
 export function stopCluster(dataDir: string): void {
