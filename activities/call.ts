@@ -140,10 +140,6 @@ export function createCallActivities(deps: { prisma: PrismaClient }) {
       });
     },
 
-    async markRinging(input: { workflowId: string; at: number }): Promise<void> {
-      await prisma.call.updateMany({ where: { workflowId: input.workflowId, ringingAt: null }, data: { status: 'ringing', ringingAt: new Date(input.at) } });
-    },
-
     async markAnswered(input: { workflowId: string; at: number }): Promise<void> {
       await prisma.call.updateMany({ where: { workflowId: input.workflowId, endedAt: null }, data: { status: 'answered', answeredAt: new Date(input.at) } });
     },

@@ -125,7 +125,6 @@ export const envSchema = z.object({
   // Call timing (ms)
   CALL_NO_ANSWER_TIMEOUT_MS: ms.default(30_000),
   CALL_AMD_TIMEOUT_MS: ms.default(4_000),
-  CALL_SILENCE_TIMEOUT_MS: ms.default(6_000),
   CALL_MAX_DURATION_MS: ms.default(300_000),
 
   // Folders

@@ -112,7 +112,11 @@ export function campaignWindow(c: Campaign): CallingWindow | null {
 }
 
 export function campaignInput(c: Campaign, cfg: Config): CampaignInput {
-  const settings = (c.settings ?? {}) as { timeScale?: number; batchSize?: number; historyLimit?: number };
+  const settings = (c.settings ?? {}) as { timeScale?: number; batchSize?: number; historyLimit?: number; ignoreWindow?: boolean };
+  if (settings.ignoreWindow && cfg.NODE_ENV === 'production' && cfg.TELEPHONY_BACKEND === 'asterisk' && !c.nonCommercial) {
+    // Real commercial calls always keep a calling window; dialing at any hour is for demos and technical tests.
+    throw new ValidationError([{ field: 'ignore_window', reason: 'not allowed for commercial campaigns on real telephony in production' }]);
+  }
   const scale = settings.timeScale ?? 1;
   return {
     campaignId: c.id,
