@@ -38,7 +38,9 @@ export async function validateContacts(prisma: PrismaClient, o: { formatFrench: 
       }
       if (o.dedupe) {
         const l = byNumber.get(p.e164);
-        if (l) l.push(c.id);
+        if (l) {
+          if (!l.includes(c.id)) l.push(c.id);
+        }
         else if (p.e164 !== c.phone) byNumber.set(p.e164, [c.id]);
       }
       if (p.e164 === c.phone) s.wellFormed += 1;
