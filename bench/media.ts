@@ -19,10 +19,10 @@ import * as fx from '../media/testing/fixtures';
 import { KOREAN_PHRASES } from '../media/testing/korean';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 14_000);
-const SWEEP = (process.env.BENCH_SWEEP ?? '1,4,8,16,24,32,40,48').split(',').map(Number);
+const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 12_000);
+const SWEEP = (process.env.BENCH_SWEEP ?? '1,4,8,16,24,32,48').split(',').map(Number);
 const COMPARE_N = Number(process.env.BENCH_COMPARE_N ?? 4);
-const BUDGET_MS = Number(process.env.BENCH_BUDGET_MS ?? 170_000);
+const BUDGET_MS = Number(process.env.BENCH_BUDGET_MS ?? 150_000);
 const PROMPT_TEXT =
   "Bonjour, je suis l'assistante virtuelle de votre fournisseur d'énergie. Je vous appelle au sujet de votre contrat, qui arrive bientôt à échéance.";
 
@@ -107,16 +107,20 @@ const koPhrases = KOREAN_PHRASES.map((p) => fx.speech(p, 8000, 'ko'));
 
 async function runPhase(child: Child, mode: string, n: number, durationMs: number): Promise<PhaseResult> {
   const r: PhaseResult = { mode, n, bargeIn: [], falseBargeIns: 0, tentativeOnNoise: 0, noiseEvents: 0, missedBargeIns: 0, asrFinal: [], signal: [], utterances: 0, cpuPct: 0, cpuPerCallPct: 0, lagP99Ms: 0, lagMaxMs: 0, mainThreadUtil: 0 };
-  const calls = new Map<string, { peer: AsteriskPeer; state: 'noise' | 'speech' | 'idle'; speechEnd: number; waiters: ((m: any) => void)[] }>(); // eslint-disable-line @typescript-eslint/no-explicit-any
+  const calls = new Map<string, { peer: AsteriskPeer; state: 'noise' | 'speech' | 'idle'; speech: [number, number][]; noise: [number, number][]; waiters: ((m: any) => void)[] }>(); // eslint-disable-line @typescript-eslint/no-explicit-any
   const listener = (m: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
     const c = calls.get(m.callId);
     if (!c) return;
-    if (m.name === 'speechStarted' && c.state === 'noise') r.falseBargeIns++;
+    // A barge-in whose detected onset lies in a noise event's window (no speech was sent then) is false.
+    if (m.name === 'speechStarted' && c.noise.some(([a, b]) => m.e.speechStartAt >= a - 60 && m.e.speechStartAt <= b + 300)) r.falseBargeIns++;
     if (m.name === 'utterance') {
-      r.utterances++;
-      if (c.speechEnd) {
-        r.asrFinal.push(m.e.finalAt - c.speechEnd);
-        r.signal.push(m.at - c.speechEnd);
+      // Match the utterance to the phrase it came from by its detected start (results may arrive late).
+      const w = c.speech.find(([a, b]) => m.e.speechStartAt >= a - 150 && m.e.speechStartAt <= b);
+      if (w) {
+        r.utterances++;
+        r.asrFinal.push(m.e.finalAt - w[1]);
+        r.signal.push(m.at - w[1]);
+        c.speech = c.speech.filter((x) => x !== w); // one final per phrase (a split phrase counts once, at its first part)
       }
     }
     for (const w of c.waiters.splice(0)) w(m);
@@ -127,7 +131,7 @@ async function runPhase(child: Child, mode: string, n: number, durationMs: numbe
     const { uriParams } = await child.call('expect', { callId: id });
     const peer = new AsteriskPeer({ url: `ws://127.0.0.1:${child.port}/media?${uriParams.replaceAll(',', '&')}`, echo: { delayMs: Math.round(rand(40, 140)), gainDb: rand(-20, -10) } });
     await peer.connect();
-    calls.set(id, { peer, state: 'idle', speechEnd: 0, waiters: [] });
+    calls.set(id, { peer, state: 'idle', speech: [], noise: [], waiters: [] });
   }
   await sleep(300);
   await child.call('mark');
@@ -158,7 +162,8 @@ async function runPhase(child: Child, mode: string, n: number, durationMs: numbe
           const flushesBefore = peer.commands.filter((x) => x.command === 'FLUSH_MEDIA').length;
           c.state = 'noise';
           const clip = pick(noiseMakers)();
-          await peer.say(fx.concat(clip, fx.silence(650, 8000)));
+          const at = (await peer.say(fx.concat(clip, fx.silence(650, 8000)))) - peer.ptime;
+          c.noise.push([at, at + (clip.length / 8000) * 1000]);
           while (peer.calleeBusy) await sleep(20);
           r.noiseEvents++;
           if (peer.commands.filter((x) => x.command === 'FLUSH_MEDIA').length > flushesBefore) r.tentativeOnNoise++;
@@ -170,21 +175,23 @@ async function runPhase(child: Child, mode: string, n: number, durationMs: numbe
         c.state = 'speech';
         const sentAt = await peer.say(fx.concat(pcm, fx.silence(200, 8000)));
         const onset = sentAt - peer.ptime + (fx.onsetSample(pcm, 8000) / 8000) * 1000;
-        c.speechEnd = sentAt - peer.ptime + (fx.endSample(pcm, 8000) / 8000) * 1000;
+        c.speech.push([onset, sentAt - peer.ptime + (fx.endSample(pcm, 8000) / 8000) * 1000]);
         try {
           const flush = await peer.waitForCommand('FLUSH_MEDIA', 1500, t0);
           r.bargeIn.push(flush.at - onset);
         } catch {
           r.missedBargeIns++; // prompt already over, or speech not detected
         }
-        await waitEvent(id, 'utterance', 5000);
+        while (peer.calleeBusy) await sleep(20);
         c.state = 'idle';
-        c.speechEnd = 0;
+        // Do not wait for the recognition: a busy ASR must not slow the barge-in sampling down.
+        await waitEvent(id, 'utterance', 800);
         await sleep(rand(100, 400));
       }
     }),
   );
   const m = await child.call('measure');
+  await sleep(1500); // late finals still count towards ASR latency (not towards CPU)
   r.cpuPct = m.cpuPct;
   r.cpuPerCallPct = m.cpuPct / n;
   r.lagP99Ms = m.lagP99Ms;
@@ -273,9 +280,14 @@ async function main(): Promise<void> {
   }
   const all = (k: 'bargeIn' | 'asrFinal' | 'signal', rs: PhaseResult[]) => rs.flatMap((r) => r[k]);
   const inBudget = worker.filter((r) => r.n <= Math.max(1, maxRealtimeCalls));
-  const noise = worker.reduce((s, r) => s + r.noiseEvents, 0);
-  const falses = worker.reduce((s, r) => s + r.falseBargeIns, 0);
-  const tentative = worker.reduce((s, r) => s + r.tentativeOnNoise, 0);
+  // False barge-ins where the server keeps real time (event loop on time, no barge-in missed); overloaded
+  // phases are reported separately (there everything degrades).
+  const sane = worker.filter((r) => r.lagP99Ms < 100 && r.missedBargeIns === 0 && r.cpuPct < 185);
+  const noise = sane.reduce((s, r) => s + r.noiseEvents, 0);
+  const falses = sane.reduce((s, r) => s + r.falseBargeIns, 0);
+  const tentative = sane.reduce((s, r) => s + r.tentativeOnNoise, 0);
+  const noiseAll = worker.reduce((s, r) => s + r.noiseEvents, 0);
+  const falsesAll = worker.reduce((s, r) => s + r.falseBargeIns, 0);
   const cmpWorker = worker.find((r) => r.n === COMPARE_N);
   console.log('');
   console.log('bi = barge-in latency (true speech onset -> FLUSH_MEDIA at the peer), ms; false/noise = confirmed barge-ins caused by noise');
@@ -292,6 +304,8 @@ async function main(): Promise<void> {
     falseBargeInsPer100: noise ? Math.round((falses / noise) * 1000) / 10 : null,
     tentativeFlushesPer100Noise: noise ? Math.round((tentative / noise) * 1000) / 10 : null,
     noiseEvents: noise,
+    falseBargeInsPer100AllPhases: noiseAll ? Math.round((falsesAll / noiseAll) * 1000) / 10 : null,
+    bargeInP95MsUpToN16: pct(worker.filter((r) => r.n <= 16).flatMap((r) => r.bargeIn), 95),
     asrFinalP50Ms: pct(all('asrFinal', inBudget), 50),
     asrFinalP95Ms: pct(all('asrFinal', inBudget), 95),
     endOfSpeechToSignalP95Ms: pct(all('signal', inBudget), 95),
