@@ -10,7 +10,8 @@
 //              first prompt waits for the callee's "Allô ?" to end (the gate, media/amd.ts). AMD_MODE=asterisk:
 //              the channel continues in [minibot-outbound] where AMD() runs, then comes back to Stasis with
 //              AMDSTATUS/AMDCAUSE; NOTSURE is settled by the stream evidence.
-//   media      POST /bridges (mixing, id = call id) + POST /channels/externalMedia (websocket, slin,
+//   media      POST /bridges (mixing, id = <call id>-b: an id shared with a channel breaks the app's event
+//              subscription to the bridge, and with it the recording events) + POST /channels/externalMedia (websocket, slin,
 //              transport_data v(call,token): the media server's per-call token) + addChannel; an optional
 //              bridge recording (POST /bridges/{id}/record) when the campaign records calls.
 //   prompts    play/stopPlayback go to the media server (prompt WAVs from AUDIO_DIR).
@@ -257,7 +258,7 @@ export class AsteriskTelephony implements TelephonyPort {
       }
     }
     const c: AstCall = {
-      id: req.callId, mediaId: `${req.callId}-m`, bridgeId: req.callId, record,
+      id: req.callId, mediaId: `${req.callId}-m`, bridgeId: `${req.callId}-b`, record,
       phase: 'dialing', answered: false, inDialplan: false, byUs: false, dialStatus: '', hangupCause: null,
       mediaReady: false, mediaWaiters: [], mediaSetup: false, mediaInStasis: deferred(), streamAmd: null, asteriskAmd: null, amdSent: false, verdict: null,
       gateOpen: false, queue: [], prompts: new Set(), timers: new Set(), recordingName: null,
@@ -273,7 +274,8 @@ export class AsteriskTelephony implements TelephonyPort {
       app: this.o.ari.app,
       appArgs: 'dial',
       channelId: c.id,
-      timeout: Math.max(1, Math.round(req.ringTimeoutMs / 1000)),
+      // Asterisk gives up ringing a second before the workflow does, so the line's own cause is what is recorded.
+      timeout: Math.max(1, Math.floor((req.ringTimeoutMs - 1000) / 1000)),
       variables: { MINIBOT_CALL_ID: c.id },
     };
     if (endpoint.startsWith('Local/')) params.otherChannelId = `${c.id}-c`;
@@ -384,6 +386,7 @@ export class AsteriskTelephony implements TelephonyPort {
       if (c.record) {
         c.recordingName = `minibot-${c.id}`;
         await client.bridges.record({ bridgeId: c.bridgeId, name: c.recordingName, format: 'wav', ifExists: 'overwrite', beep: false, terminateOn: 'none' });
+        this.log.debug({ callId: c.id, recording: c.recordingName }, 'recording started');
       }
     } catch (err) {
       if ((c.phase as AstCall['phase']) === 'ending') return; // the callee hung up meanwhile
