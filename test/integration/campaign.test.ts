@@ -1,12 +1,15 @@
 // Campaign orchestration against the real Temporal dev server and Postgres (started by scripts/test.ts).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { DateTime } from 'luxon';
 import { createCampaign, launchCampaign, signalCampaign, campaignStatus, setCampaignConcurrency } from '../../api/services/campaigns';
 import { campaignFigures } from '../../api/services/stats';
 import { makeContacts, startWorkers, testStack, waitUntil, type RunningWorkers, type TestStack } from '../helpers/stack';
 import type { CampaignStatus } from '../../workflows/definitions';
 
+const execFileAsync = promisify(execFile);
 let stack: TestStack;
 let workers: RunningWorkers;
 
@@ -95,7 +98,10 @@ describe('campaign workflow', () => {
     const c = await createCampaign(stack.prisma, { name: 'pause', max_concurrent_calls: 2, contact_source: source, time_scale: 1 / 20, ignore_window: true, max_attempts: 1 });
     const { workflowId } = await launchCampaign(stack.client, stack.prisma, stack.cfg, c.id);
     await waitUntil('first calls', async () => (await stack.prisma.call.count({ where: { campaignId: c.id } })) >= 2);
-    await signalCampaign(stack.client, c.id, 'pause');
+    // Plain Temporal CLI, as an operator would (asynchronously: the worker answering queries runs in this process).
+    const cli = async (...args: string[]) =>
+      (await execFileAsync(process.env.TEMPORAL_CLI!, [...args, '--address', stack.cfg.TEMPORAL_ADDRESS, '--workflow-id', workflowId])).stdout;
+    await cli('workflow', 'signal', '--name', 'pause');
     await waitUntil('paused in Postgres', async () => (await stack.prisma.campaign.findUniqueOrThrow({ where: { id: c.id } })).status === 'paused');
     // Calls in progress finish; after that nothing new starts while paused.
     await waitUntil('in-flight calls to end', async () => (await stack.prisma.call.count({ where: { campaignId: c.id, endedAt: null } })) === 0, 60_000);
@@ -103,6 +109,9 @@ describe('campaign workflow', () => {
     await new Promise((r) => setTimeout(r, 2500));
     assert.equal(await stack.prisma.call.count({ where: { campaignId: c.id } }), pausedCount, 'no dial while paused');
     assert.equal((await campaignStatus(stack.client, c.id)).state, 'paused');
+    assert.match(await cli('workflow', 'query', '--type', 'status', '--output', 'json'), /"state":\s*"paused"/);
+    await cli('workflow', 'signal', '--name', 'setConcurrency', '--input', '3');
+    await waitUntil('cap changed', async () => (await campaignStatus(stack.client, c.id)).maxConcurrent === 3, 10_000);
     await setCampaignConcurrency(stack.client, c.id, 3);
     await signalCampaign(stack.client, c.id, 'resume');
     const status = (await stack.client.workflow.getHandle(workflowId).result()) as CampaignStatus;
