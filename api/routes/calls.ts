@@ -44,7 +44,7 @@ export function callRoutes(d: Deps): AnyRoute[] {
       handler: async ({ params }) => {
         const c = await prisma.call.findUnique({ where: { id: params.id }, include: { interactions: { orderBy: { turn: 'asc' } } } });
         if (!c) throw notFound(`call ${params.id}`);
-        const live = c.endedAt ? null : await withTimeout(client.workflow.getHandle(c.workflowId).query(callStateQuery), 2000);
+        const live = c.endedAt ? null : await withTimeout(client.withDeadline(Date.now() + 2000, () => client.workflow.getHandle(c.workflowId).query(callStateQuery)), 2500);
         return {
           id: c.id, campaign_id: c.campaignId, contact_id: c.contactId, attempt: c.attempt, phone: c.phone, status: c.status, outcome: c.outcome,
           amd: { result: c.amdResult, cause: c.amdCause }, hangup_cause: c.hangupCause, callback_at: iso(c.callbackAt),

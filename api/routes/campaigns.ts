@@ -30,9 +30,11 @@ export function campaignOut(c: Campaign, d: Deps) {
 
 /** The workflow's execution status and, while it runs, its `status` query (null when unknown). */
 export async function liveCampaign(client: Client, id: string, timeoutMs = 3000): Promise<{ execution: string; status: CampaignStatus | null } | null> {
-  const desc = await withTimeout(client.workflow.getHandle(campaignWorkflowId(id)).describe(), timeoutMs);
+  // gRPC deadlines, so that a query to a workflow nobody serves fails instead of staying pending.
+  const within = <T>(f: () => Promise<T>) => withTimeout(client.withDeadline(Date.now() + timeoutMs, f), timeoutMs + 500);
+  const desc = await within(() => client.workflow.getHandle(campaignWorkflowId(id)).describe());
   if (!desc) return null;
-  const status = desc.status.name === 'RUNNING' ? await withTimeout(campaignStatus(client, id), timeoutMs) : null;
+  const status = desc.status.name === 'RUNNING' ? await within(() => campaignStatus(client, id)) : null;
   return { execution: desc.status.name, status };
 }
 

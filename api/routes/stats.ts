@@ -140,6 +140,18 @@ export async function realtimeSnapshot(d: Deps) {
 }
 
 export function statsRoutes(d: Deps): AnyRoute[] {
+  // One snapshot computation shared by every open stream (dashboards) within a short interval.
+  let shared: { at: number; p: ReturnType<typeof realtimeSnapshot> } | null = null;
+  const snapshot = () => {
+    if (!shared || Date.now() - shared.at > 400) {
+      const p = realtimeSnapshot(d);
+      shared = { at: Date.now(), p };
+      p.catch(() => {
+        if (shared?.p === p) shared = null;
+      });
+    }
+    return shared.p;
+  };
   return [
     route({
       method: 'get', path: '/stats/performance', tag: 'stats', summary: 'Call volumes, rates, durations, dial rate and latencies', query: filters,
@@ -200,7 +212,7 @@ export function statsRoutes(d: Deps): AnyRoute[] {
         let seq = 0;
         while (!closed) {
           try {
-            const snap = await realtimeSnapshot(d);
+            const snap = await snapshot();
             if (closed) break;
             res.write(`id: ${++seq}\nevent: snapshot\ndata: ${JSON.stringify(snap)}\n\n`);
           } catch (e) {

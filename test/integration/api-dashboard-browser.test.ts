@@ -128,6 +128,10 @@ test('dashboard: key prompt, live campaign matching the API, pause through Tempo
   // The only failed requests are the wrong key's 401s.
   assert.deepEqual(pageErrors.filter((e) => !/status of 401/.test(e)), [], 'no script errors or CSP violations');
   await waitUntil('the campaign to stop', async () => (await stack.prisma.campaign.findUniqueOrThrow({ where: { id: campaign.id } })).status === 'stopped', 60_000);
+  // Let the workflow close and the simulated lines go quiet before the workers and the client shut down.
+  await waitUntil('the campaign workflow to close', async () => (await stack.client.workflow.getHandle(`campaign-${campaign.id}`).describe()).status.name !== 'RUNNING', 60_000);
+  await waitUntil('every call to end', async () => (await stack.prisma.call.count({ where: { campaignId: campaign.id, endedAt: null } })) === 0, 60_000);
+  await new Promise((r) => setTimeout(r, 2000));
   await page.close();
 });
 
