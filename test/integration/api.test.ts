@@ -393,6 +393,32 @@ describe('campaigns, calls and statistics on a real campaign', () => {
   });
 });
 
+describe('a campaign whose workers are gone', () => {
+  test('reads answer in bounded time with the state unknown, and the stream keeps going', async () => {
+    const { createCampaign, launchCampaign } = await import('../../api/services/campaigns');
+    const c = await createCampaign(stack.prisma, { name: 'orphan', ignore_window: true });
+    await launchCampaign(stack.client, stack.prisma, { ...stack.cfg, TEMPORAL_TASK_QUEUE: `nobody-${c.id.slice(0, 8)}` }, c.id);
+    try {
+      const t0 = Date.now();
+      const g = await call('GET', `/campaigns/${c.id}`);
+      assert.equal(g.status, 200);
+      assert.equal(g.json.workflow.execution_status, 'running');
+      assert.equal(g.json.workflow.state, null);
+      assert.ok(Date.now() - t0 < 10_000);
+      const ac = new AbortController();
+      const res = await fetch(`${base}/stats/realtime`, { headers: { authorization: `Bearer ${KEY}` }, signal: ac.signal });
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let buf = '';
+      while (!buf.includes('\n\n')) buf += (await reader.read()).value ?? '';
+      ac.abort();
+      const snap = JSON.parse(/data: (.*)/.exec(buf)![1]!);
+      assert.equal(snap.campaigns.find((x: any) => x.id === c.id).active_calls, null);
+    } finally {
+      await stack.client.workflow.getHandle(`campaign-${c.id}`).terminate('test done');
+    }
+  });
+});
+
 describe('OpenAPI document and documentation pages', () => {
   test('the document is valid OpenAPI 3.1 and matches the mounted routes', async () => {
     const r = await call('GET', '/openapi.json', { key: null });
