@@ -21,8 +21,10 @@ import { CallOutcomeKey } from './search-attributes';
 
 type IntentActivities = ReturnType<typeof createIntentActivities>;
 
-const db = proxyActivities<CallActivities>({
-  // Short: a worker that dies mid-activity is noticed quickly and the activity retried on another one.
+// The call's database writes are short, idempotent Postgres transactions on the orchestration worker: they run
+// as local activities (recorded as markers in the workflow task that needs them), which spares the server a
+// task round trip per write. A crash re-runs the workflow task and so the write: idempotency makes that safe.
+const db = proxyLocalActivities<CallActivities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '200ms', maximumInterval: '5s', maximumAttempts: 30 },
 });
