@@ -32,25 +32,3 @@ export function round(n: number | null, digits = 1): number | null {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
 }
-
-/**
- * Scheduler lag: for every call that ended while the campaign was at its cap (a slot freed with work
- * waiting), the time until the next call was dialed. Calls are [dialedAt, endedAt] in ms.
- */
-export function schedulerLags(calls: { start: number; end: number }[], cap: number): number[] {
-  const starts = calls.map((c) => c.start).sort((a, b) => a - b);
-  const events: [number, number][] = [];
-  for (const c of calls) events.push([c.start, 1], [c.end, -1]);
-  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  const lags: number[] = [];
-  let open = 0;
-  let si = 0;
-  for (const [t, d] of events) {
-    if (d === -1 && open === cap) {
-      while (si < starts.length && starts[si]! < t) si++;
-      if (si < starts.length) lags.push(starts[si]! - t);
-    }
-    open += d;
-  }
-  return lags;
-}

@@ -10,6 +10,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { isOpen, nextOpening, type CallingWindow } from '../lib/calling-window';
+import { percentile } from '../lib/metrics';
 import type { CampaignActivities } from '../activities/campaign';
 import type { CallActivities } from '../activities/call';
 import {
@@ -47,16 +48,21 @@ export async function campaignWorkflow(input: CampaignInput, carry?: CampaignCar
     maxConcurrent: input.maxConcurrent,
     runs: 0,
     claimSeq: 0,
+    lags: [],
   };
+  s.lags ??= [];
   s.runs += 1;
   const active = new Map<string, ActiveCall>(s.active.map((a) => [a.workflowId, a]));
   let phase: CampaignStatus['state'] = carry ? 'running' : 'starting';
   let nextWindow: number | null = null;
   let nextRetry: number | null = null;
   let wake = 0; // bumped by every signal, so waits can be interrupted
+  const freedAt: number[] = []; // slots freed at the cap, waiting for the next call (scheduler lag)
 
   const onFinished = (f: CallFinished) => {
+    const atCap = active.size >= s.maxConcurrent;
     if (!active.delete(f.workflowId)) return; // duplicate, or reconciled already
+    if (atCap) freedAt.push(now());
     if (f.outcome) {
       s.counts.finished += 1;
       s.counts.outcomes[f.outcome] = (s.counts.outcomes[f.outcome] ?? 0) + 1;
@@ -100,6 +106,7 @@ export async function campaignWorkflow(input: CampaignInput, carry?: CampaignCar
     nextRetryAt: nextRetry ? new Date(nextRetry).toISOString() : null,
     runs: s.runs,
     historyLength: workflowInfo().historyLength,
+    schedulerLag: lagStats(s.lags),
   }));
 
   /** Waits until `until()` holds, a signal arrives, or `ms` pass. */
@@ -132,6 +139,11 @@ export async function campaignWorkflow(input: CampaignInput, carry?: CampaignCar
 
   const dial = async (c: ClaimedContact) => {
     const workflowId = callWorkflowId(input.campaignId, c.contactId, c.attempt);
+    const freed = freedAt.shift();
+    if (freed !== undefined) {
+      s.lags.push(now() - freed);
+      if (s.lags.length > 2000) s.lags.shift();
+    }
     active.set(workflowId, { workflowId, contactId: c.contactId, attempt: c.attempt, startedAt: now() });
     s.counts.dialed += 1;
     try {
@@ -263,5 +275,10 @@ export async function campaignWorkflow(input: CampaignInput, carry?: CampaignCar
     nextRetryAt: null,
     runs: s.runs,
     historyLength: workflowInfo().historyLength,
+    schedulerLag: lagStats(s.lags),
   };
+}
+
+function lagStats(lags: number[]): CampaignStatus['schedulerLag'] {
+  return { samples: lags.length, p50Ms: percentile(lags, 50), p95Ms: percentile(lags, 95), maxMs: lags.length ? Math.max(...lags) : null };
 }

@@ -68,6 +68,8 @@ export interface CampaignCarry {
   maxConcurrent: number;
   runs: number;
   claimSeq: number;
+  /** Scheduler lag samples (ms from a slot freeing at the cap to the next call started), the latest 2000. */
+  lags: number[];
 }
 
 export interface CampaignStatus {
@@ -80,6 +82,7 @@ export interface CampaignStatus {
   nextRetryAt: string | null;
   runs: number;
   historyLength: number;
+  schedulerLag: { samples: number; p50Ms: number | null; p95Ms: number | null; maxMs: number | null };
 }
 
 export interface ClaimedContact {

@@ -75,9 +75,3 @@ test('maxOverlap and percentile', () => {
   assert.equal(percentile([1, 2, 3, 4], 50), 2.5);
   assert.equal(percentile([5], 95), 5);
 });
-
-test('schedulerLags: time from a slot freeing at the cap to the next dial', async () => {
-  const { schedulerLags } = await import('../../lib/metrics');
-  // cap 2: calls A [0,10) and B [0,20) fill it; A ends at 10, C dials at 13 → lag 3; B ends at 20 below cap → not counted.
-  assert.deepEqual(schedulerLags([{ start: 0, end: 10 }, { start: 0, end: 20 }, { start: 13, end: 30 }], 2), [3]);
-});
