@@ -7,48 +7,21 @@
 // Needs root (chroot, mounts).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import WebSocket, { WebSocketServer } from 'ws';
 import { type Config, parseConfig } from '../../lib/config';
 import { analyzePcm16, parseWav } from '../../lib/audio-files';
 import { type AriCredentials, ariCredentials } from '../../scripts/asterisk-render';
+import { CALLEE_REC_DIR, CHROOT, INSTALLED, REPO, freeTcpPort, freeUdpPort, skipReason } from '../helpers/asterisk';
 
 const run = promisify(execFile);
-const REPO = resolve(import.meta.dirname, '../..');
-const baseCfg = parseConfig();
-const CHROOT = baseCfg.MINIBOT_ASTERISK_ROOT ?? join(REPO, '.cache', 'asterisk-root');
-const INSTALLED = existsSync(join(CHROOT, '.minibot-asterisk-ready'));
-const SKIP =
-  !INSTALLED && baseCfg.MINIBOT_SKIP_ASTERISK
-    ? 'Asterisk chroot not installed and MINIBOT_SKIP_ASTERISK=1: run `npm run asterisk:install` to test against a real Asterisk'
-    : false;
+const SKIP = skipReason('to test against a real Asterisk');
 const PID_FILE = join(REPO, 'data', 'asterisk', 'asterisk.pid');
-const REC_DIR = join(CHROOT, 'var/spool/asterisk/monitor/minibot-test');
+const REC_DIR = CALLEE_REC_DIR;
 
-async function freeTcpPort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
-}
-async function freeUdpPort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createSocket('udp4');
-    s.bind(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
 
 interface AriEvent {
   type: string;

@@ -13,14 +13,11 @@
 // Skipped only when the chroot is not installed AND MINIBOT_SKIP_ASTERISK=1. Needs root (chroot, mounts).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { parseConfig } from '../../lib/config';
 import { createCampaign, launchCampaign } from '../../api/services/campaigns';
 import { callTranscript, formatTranscript } from '../../api/services/transcripts';
 import { analyzePcm16, parseWav } from '../../lib/audio-files';
@@ -29,39 +26,13 @@ import { startMediaWorker, type MediaWorker } from '../../workers/media-worker';
 import { KO_MODEL_DIR, ensureKoreanModel } from '../../media/testing/fixtures';
 import type { CampaignStatus } from '../../workflows/definitions';
 import { makeContacts, testStack, waitUntil, type TestStack } from '../helpers/stack';
+import { CALLEE_REC_DIR, INSTALLED, REPO, freeTcpPort, freeUdpPort, skipReason } from '../helpers/asterisk';
 
 const run = promisify(execFile);
-const REPO = resolve(import.meta.dirname, '../..');
-const baseCfg = parseConfig();
-const CHROOT = baseCfg.MINIBOT_ASTERISK_ROOT ?? join(REPO, '.cache', 'asterisk-root');
-const INSTALLED = existsSync(join(CHROOT, '.minibot-asterisk-ready'));
-const SKIP =
-  !INSTALLED && baseCfg.MINIBOT_SKIP_ASTERISK
-    ? 'Asterisk chroot not installed and MINIBOT_SKIP_ASTERISK=1: run `npm run asterisk:install` for the end-to-end tier'
-    : false;
-const CALLEE_REC_DIR = join(CHROOT, 'var/spool/asterisk/monitor/minibot-test');
+const SKIP = skipReason('for the end-to-end tier');
 const CALLEES = ['human', 'bargein', 'optout', 'machine', 'busy', 'noanswer'] as const;
 type Callee = (typeof CALLEES)[number];
 
-async function freeTcpPort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
-}
-async function freeUdpPort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createSocket('udp4');
-    s.bind(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
 
 /** 20 ms frame levels (dBFS) of a WAV. */
 function frameLevels(path: string): { levels: number[]; frameMs: number } {
