@@ -60,6 +60,7 @@ interface AriClientLike extends EventEmitter {
     list(): Promise<{ id: string; channels: string[] }[]>;
   };
   recordings: {
+    stop(p: { recordingName: string }): Promise<void>;
     deleteStored(p: { recordingName: string }): Promise<void>;
   };
 }

@@ -569,6 +569,11 @@ export class AsteriskTelephony implements TelephonyPort {
     const quiet = (what: string) => (err: unknown) => {
       if (!isNotFound(err)) this.log.warn({ callId: c.id, err: ariErrorMessage(err) }, `teardown: ${what} failed`);
     };
+    if (c.recordingName) {
+      // Stop the recording ourselves before the bridge goes: when a short call's bridge is destroyed at once,
+      // Asterisk's RecordingFinished may never reach the app (seen with calls hung up ~4 s after answer).
+      await client.recordings.stop({ recordingName: c.recordingName }).catch(quiet('stop recording'));
+    }
     const jobs: Promise<unknown>[] = [];
     if (hangupCall || c.byUs) jobs.push(client.channels.hangup({ channelId: c.id }).catch(quiet('hangup call channel')));
     if (c.mediaSetup) {
@@ -579,11 +584,9 @@ export class AsteriskTelephony implements TelephonyPort {
     // Keep the media channel id mapped a little: its ChannelDestroyed comes after.
     setTimeout(() => this.byMediaId.delete(c.mediaId), 10_000).unref();
     if (c.recordingName) {
-      // RecordingFinished (the bridge is gone) fetches the file; keep the metrics for it.
+      // The recording was stopped above: fetch it now (RecordingFinished, if it comes, finds it saved).
       this.pendingRecordings.set(c.id, c.metrics);
-      setTimeout(() => {
-        if (this.pendingRecordings.delete(c.id)) this.keep(c.metrics);
-      }, 60_000).unref();
+      void this.saveRecording(c.id, c.recordingName);
     } else this.keep(c.metrics);
     this.log.info({ callId: c.id, cause: c.metrics.endCause }, 'call ended');
   }
@@ -606,7 +609,15 @@ export class AsteriskTelephony implements TelephonyPort {
   private async onRecordingFinished(e: AriEvent): Promise<void> {
     const name = e.recording?.name;
     if (!name?.startsWith('minibot-') || !this.o.recording) return;
-    const callId = name.slice('minibot-'.length);
+    await this.saveRecording(name.slice('minibot-'.length), name);
+  }
+
+  private readonly savingRecordings = new Set<string>();
+
+  /** Fetches a finished recording into RECORDINGS_DIR and records its path (once per recording). */
+  private async saveRecording(callId: string, name: string): Promise<void> {
+    if (!this.o.recording || this.savingRecordings.has(name)) return;
+    this.savingRecordings.add(name);
     const metrics = this.calls.get(callId)?.metrics ?? this.pendingRecordings.get(callId);
     const day = new Date().toISOString().slice(0, 10);
     const path = join(this.o.recording.dir, day, `${callId}.wav`);
@@ -622,6 +633,7 @@ export class AsteriskTelephony implements TelephonyPort {
       this.log.error({ callId, err: (err as Error).message }, 'could not save the recording');
     } finally {
       if (metrics && this.pendingRecordings.delete(callId)) this.keep(metrics);
+      setTimeout(() => this.savingRecordings.delete(name), 60_000).unref();
     }
   }
 
