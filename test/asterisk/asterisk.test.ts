@@ -15,7 +15,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { type Config, parseConfig } from '../../lib/config';
 import { analyzePcm16, parseWav } from '../../lib/audio-files';
 import { type AriCredentials, ariCredentials } from '../../scripts/asterisk-render';
-import { CALLEE_REC_DIR, CHROOT, INSTALLED, REPO, freeTcpPort, freeUdpPort, skipReason } from '../helpers/asterisk';
+import { CALLEE_REC_DIR, CHROOT, INSTALLED, REPO, asteriskTestEnv, freeTcpPort, skipReason } from '../helpers/asterisk';
 
 const run = promisify(execFile);
 const SKIP = skipReason('to test against a real Asterisk');
@@ -103,17 +103,7 @@ describe('Asterisk 22 (chroot) with the rendered configs', { skip: SKIP }, () =>
     async () => {
       if (process.getuid?.() !== 0) throw new Error('the Asterisk tier needs root (debootstrap, chroot, mounts)');
       mediaPort = await freeTcpPort();
-      const rtp = 30000 + 2 * Math.floor(Math.random() * 10000); // even: RTP ports start on an even number
-      env = {
-        ...process.env,
-        ARI_URL: `http://127.0.0.1:${await freeTcpPort()}`,
-        ASTERISK_SIP_PORT: String(await freeUdpPort()),
-        ASTERISK_RTP_START: String(rtp),
-        ASTERISK_RTP_END: String(rtp + 200),
-        AUDIOFORK_HOST: '127.0.0.1',
-        AUDIOFORK_PORT: String(mediaPort),
-        ASTERISK_TEST_ENDPOINTS: 'true',
-      };
+      env = await asteriskTestEnv(mediaPort);
       cfg = parseConfig(env);
       if (!INSTALLED) {
         const t = Date.now();

@@ -26,7 +26,7 @@ import { startMediaWorker, type MediaWorker } from '../../workers/media-worker';
 import { KO_MODEL_DIR, ensureKoreanModel } from '../../media/testing/fixtures';
 import type { CampaignStatus } from '../../workflows/definitions';
 import { makeContacts, testStack, waitUntil, type TestStack } from '../helpers/stack';
-import { CALLEE_REC_DIR, INSTALLED, REPO, freeTcpPort, freeUdpPort, skipReason } from '../helpers/asterisk';
+import { CALLEE_REC_DIR, INSTALLED, REPO, asteriskTestEnv, freeTcpPort, skipReason } from '../helpers/asterisk';
 
 const run = promisify(execFile);
 const SKIP = skipReason('for the end-to-end tier');
@@ -73,18 +73,8 @@ describe('end to end: campaign through Temporal, ARI, chan_websocket and the med
       const model = ensureKoreanModel();
       if ('error' in model) throw new Error(`Vosk test model: ${model.error}`);
       const mediaPort = await freeTcpPort();
-      const rtp = 30000 + 2 * Math.floor(Math.random() * 10000);
       recordingsDir = mkdtempSync(join(tmpdir(), 'minibot-e2e-rec-'));
-      env = {
-        ...process.env,
-        ARI_URL: `http://127.0.0.1:${await freeTcpPort()}`,
-        ASTERISK_SIP_PORT: String(await freeUdpPort()),
-        ASTERISK_RTP_START: String(rtp),
-        ASTERISK_RTP_END: String(rtp + 200),
-        AUDIOFORK_HOST: '127.0.0.1',
-        AUDIOFORK_PORT: String(mediaPort),
-        ASTERISK_TEST_ENDPOINTS: 'true',
-      };
+      env = await asteriskTestEnv(mediaPort);
       if (!INSTALLED) await run('bash', [join(REPO, 'scripts/asterisk-install.sh')], { env, timeout: 900_000 });
       await run('bash', [join(REPO, 'scripts/asterisk-down.sh')], { env });
       await run('bash', [join(REPO, 'scripts/asterisk-up.sh')], { env, timeout: 120_000 });

@@ -30,3 +30,18 @@ export async function freeUdpPort(): Promise<number> {
     });
   });
 }
+
+/** The environment of an Asterisk of the test's own: free ARI and SIP ports, an RTP range, our media server. */
+export async function asteriskTestEnv(mediaPort: number): Promise<NodeJS.ProcessEnv> {
+  const rtp = 30000 + 2 * Math.floor(Math.random() * 10000); // even: RTP ports start on an even number
+  return {
+    ...process.env,
+    ARI_URL: `http://127.0.0.1:${await freeTcpPort()}`,
+    ASTERISK_SIP_PORT: String(await freeUdpPort()),
+    ASTERISK_RTP_START: String(rtp),
+    ASTERISK_RTP_END: String(rtp + 200),
+    AUDIOFORK_HOST: '127.0.0.1',
+    AUDIOFORK_PORT: String(mediaPort),
+    ASTERISK_TEST_ENDPOINTS: 'true',
+  };
+}
