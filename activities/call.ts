@@ -3,6 +3,8 @@
 // Keyed by the call workflow id (+ turn), so Temporal may retry any of them safely.
 import { Prisma, type PrismaClient } from '../prisma/client';
 import { attemptWindowStart, dialDecision } from '../lib/compliance';
+import type { CallingWindow } from '../lib/calling-window';
+import { calleeOf } from '../lib/territory';
 import { contactStatusAfter, isRefusal, retryDecision, type CallOutcome } from '../lib/outcomes';
 
 export interface BeginCallInput {
@@ -13,9 +15,13 @@ export interface BeginCallInput {
   phone: string;
   attempt: number;
   nonCommercial: boolean;
+  /** The campaign's window, checked in the callee's local time (absent or null: not checked). */
+  window?: CallingWindow | null;
 }
 
-export type BeginCallResult = { allowed: true; callRowId: string } | { allowed: false; reason: string; detail: string };
+export type BeginCallResult =
+  | { allowed: true; callRowId: string }
+  | { allowed: false; reason: string; detail: string; requeued?: boolean };
 
 export interface InteractionInput {
   workflowId: string;
@@ -123,7 +129,16 @@ export function createCallActivities(deps: { prisma: PrismaClient }) {
         const d = dialDecision({
           inDnc: inDnc > 0, optOut: contact.optOut, consentGivenAt: contact.consentGivenAt, existingCustomer: contact.existingCustomer,
           lastRefusalAt: contact.lastRefusalAt, attemptsLast30Days: recent,
-        }, { nonCommercial: input.nonCommercial }, now);
+          callee: calleeOf({ timeZone: contact.timezone, departement: contact.departement }),
+        }, { nonCommercial: input.nonCommercial, window: input.window ?? null }, now);
+        if (!d.allowed && 'nextOpening' in d && d.nextOpening) {
+          // The callee's window closed since the claim: not dialed, the contact waits for its next opening.
+          await tx.campaignContact.update({
+            where: { id: BigInt(input.campaignContactId) },
+            data: { state: 'retry_wait', nextAttemptAt: d.nextOpening, claimToken: null },
+          });
+          return { allowed: false as const, reason: d.reason, detail: d.detail, requeued: true };
+        }
         if (!d.allowed) {
           await tx.campaignContact.update({ where: { id: BigInt(input.campaignContactId) }, data: { state: 'skipped', skipReason: d.reason, claimToken: null } });
           return { allowed: false as const, reason: d.reason, detail: d.detail };

@@ -3,8 +3,10 @@
 // Every activity is idempotent: safe for Temporal to retry after a crash at any point.
 import type { Client } from '@temporalio/client';
 import { Prisma, type PrismaClient } from '../prisma/client';
-import { attemptWindowStart, dialDecision } from '../lib/compliance';
-import type { CallResult, ClaimedContact } from '../workflows/definitions';
+import { attemptWindowStart, dialDecision, localWindowDecision } from '../lib/compliance';
+import type { CallingWindow } from '../lib/calling-window';
+import { calleeOf, calleeOfGroup } from '../lib/territory';
+import type { CallResult, ClaimedContact, ZoneWait } from '../workflows/definitions';
 
 export interface ClaimInput {
   campaignId: string;
@@ -12,6 +14,11 @@ export interface ClaimInput {
   token: string;
   limit: number;
   nonCommercial: boolean;
+  /**
+   * The campaign's calling window, read in each callee's local time: contacts whose window is closed are not
+   * claimed (they wait). Absent: no per-callee check (runs started before this rule, technical campaigns).
+   */
+  window?: CallingWindow | null;
 }
 
 export interface ClaimResult {
@@ -22,6 +29,10 @@ export interface ClaimResult {
   nextDueAt: number | null;
   /** Rows enrolled and not final (pending, queued, in_call, retry_wait). */
   open: number;
+  /** Due contacts not claimed because their local window is closed, per zone, with its next opening. */
+  waitingWindow?: ZoneWait[];
+  /** The earliest of those openings (epoch ms), null when none waits. */
+  nextWindowOpening?: number | null;
 }
 
 interface ClaimedRow {
@@ -32,6 +43,7 @@ interface ClaimedRow {
   skip_reason: string | null;
   phone: string;
   timezone: string;
+  departement: string | null;
   opt_out: boolean;
   consent_given_at: Date | null;
   existing_customer: boolean;
@@ -80,28 +92,66 @@ export function createCampaignActivities(deps: { prisma: PrismaClient; client?: 
     async claimContacts(input: ClaimInput): Promise<ClaimResult> {
       const now = new Date();
       const since = attemptWindowStart(now);
+      const window = input.window ?? null;
+      const waits: ZoneWait[] = [];
       const rows = await prisma.$transaction(async (tx) => {
         const already = await tx.$queryRaw<ClaimedRow[]>`
-          SELECT cc.id, cc.contact_id, cc.attempts, cc.state::text AS state, cc.skip_reason, c.phone, c.timezone, c.opt_out,
+          SELECT cc.id, cc.contact_id, cc.attempts, cc.state::text AS state, cc.skip_reason, c.phone, c.timezone, c.departement, c.opt_out,
                  c.consent_given_at, c.existing_customer, c.last_refusal_at, false AS in_dnc, 0 AS recent_attempts
           FROM campaign_contacts cc JOIN contacts c ON c.id = cc.contact_id
           WHERE cc.campaign_id = ${input.campaignId}::uuid AND cc.claim_token = ${input.token}
           ORDER BY cc.id`;
-        if (already.length > 0) return { fresh: false, rows: already };
+        if (already.length > 0) return { fresh: false, rows: already, neverOpen: [] as string[] };
+        // The local window, per group of due contacts sharing a zone (and Alsace-Moselle's holidays): only the
+        // open groups are claimed; the others wait for their opening (never: skipped, they cannot be called).
+        let openTz: string[] | null = null;
+        let openAm: boolean[] | null = null;
+        const neverOpen: string[] = [];
+        if (window) {
+          const groups = await tx.$queryRaw<{ timezone: string; am: boolean; n: number }[]>`
+            SELECT c.timezone, COALESCE(c.departement IN ('57', '67', '68'), false) AS am, count(*)::int AS n
+            FROM campaign_contacts cc JOIN contacts c ON c.id = cc.contact_id
+            WHERE cc.campaign_id = ${input.campaignId}::uuid
+              AND (cc.state = 'pending' OR (cc.state = 'retry_wait' AND cc.next_attempt_at <= ${now}))
+            GROUP BY 1, 2 ORDER BY 1, 2`;
+          openTz = [];
+          openAm = [];
+          for (const g of groups) {
+            const callee = calleeOfGroup(g.timezone, g.am);
+            const d = localWindowDecision(window, callee, now);
+            if (d.allowed) {
+              openTz.push(g.timezone);
+              openAm.push(g.am);
+            } else if ('nextOpening' in d && d.nextOpening) {
+              waits.push({ timeZone: callee.timeZone, territory: callee.territory, contacts: g.n, nextOpening: d.nextOpening.toISOString() });
+            } else {
+              neverOpen.push(...(await tx.$queryRaw<{ contact_id: string }[]>`
+                UPDATE campaign_contacts cc SET state = 'skipped', skip_reason = 'outside_local_hours', updated_at = now()
+                FROM contacts c
+                WHERE c.id = cc.contact_id AND cc.campaign_id = ${input.campaignId}::uuid
+                  AND (cc.state = 'pending' OR (cc.state = 'retry_wait' AND cc.next_attempt_at <= ${now}))
+                  AND c.timezone = ${g.timezone} AND COALESCE(c.departement IN ('57', '67', '68'), false) = ${g.am}
+                RETURNING cc.contact_id`).map((r) => r.contact_id));
+            }
+          }
+        }
         const picked = await tx.$queryRaw<ClaimedRow[]>`
           WITH picked AS (
-            SELECT id FROM campaign_contacts
-            WHERE campaign_id = ${input.campaignId}::uuid
-              AND (state = 'pending' OR (state = 'retry_wait' AND next_attempt_at <= ${now}))
-            ORDER BY id
+            SELECT cc.id FROM campaign_contacts cc JOIN contacts c ON c.id = cc.contact_id
+            WHERE cc.campaign_id = ${input.campaignId}::uuid
+              AND (cc.state = 'pending' OR (cc.state = 'retry_wait' AND cc.next_attempt_at <= ${now}))
+              AND (${openTz}::text[] IS NULL OR EXISTS (
+                SELECT 1 FROM unnest(${openTz}::text[], ${openAm}::boolean[]) AS g(tz, am)
+                WHERE g.tz = c.timezone AND g.am = COALESCE(c.departement IN ('57', '67', '68'), false)))
+            ORDER BY cc.id
             LIMIT ${input.limit}
-            FOR UPDATE SKIP LOCKED
+            FOR UPDATE OF cc SKIP LOCKED
           ), claimed AS (
             UPDATE campaign_contacts cc SET state = 'queued', claim_token = ${input.token}, updated_at = now()
             FROM picked WHERE cc.id = picked.id
             RETURNING cc.id, cc.contact_id, cc.attempts
           )
-          SELECT cl.id, cl.contact_id, cl.attempts, 'queued' AS state, NULL::text AS skip_reason, c.phone, c.timezone, c.opt_out,
+          SELECT cl.id, cl.contact_id, cl.attempts, 'queued' AS state, NULL::text AS skip_reason, c.phone, c.timezone, c.departement, c.opt_out,
                  c.consent_given_at, c.existing_customer, c.last_refusal_at,
                  EXISTS (SELECT 1 FROM dnc_entries d WHERE d.phone = c.phone) AS in_dnc,
                  (SELECT count(*)::int FROM calls k WHERE k.contact_id = c.id AND k.dialed_at > ${since}) AS recent_attempts
@@ -111,14 +161,19 @@ export function createCampaignActivities(deps: { prisma: PrismaClient; client?: 
           const d = dialDecision({
             inDnc: r.in_dnc, optOut: r.opt_out, consentGivenAt: r.consent_given_at, existingCustomer: r.existing_customer,
             lastRefusalAt: r.last_refusal_at, attemptsLast30Days: Number(r.recent_attempts),
-          }, { nonCommercial: input.nonCommercial }, now);
-          if (!d.allowed) {
+            callee: calleeOf({ timeZone: r.timezone, departement: r.departement }),
+          }, { nonCommercial: input.nonCommercial, window }, now);
+          if (!d.allowed && 'nextOpening' in d) {
+            // Its group was open a moment ago: give it back to wait for its opening (not skipped).
+            r.state = 'waiting';
+            await tx.$executeRaw`UPDATE campaign_contacts SET state = 'retry_wait', next_attempt_at = ${d.nextOpening ?? now}, claim_token = NULL, updated_at = now() WHERE id = ${r.id}`;
+          } else if (!d.allowed) {
             r.state = 'skipped';
             r.skip_reason = d.reason;
             await tx.$executeRaw`UPDATE campaign_contacts SET state = 'skipped', skip_reason = ${d.reason}, updated_at = now() WHERE id = ${r.id}`;
           }
         }
-        return { fresh: true, rows: picked };
+        return { fresh: true, rows: picked.filter((r) => r.state !== 'waiting'), neverOpen };
       });
       const stats = await prisma.$queryRaw<{ open: number; waiting: number; next_due: Date | null }[]>`
         SELECT count(*) FILTER (WHERE state IN ('pending', 'queued', 'in_call', 'retry_wait'))::int AS open,
@@ -130,10 +185,17 @@ export function createCampaignActivities(deps: { prisma: PrismaClient; client?: 
         contacts: rows.rows
           .filter((r) => r.state !== 'skipped')
           .map((r) => ({ campaignContactId: String(r.id), contactId: r.contact_id, phone: r.phone, attempt: r.attempts + 1, timeZone: r.timezone })),
-        skipped: rows.rows.filter((r) => r.state === 'skipped').map((r) => ({ contactId: r.contact_id, reason: r.skip_reason ?? 'unknown' })),
+        skipped: [
+          ...rows.neverOpen.map((contactId) => ({ contactId, reason: 'outside_local_hours' })),
+          ...rows.rows.filter((r) => r.state === 'skipped').map((r) => ({ contactId: r.contact_id, reason: r.skip_reason ?? 'unknown' })),
+        ],
         waitingRetry: s.waiting,
         nextDueAt: s.next_due ? s.next_due.getTime() : null,
         open: s.open,
+        ...(window ? {
+          waitingWindow: waits,
+          nextWindowOpening: waits.length ? Math.min(...waits.map((w) => Date.parse(w.nextOpening!))) : null,
+        } : {}),
       };
     },
 

@@ -1,8 +1,9 @@
 // Calling-window rules: when a campaign may dial. Pure and deterministic (used inside workflows).
 // The default is the French legal window for canvassing calls (Code de la consommation, D.223-9 as amended):
-// Monday to Friday, 10:00-13:00 and 14:00-20:00, never on a public holiday.
+// Monday to Friday, 10:00-13:00 and 14:00-20:00, never on a public holiday. A campaign's window is read in
+// each callee's local time and with its territory's holidays (`forCallee`).
 import { DateTime } from 'luxon';
-import { isFrenchHoliday, type HolidayRegion } from './holidays';
+import { holidayName, isFrenchHoliday, TERRITORY_NAMES, type HolidayRegion, type Territory } from './holidays';
 
 export interface TimeRange {
   start: string; // "HH:MM", local time
@@ -87,6 +88,75 @@ export function windowFromSchedule(s: {
     timeZone: s.timeZone ?? 'Europe/Paris',
     excludeHolidays: s.excludeHolidays ?? true,
   };
+}
+
+/** The campaign's window as it applies to one callee: its hours in the callee's zone, its territory's holidays. */
+export function forCallee(w: CallingWindow, callee: { timeZone: string; territory: Territory }): CallingWindow {
+  return { ...w, timeZone: callee.timeZone, holidayRegion: callee.territory };
+}
+
+export interface WindowState {
+  open: boolean;
+  /** Why it is closed: a public holiday of the callee's territory, or the hours/weekday. */
+  closedBy: 'public_holiday' | 'outside_local_hours' | null;
+  holiday: string | null;
+  /** Local wall time at that instant, ISO 8601 with offset (e.g. 2026-11-24T10:30:00.000+04:00). */
+  localTime: string;
+  nextOpening: Date | null;
+}
+
+/** Local wall time of `at` in `zone`, ISO 8601 with its offset. */
+export function localTimeIn(zone: string, at: Date): string {
+  return DateTime.fromJSDate(at, { zone }).toISO() ?? at.toISOString();
+}
+
+/** Everything about the window at `at`: open or not, why not, the local time, the next opening. */
+export function windowState(w: CallingWindow, at: Date): WindowState {
+  const local = DateTime.fromJSDate(at, { zone: w.timeZone });
+  const open = isOpen(w, at);
+  const h = w.excludeHolidays ? holidayName(local.toISODate() ?? '', w.holidayRegion) : null;
+  const place = TERRITORY_NAMES[w.holidayRegion ?? 'FR'];
+  return {
+    open,
+    closedBy: open ? null : h && w.days.includes(local.weekday) ? 'public_holiday' : 'outside_local_hours',
+    holiday: h ? `${h} (${place})` : null,
+    localTime: localTimeIn(w.timeZone, at),
+    nextOpening: open ? at : nextOpening(w, at),
+  };
+}
+
+/** D.223-9 Code de la consommation, as amended by décret n° 2022-1313 (canvassing calls). */
+export const LEGAL_RULE = 'D.223-9 Code de la consommation: commercial calls only Monday-Friday 10:00-13:00 and 14:00-20:00 (callee\'s local time), public holidays excluded';
+
+/**
+ * A commercial campaign's schedule must lie inside the legal window. Returns the problems, each naming the
+ * schedule field at fault (start_time, end_time, break_start, break_end, days, exclude_holidays).
+ */
+export function commercialScheduleErrors(s: {
+  start: string; end: string; breakStart?: string | null; breakEnd?: string | null; days: number[]; excludeHolidays: boolean;
+}): { field: string; reason: string }[] {
+  const out: { field: string; reason: string }[] = [];
+  const add = (field: string, why: string) => {
+    if (!out.some((e) => e.field === field)) out.push({ field, reason: `${why}; ${LEGAL_RULE}` });
+  };
+  if (!HHMM.test(s.start) || !HHMM.test(s.end)) return out; // format errors are reported by validateWindow
+  const w = windowFromSchedule({ start: s.start, end: s.end, breakStart: s.breakStart, breakEnd: s.breakEnd, days: s.days });
+  const split = w.ranges.length === 2;
+  const [am, pmStart, pmEnd, lunch] = [secs('10:00'), secs('14:00'), secs('20:00'), secs('13:00')];
+  w.ranges.forEach((r, i) => {
+    const [a, b] = [secs(r.start), secs(r.end)];
+    if (a < am) add(i === 0 ? 'schedule.start_time' : 'schedule.break_end', `${r.start} is before 10:00`);
+    if (b > pmEnd) add(i === w.ranges.length - 1 ? 'schedule.end_time' : 'schedule.break_start', `${r.end} is after 20:00`);
+    if (a < pmStart && b > lunch) {
+      if (!split) add('schedule.break_start', `calls between 13:00 and 14:00 (${r.start}-${r.end} has no lunch break)`);
+      else if (i === 0) add('schedule.break_start', `calls until ${r.end}, after 13:00`);
+      else add('schedule.break_end', `calls from ${r.start}, before 14:00`);
+    }
+  });
+  const weekend = s.days.filter((d) => d === 6 || d === 7);
+  if (weekend.length) add('schedule.days', `${weekend.map((d) => (d === 6 ? 'Saturday (6)' : 'Sunday (7)')).join(' and ')} not allowed`);
+  if (!s.excludeHolidays) add('schedule.exclude_holidays', 'public holidays must be excluded');
+  return out;
 }
 
 function dayAllowed(w: CallingWindow, local: DateTime): boolean {

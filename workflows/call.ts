@@ -84,9 +84,11 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
     const begin = await db.beginCall({
       workflowId, campaignId: input.campaignId, campaignContactId: input.campaignContactId, contactId: input.contactId,
       phone: input.phone, attempt: input.attempt, nonCommercial: input.nonCommercial,
+      ...(input.window !== undefined ? { window: input.window } : {}),
     });
     if (!begin.allowed) {
       result.skipReason = begin.reason;
+      if (begin.requeued) result.requeued = true;
       state.phase = 'ended';
       return result;
     }
@@ -263,6 +265,7 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
     try {
       await getExternalWorkflowHandle(input.campaignWorkflowId).signal(callFinishedSignal, {
         workflowId, contactId: input.contactId, attempt: input.attempt, outcome: result.outcome, skipReason: result.skipReason,
+        ...(result.requeued ? { requeued: true } : {}),
       });
     } catch (err) {
       log.warn('could not notify the campaign', { workflowId, error: (err as Error).message });

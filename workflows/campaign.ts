@@ -5,7 +5,7 @@
 // Children report back with a `callFinished` signal (so calls outlive a continue-as-new of their parent);
 // calls never heard from are reconciled through Temporal itself.
 import {
-  ParentClosePolicy, WorkflowIdReusePolicy, condition, continueAsNew, log, proxyActivities, setHandler, startChild,
+  ParentClosePolicy, WorkflowIdReusePolicy, condition, continueAsNew, log, patched, proxyActivities, setHandler, startChild,
   workflowInfo, allHandlersFinished,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
@@ -16,6 +16,7 @@ import type { CallActivities } from '../activities/call';
 import {
   callFinishedSignal, callWorkflowId, campaignStatusQuery, pauseSignal, resumeSignal, setConcurrencySignal, stopSignal,
   type ActiveCall, type CallFinished, type CampaignCarry, type CampaignInput, type CampaignStatus, type ClaimedContact,
+  type ZoneWait,
 } from './definitions';
 import { callWorkflow } from './call';
 import { CampaignIdKey, ContactIdKey, ScenarioKey } from './search-attributes';
@@ -51,10 +52,15 @@ export async function campaignWorkflow(input: CampaignInput, carry?: CampaignCar
     lags: [],
   };
   s.lags ??= [];
+  s.deferrals ??= {};
   s.runs += 1;
+  // The calling window is read in each callee's local time, by the claim and again at dial time. Runs recorded
+  // before that kept one campaign-wide check here: they replay on that path.
+  const calleeWindows = patched('callee-local-window');
   const active = new Map<string, ActiveCall>(s.active.map((a) => [a.workflowId, a]));
   let phase: CampaignStatus['state'] = carry ? 'running' : 'starting';
   let nextWindow: number | null = null;
+  let windowWaits: ZoneWait[] = [];
   let nextRetry: number | null = null;
   let wake = 0; // bumped by every signal, so waits can be interrupted
   const freedAt: number[] = []; // slots freed at the cap, waiting for the next call (scheduler lag)
@@ -63,7 +69,12 @@ export async function campaignWorkflow(input: CampaignInput, carry?: CampaignCar
     const atCap = active.size >= s.maxConcurrent;
     if (!active.delete(f.workflowId)) return; // duplicate, or reconciled already
     if (atCap) freedAt.push(now());
-    if (f.outcome) {
+    if (f.requeued) {
+      // Its window closed before the dial: the contact waits again; its next call needs a new id.
+      s.counts.dialed -= 1;
+      const k = `${f.contactId}:${f.attempt}`;
+      s.deferrals![k] = (s.deferrals![k] ?? 0) + 1;
+    } else if (f.outcome) {
       s.counts.finished += 1;
       s.counts.outcomes[f.outcome] = (s.counts.outcomes[f.outcome] ?? 0) + 1;
     } else {
@@ -103,6 +114,7 @@ export async function campaignWorkflow(input: CampaignInput, carry?: CampaignCar
     activeCalls: [...active.values()],
     counts: s.counts,
     nextWindowOpening: nextWindow ? new Date(nextWindow).toISOString() : null,
+    windowWaits,
     nextRetryAt: nextRetry ? new Date(nextRetry).toISOString() : null,
     runs: s.runs,
     historyLength: workflowInfo().historyLength,
@@ -138,7 +150,8 @@ export async function campaignWorkflow(input: CampaignInput, carry?: CampaignCar
   };
 
   const dial = async (c: ClaimedContact) => {
-    const workflowId = callWorkflowId(input.campaignId, c.contactId, c.attempt);
+    const deferred = s.deferrals![`${c.contactId}:${c.attempt}`] ?? 0;
+    const workflowId = callWorkflowId(input.campaignId, c.contactId, c.attempt) + (deferred ? `-w${deferred}` : '');
     const freed = freedAt.shift();
     if (freed !== undefined) {
       s.lags.push(now() - freed);
@@ -154,7 +167,7 @@ export async function campaignWorkflow(input: CampaignInput, carry?: CampaignCar
           contactId: c.contactId, phone: c.phone, attempt: c.attempt, scenario: input.scenario, timeZone: c.timeZone,
           nonCommercial: input.nonCommercial, machinePolicy: input.machinePolicy, maxAttempts: input.maxAttempts,
           retryDelaySeconds: input.retryDelaySeconds, timing: input.timing, telephonyTaskQueue: input.telephonyTaskQueue,
-          bargeInEnabled: input.bargeInEnabled,
+          bargeInEnabled: input.bargeInEnabled, ...(calleeWindows ? { window: input.window } : {}),
         }],
         // The call outlives this run (continue-as-new) and even a terminated campaign: never cut a live call.
         parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -199,15 +212,15 @@ export async function campaignWorkflow(input: CampaignInput, carry?: CampaignCar
       await acts.setCampaignStatus({ campaignId: input.campaignId, status: 'running' });
       statusInDb = 'running';
     }
-    // Calling window: sleep (durable timer) until it opens; calls in progress finish normally.
-    if (window && !isOpen(window, new Date(now()))) {
+    // Calling window (runs recorded before callee-local windows): sleep until it opens in the campaign's zone.
+    if (!calleeWindows && window && !isOpen(window, new Date(now()))) {
       const opening = nextOpening(window, new Date(now()));
       phase = 'waiting_window';
       nextWindow = opening ? opening.getTime() : null;
       await waitSignal(() => false, opening ? opening.getTime() - now() : undefined);
       continue;
     }
-    nextWindow = null;
+    if (!calleeWindows) nextWindow = null;
     // Concurrency cap.
     if (active.size >= s.maxConcurrent) {
       phase = 'running';
@@ -223,7 +236,12 @@ export async function campaignWorkflow(input: CampaignInput, carry?: CampaignCar
     if (s.buffer.length === 0) {
       const claim = await acts.claimContacts({
         campaignId: input.campaignId, token: `${info.runId}:${++s.claimSeq}`, limit: batchSize, nonCommercial: input.nonCommercial,
+        ...(calleeWindows ? { window } : {}),
       });
+      if (calleeWindows) {
+        windowWaits = claim.waitingWindow ?? [];
+        nextWindow = claim.nextWindowOpening ?? null;
+      }
       for (const k of claim.skipped) {
         s.counts.skipped += 1;
         s.counts.skipReasons[k.reason] = (s.counts.skipReasons[k.reason] ?? 0) + 1;
@@ -235,11 +253,20 @@ export async function campaignWorkflow(input: CampaignInput, carry?: CampaignCar
           exhausted = true;
           break;
         }
-        // Nothing due now: wait for a retry to come due, or for a call to end (it may schedule a retry).
-        phase = 'waiting_retry';
+        // Nothing due now: wait for a retry to come due, for a callee's window to open (durable timer until the
+        // earliest opening), or for a call to end (it may schedule a retry).
         nextRetry = claim.nextDueAt;
-        const waitMs = claim.nextDueAt !== null ? Math.max(1, claim.nextDueAt - now()) : 30_000;
-        await waitSignal(() => false, Math.min(waitMs, 60_000));
+        if (calleeWindows) {
+          phase = nextWindow !== null ? 'waiting_window' : 'waiting_retry';
+          const wakeAt = Math.min(claim.nextDueAt ?? Infinity, nextWindow ?? Infinity);
+          const waitMs = wakeAt !== Infinity ? Math.max(1, wakeAt - now()) : 30_000;
+          // With calls in progress, look at them every minute (reconcile); otherwise sleep until the opening.
+          await waitSignal(() => false, active.size > 0 ? Math.min(waitMs, 60_000) : waitMs);
+        } else {
+          phase = 'waiting_retry';
+          const waitMs = claim.nextDueAt !== null ? Math.max(1, claim.nextDueAt - now()) : 30_000;
+          await waitSignal(() => false, Math.min(waitMs, 60_000));
+        }
         await reconcile();
         continue;
       }
@@ -272,6 +299,7 @@ export async function campaignWorkflow(input: CampaignInput, carry?: CampaignCar
     activeCalls: [],
     counts: s.counts,
     nextWindowOpening: null,
+    windowWaits: [],
     nextRetryAt: null,
     runs: s.runs,
     historyLength: workflowInfo().historyLength,

@@ -70,6 +70,20 @@ export interface CampaignCarry {
   claimSeq: number;
   /** Scheduler lag samples (ms from a slot freeing at the cap to the next call started), the latest 2000. */
   lags: number[];
+  /**
+   * Calls turned back by the dial-time window check (contactId:attempt → times): the next call for that
+   * attempt gets a fresh workflow id (ids are never reused).
+   */
+  deferrals?: Record<string, number>;
+}
+
+/** Contacts waiting for their local calling window, per zone. */
+export interface ZoneWait {
+  timeZone: string;
+  territory: string;
+  contacts: number;
+  /** ISO 8601 (UTC). */
+  nextOpening: string | null;
 }
 
 export interface CampaignStatus {
@@ -79,6 +93,8 @@ export interface CampaignStatus {
   activeCalls: ActiveCall[];
   counts: CampaignCounts;
   nextWindowOpening: string | null;
+  /** Zones whose contacts wait for their local window, with its next opening (from the latest claim). */
+  windowWaits?: ZoneWait[];
   nextRetryAt: string | null;
   runs: number;
   historyLength: number;
@@ -99,6 +115,8 @@ export interface CallFinished {
   attempt: number;
   outcome: CallOutcome | null; // null when skipped at dial time
   skipReason?: string;
+  /** Not dialed because the callee's window had closed: the contact waits again (neither dialed nor skipped). */
+  requeued?: boolean;
 }
 
 // ---- call -------------------------------------------------------------------------------------------------
@@ -127,6 +145,8 @@ export interface CallInput {
   timing: CallTiming;
   telephonyTaskQueue: string;
   bargeInEnabled: boolean;
+  /** The campaign's window, checked again in the callee's local time at dial time (absent: not checked). */
+  window?: CallingWindow | null;
 }
 
 export interface CallState {
@@ -140,6 +160,7 @@ export interface CallResult {
   workflowId: string;
   outcome: CallOutcome | null;
   skipReason?: string;
+  requeued?: boolean;
   turns: number;
 }
 
