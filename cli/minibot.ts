@@ -173,6 +173,48 @@ contacts
     for (const i of s.invalidSamples.slice(0, 20)) console.log(`  invalid ${i.id}: ${i.reason}`);
   });
 
+contacts
+  .command('can-dial')
+  .description('may this number be dialed at that instant? Which rule blocks (DNC, opt-out, consent, 4 attempts in\n' +
+    '30 days, 60 days after a refusal, outside local hours, public holiday of its territory) and when it becomes\n' +
+    'allowed. Exit code 0: allowed, 3: not allowed, 2: bad input.')
+  .argument('<phone>', 'phone number, any French spelling')
+  .option('--campaign <id>', 'judge with this campaign\'s window and commercial status (default: commercial, legal window)', uuid)
+  .option('--at <ISO-8601>', 'the instant to judge, with its offset (default: now)')
+  .option('--json', 'JSON output: allowed, rule, detail, timeZone, localTime, nextAllowedAt', false)
+  .action(async (phone: string, o) => {
+    let at: Date | undefined;
+    if (o.at !== undefined) {
+      at = new Date(o.at);
+      if (!/^\d{4}-\d{2}-\d{2}T/.test(o.at) || Number.isNaN(at.getTime())) fail(`--at: "${o.at}" is not an ISO 8601 date-time (e.g. 2026-11-24T10:30:00+01:00)`, 2);
+    }
+    const { prisma } = await services();
+    const { canDial } = await import('../api/services/can-dial');
+    const { NotFoundError, ValidationError } = await import('../api/services/campaigns');
+    let r;
+    try {
+      r = await canDial(prisma, { phone, at, campaignId: o.campaign });
+    } catch (e) {
+      await prisma.$disconnect();
+      if (e instanceof ValidationError) fail(e.message, 2);
+      if (e instanceof NotFoundError) fail(e.message, 2);
+      throw e;
+    }
+    await prisma.$disconnect();
+    if (o.json) console.log(JSON.stringify(r));
+    else {
+      console.log(`${r.phone}: ${r.allowed ? 'allowed' : `NOT allowed (${r.rule})`} at ${r.at}`);
+      table([
+        ['rule', r.rule ?? '-'],
+        ['detail', r.detail],
+        ['callee time zone', `${r.timeZone} (${r.territory})`],
+        ['local time', r.localTime],
+        ['next allowed at', r.nextAllowedAt ?? 'never (no date lifts this rule)'],
+      ]);
+    }
+    process.exitCode = r.allowed ? 0 : 3;
+  });
+
 // ---- DNC ---------------------------------------------------------------------------------------------------
 const dnc = program.command('dnc').description('do-not-call list (Bloctel and opt-outs)');
 dnc
@@ -228,7 +270,7 @@ campaign
   .option('--break-start <HH:MM>', 'lunch break start ("none": no break)', '13:00')
   .option('--break-end <HH:MM>', 'lunch break end', '14:00')
   .option('--days <list>', 'ISO weekdays, 1 = Monday (e.g. 1-5, 1,2,3,4,5,6)', days)
-  .option('--timezone <tz>', 'IANA time zone of the window', 'Europe/Paris')
+  .option('--timezone <tz>', 'reference time zone (the window is read in each callee\'s local time)', 'Europe/Paris')
   .option('--source <tag>', 'only contacts of this import source tag')
   .option('--departements <list>', 'only contacts of these départements, e.g. 75,92,93')
   .option('--max-attempts <n>', 'attempts per contact', positiveInt('--max-attempts', 10))
@@ -318,6 +360,7 @@ campaign
         ['status (database)', c.status],
         ['workflow state', live ? live.state : 'not running'],
         ['active calls', live ? `${live.activeCalls.length} / ${live.maxConcurrent}` : '-'],
+        ...(live?.windowWaits ?? []).map((w) => [`  waiting ${w.timeZone}`, `${w.contacts} contact${w.contacts === 1 ? '' : 's'}, window opens ${w.nextOpening ?? 'never'}`] as [string, string]),
         ['contacts', figures.contacts],
         ['calls dialed', figures.dialed],
         ['open contacts', figures.open],

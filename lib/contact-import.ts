@@ -2,8 +2,9 @@
 // delimiter sniffing, per-line text decoding, and the validation/normalisation of one row into a contact.
 // The streaming, the batches and the database live in cli/import/.
 import { z } from 'zod';
-import { normalizeFrenchPhone, PERSONAL_TYPES, timeZoneOfCountry, type PhoneType } from './phone';
-import { departementOf, timeZoneOfDepartement } from './departement';
+import { normalizeFrenchPhone, PERSONAL_TYPES, type PhoneType } from './phone';
+import { departementOf } from './departement';
+import { calleeTimeZone } from './territory';
 
 export type Field =
   | 'phone' | 'lastName' | 'firstName' | 'email' | 'departement' | 'status'
@@ -270,7 +271,7 @@ export function mapRow(record: string[], cols: ColumnMap, headers: string[], opt
     notes,
     contact: {
       phone: phone!, phoneType, lastName, firstName, email: mail, departement, status,
-      timezone: timeZoneOfDepartement(departement) ?? timeZoneOfCountry(country),
+      timezone: calleeTimeZone(departement, country),
       consentGivenAt, consentSource: consentSource ?? (consentGivenAt ? 'import' : null), consentProof,
       existingCustomer, optOut,
     },

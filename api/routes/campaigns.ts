@@ -116,6 +116,8 @@ export function campaignRoutes(d: Deps): AnyRoute[] {
             max_concurrent: live.status?.maxConcurrent ?? null,
             active_calls: live.status?.activeCalls.length ?? null,
             next_window_opening: live.status?.nextWindowOpening ?? null,
+            // Zones whose contacts wait for their local calling window, with its next opening.
+            window_waits: (live.status?.windowWaits ?? []).map((w) => ({ time_zone: w.timeZone, territory: w.territory, contacts: w.contacts, next_opening: w.nextOpening })),
             next_retry_at: live.status?.nextRetryAt ?? null,
             runs: live.status?.runs ?? null,
             history_length: live.status?.historyLength ?? null,

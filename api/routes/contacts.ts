@@ -1,8 +1,11 @@
 // /contacts: list (filters, cursor pagination), read, create (French numbers normalised to E.164), update.
 import { z } from 'zod';
 import type { Contact, Prisma } from '../../prisma/client';
-import { normalizeFrenchPhone, PERSONAL_TYPES, timeZoneOfCountry } from '../../lib/phone';
-import { departementOf, timeZoneOfDepartement } from '../../lib/departement';
+import { normalizeFrenchPhone, PERSONAL_TYPES } from '../../lib/phone';
+import { departementOf } from '../../lib/departement';
+import { calleeTimeZone } from '../../lib/territory';
+import { canDial } from '../services/can-dial';
+import { ValidationError } from '../services/campaigns';
 import { route, type AnyRoute } from '../http/routes';
 import { badRequest, conflict, notFound } from '../http/errors';
 import { idParam, iso, limit, text, type Deps } from './common';
@@ -104,6 +107,26 @@ export function contactRoutes(d: Deps): AnyRoute[] {
       },
     }),
     route({
+      method: 'get', path: '/contacts/can-dial', tag: 'contacts', summary: 'May this number be dialed at that instant? Which rule blocks, and until when',
+      description: 'Judged by the same rules as a campaign (lib/compliance.ts): DNC list, opt-out, consent, 4 attempts in 30 days, ' +
+        '60 days after a refusal, the calling window in the callee\'s local time and zone, public holidays of its territory. ' +
+        'Without `campaign`: a commercial campaign with the legal window (D.223-9). `nextAllowedAt` is null when no date lifts the block.',
+      query: z.object({
+        phone: z.string().min(1).max(40).describe('any French spelling'),
+        at: z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date-time' }).optional().describe('default: now'),
+        campaign: z.uuid({ message: 'expected a UUID' }).optional(),
+      }).strict(),
+      errors: [404],
+      handler: async ({ query }) => {
+        try {
+          return await canDial(prisma, { phone: query.phone, at: query.at ? new Date(query.at) : undefined, campaignId: query.campaign });
+        } catch (e) {
+          if (e instanceof ValidationError) throw badRequest(e.issues.map((i) => ({ field: `query.${i.field}`, reason: i.reason })));
+          throw e;
+        }
+      },
+    }),
+    route({
       method: 'get', path: '/contacts/:id', tag: 'contacts', summary: 'Read a contact', params: idParam, errors: [404],
       handler: async ({ params }) => {
         const c = await prisma.contact.findUnique({ where: { id: params.id } });
@@ -123,7 +146,7 @@ export function contactRoutes(d: Deps): AnyRoute[] {
           const c = await prisma.contact.create({
             data: {
               phone: p.e164, lastName: body.last_name ?? body.name ?? null, firstName: body.first_name ?? null, email: body.email?.toLowerCase() ?? null,
-              departement: dep, timezone: timeZoneOfDepartement(dep) ?? timeZoneOfCountry(p.country), status: body.status, source: body.source,
+              departement: dep, timezone: calleeTimeZone(dep, p.country), status: body.status, source: body.source,
               existingCustomer: body.existing_customer ?? false,
               consentGivenAt: body.consent ? new Date(body.consent.given_at) : null, consentSource: body.consent?.source ?? null, consentProof: body.consent?.proof ?? null,
             },
@@ -154,10 +177,12 @@ export function contactRoutes(d: Deps): AnyRoute[] {
         if (body.last_name !== undefined) data.lastName = body.last_name;
         if (body.first_name !== undefined) data.firstName = body.first_name;
         if (body.email !== undefined) data.email = body.email.toLowerCase();
-        if (body.departement !== undefined) {
-          const dep = departementOf(body.departement)!;
-          data.departement = dep;
-          data.timezone = timeZoneOfDepartement(dep)!;
+        if (body.departement !== undefined || data.phone !== undefined) {
+          // The callee's zone follows its address département, else its number's territory.
+          const dep = body.departement !== undefined ? departementOf(body.departement)! : c.departement;
+          if (body.departement !== undefined) data.departement = dep;
+          const country = normalizeFrenchPhone(String(data.phone ?? c.phone));
+          data.timezone = calleeTimeZone(dep, country.ok ? country.country : null);
         }
         if (body.status !== undefined) data.status = body.status;
         if (body.existing_customer !== undefined) data.existingCustomer = body.existing_customer;

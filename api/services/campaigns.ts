@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { PrismaClient, Campaign } from '../../prisma/client';
-import { validateWindow, windowFromSchedule, type CallingWindow } from '../../lib/calling-window';
+import { commercialScheduleErrors, validateWindow, windowFromSchedule, type CallingWindow } from '../../lib/calling-window';
 import { SCENARIOS } from '../../lib/scenario';
 import type { Config } from '../../lib/config';
 import {
@@ -66,6 +66,14 @@ export function parseCampaignCreate(body: unknown): z.output<typeof campaignCrea
   if (v.schedule) {
     const errs = validateWindow(windowFromSchedule({ start: v.schedule.start_time, end: v.schedule.end_time, days: v.schedule.days, timeZone: v.schedule.timezone }));
     if (errs.length) throw new ValidationError(errs.map((e) => ({ field: `schedule.${e.split(':')[0]}`, reason: e.split(': ').slice(1).join(': ') })));
+  }
+  if (!v.non_commercial) {
+    // Canvassing: the schedule must lie inside D.223-9's window (read in each callee's local time).
+    const sch = v.schedule ?? scheduleSchema.parse({});
+    const errs = commercialScheduleErrors({
+      start: sch.start_time, end: sch.end_time, breakStart: sch.break_start, breakEnd: sch.break_end, days: sch.days, excludeHolidays: sch.exclude_holidays,
+    });
+    if (errs.length) throw new ValidationError(errs);
   }
   return v;
 }
