@@ -250,11 +250,11 @@ describe('campaigns, calls and statistics on a real campaign', () => {
     assert.equal(await stack.prisma.campaign.count(), before);
 
     const r = await call('POST', '/campaigns', {
-      body: { name: 'API test', scenario: 'production', max_concurrent_calls: 2, contact_limit: 50, contact_source: source, max_attempts: 1, time_scale: 0.02, ignore_window: true, schedule: { start_time: '09:00', end_time: '17:00' } },
+      body: { name: 'API test', scenario: 'production', max_concurrent_calls: 2, contact_limit: 50, contact_source: source, max_attempts: 1, time_scale: 0.02, ignore_window: true, schedule: { start_time: '10:30', end_time: '17:00' } },
     });
     assert.equal(r.status, 201, r.text);
     assert.equal(r.json.started, true);
-    assert.equal(r.json.schedule.start_time, '09:00');
+    assert.equal(r.json.schedule.start_time, '10:30');
     campaignId = r.json.id;
     await waitUntil('calls to start', async () => (await stack.prisma.call.count({ where: { campaignId } })) > 0);
 

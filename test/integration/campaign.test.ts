@@ -76,11 +76,13 @@ describe('campaign workflow', () => {
 
   test('a campaign created before its window opens dials nobody until it opens', async () => {
     const { source } = await makeContacts(stack.prisma, 4);
-    let open = DateTime.utc().plus({ seconds: 6 });
+    // The window is read in the callees' local time (these contacts are in Paris). A window opening at any hour
+    // is not a legal canvassing schedule: this is a non-commercial campaign.
+    let open = DateTime.now().setZone('Europe/Paris').plus({ seconds: 6 });
     if (open.hour === 23 && open.minute >= 58) open = open.plus({ minutes: 3 }); // keep start < end within the day
     const c = await createCampaign(stack.prisma, {
-      name: 'window', max_concurrent_calls: 2, contact_source: source, time_scale: 1 / 60, retry_delay_seconds: 30,
-      schedule: { start_time: open.toFormat('HH:mm:ss'), end_time: '23:59', break_start: null, break_end: null, days: [1, 2, 3, 4, 5, 6, 7], timezone: 'UTC', exclude_holidays: false },
+      name: 'window', max_concurrent_calls: 2, contact_source: source, time_scale: 1 / 60, retry_delay_seconds: 30, non_commercial: true,
+      schedule: { start_time: open.toFormat('HH:mm:ss'), end_time: '23:59', break_start: null, break_end: null, days: [1, 2, 3, 4, 5, 6, 7], timezone: 'Europe/Paris', exclude_holidays: false },
     });
     const { workflowId } = await launchCampaign(stack.client, stack.prisma, stack.cfg, c.id);
     await waitUntil('window wait', async () => (await campaignStatus(stack.client, c.id)).state === 'waiting_window', 10_000);

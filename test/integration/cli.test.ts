@@ -303,7 +303,8 @@ describe('minibot campaign', () => {
     assert.equal(bad.code, 2);
     assert.match(bad.err, /schedule\.start_time/);
     const l = (await minibot(['campaign', 'launch', '--name', 'CLI test', '--scenario', 'production', '--limit', '30', '--concurrent', '2',
-      '--start-time', '00:00', '--end-time', '23:59', '--break-start', 'none', '--days', '1-7', '--timezone', 'Europe/Paris', '--source', source, '--json'], env));
+      '--start-time', '00:00', '--end-time', '23:59', '--break-start', 'none', '--days', '1-7', '--timezone', 'Europe/Paris', '--source', source,
+      '--non-commercial', '--json'], env)); // dials at any hour: not a legal canvassing schedule
     assert.equal(l.code, 0, l.err);
     const { id, workflowId, started } = l.json();
     assert.equal(started, true);
