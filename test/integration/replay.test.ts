@@ -1,7 +1,9 @@
 // Recorded histories of finished campaign and call workflows replay without non-determinism errors.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
+import proto from '@temporalio/proto';
 import { createCampaign, launchCampaign } from '../../api/services/campaigns';
 import { workflowBundle } from '../../workers/workers';
 import { makeContacts, startWorkers, testStack, type RunningWorkers, type TestStack } from '../helpers/stack';
@@ -40,4 +42,19 @@ test('campaign and call histories replay deterministically', async () => {
     replayed++;
   }
   assert.equal(replayed, histories.length);
+});
+
+test('histories recorded by earlier code replay on the current code', async () => {
+  // A windowed campaign (3 contacts, its window opening 5 s after launch, in the campaign's zone) and its calls,
+  // recorded with commit c736d93, before the window was read in each callee's local time (patch
+  // "callee-local-window"): fetchHistory() encoded as protobuf, base64. Fiction numbers (ARCEP 01 99 00).
+  const recorded = JSON.parse(readFileSync(new URL('../fixtures/histories-c736d93-windowed-campaign.json', import.meta.url), 'utf8')) as { workflowId: string; history: string }[];
+  const histories = recorded.map((r) => ({ workflowId: r.workflowId, history: proto.temporal.api.history.v1.History.decode(Buffer.from(r.history, 'base64')) }));
+  assert.equal(histories.filter((h) => h.workflowId.startsWith('campaign-')).length, 1);
+  let replayed = 0;
+  for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) {
+    assert.equal(r.error, undefined, `${r.workflowId}: ${r.error?.message}`);
+    replayed++;
+  }
+  assert.equal(replayed, 4);
 });
