@@ -125,6 +125,13 @@ export function campaignInput(c: Campaign, cfg: Config): CampaignInput {
     // Real commercial calls always keep a calling window; dialing at any hour is for demos and technical tests.
     throw new ValidationError([{ field: 'ignore_window', reason: 'not allowed for commercial campaigns on real telephony in production' }]);
   }
+  if (!c.nonCommercial) {
+    // Campaigns created before schedules were checked against D.223-9 are checked again before they dial.
+    const errs = commercialScheduleErrors({
+      start: c.windowStart, end: c.windowEnd, breakStart: c.windowBreakStart, breakEnd: c.windowBreakEnd, days: c.allowedDays, excludeHolidays: c.excludeHolidays,
+    });
+    if (errs.length) throw new ValidationError(errs);
+  }
   const scale = settings.timeScale ?? 1;
   return {
     campaignId: c.id,

@@ -194,9 +194,18 @@ test('commercial schedules outside D.223-9 are refused: API 400 naming the field
   const holidays = await post({ name: 'holidays', schedule: { exclude_holidays: false } });
   assert.deepEqual(holidays.json.error.issues.map((i: any) => i.field), ['body.schedule.exclude_holidays']);
   assert.equal(await stack.prisma.campaign.count(), before, 'nothing created');
+
   // The same schedule is accepted for a non-commercial campaign; the default (legal) one for a commercial one.
   assert.equal((await post({ name: 'survey', non_commercial: true, schedule: { start_time: '08:00', end_time: '22:00', days: [1, 2, 3, 4, 5, 6] } })).status, 201);
   assert.equal((await post({ name: 'legal' })).status, 201);
+
+  // A commercial campaign stored with a wide schedule before this rule existed is refused at launch.
+  const old = await stack.prisma.campaign.create({ data: { name: 'old wide', windowStart: '08:00', windowEnd: '21:00', allowedDays: [1, 2, 3, 4, 5, 6] } });
+  const launch = await fetch(`${base}/campaigns/${old.id}/launch`, { method: 'POST', headers: { authorization: `Bearer ${KEY}` } });
+  const lj = (await launch.json()) as any;
+  assert.equal(launch.status, 400);
+  assert.deepEqual(lj.error.issues.map((i: any) => i.field).sort(), ['body.schedule.days', 'body.schedule.end_time', 'body.schedule.start_time']);
+  assert.equal((await stack.prisma.campaign.findUniqueOrThrow({ where: { id: old.id } })).status, 'draft', 'not launched');
 
   const cli = await minibot(['campaign', 'launch', '--name', 'wide', '--start-time', '09:00', '--end-time', '21:00', '--draft']);
   assert.equal(cli.code, 2);
