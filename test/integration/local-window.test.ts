@@ -155,6 +155,59 @@ test('one campaign, three zones: each is dialed only inside its own local window
   assert.equal(final.state, 'stopped');
 });
 
+test('calls claimed before their window closed are turned back at dial time, then dialed at the next opening under new ids', { timeout: 600_000 }, async () => {
+  // Paris contacts, one call at a time, all claimed in one batch while range A is open; A closes a few seconds
+  // later with most of them still waiting for a slot: their call workflows find the window closed at dial time
+  // (beginCall) and put them back to wait; range B opens a few seconds after A closes and they are dialed then.
+  let now = DateTime.now().setZone(ZONES.paris);
+  while (secOfDay(now) < 60 || secOfDay(now) > 86_400 - 180) {
+    await new Promise((r) => setTimeout(r, 20_000)); // ranges must not wrap midnight
+    now = DateTime.now().setZone(ZONES.paris);
+  }
+  const t = secOfDay(now);
+  const [a0, a1, b0, b1] = [t - 30, t + 6, t + 14, t + 150];
+  const aEnd = now.startOf('day').plus({ seconds: a1 });
+  const bStart = now.startOf('day').plus({ seconds: b0 });
+  const n = 40;
+  const { source } = await makeContacts(stack.prisma, n, () => ({ timezone: ZONES.paris, departement: '75' }));
+  const c = await createCampaign(stack.prisma, {
+    name: 'closes while queued', non_commercial: true, max_concurrent_calls: 1, max_attempts: 1, contact_source: source, time_scale: 1 / 60,
+    schedule: { start_time: hms(a0), break_start: hms(a1), break_end: hms(b0), end_time: hms(b1), days: [1, 2, 3, 4, 5, 6, 7], timezone: 'Europe/Paris', exclude_holidays: false },
+  });
+  const { workflowId } = await launchCampaign(stack.client, stack.prisma, stack.cfg, c.id);
+  const status = (await stack.client.workflow.getHandle(workflowId).result()) as CampaignStatus;
+  assert.equal(status.state, 'completed');
+  const calls = await stack.prisma.call.findMany({ where: { campaignId: c.id } });
+  assert.equal(calls.length, n, 'every contact dialed');
+  assert.equal(new Set(calls.map((k) => k.contactId)).size, n, 'once each');
+  for (const k of calls) {
+    const local = secOfDay(DateTime.fromJSDate(k.dialedAt, { zone: ZONES.paris }));
+    assert.ok((local >= a0 && local < a1) || (local >= b0 && local < b1), `dialed at local ${hms(local)}, outside ${hms(a0)}-${hms(a1)} / ${hms(b0)}-${hms(b1)}`);
+  }
+  const inA = calls.filter((k) => k.dialedAt < aEnd.toJSDate());
+  const inB = calls.filter((k) => k.dialedAt >= bStart.toJSDate());
+  assert.equal(inA.length + inB.length, n);
+  assert.ok(inA.length >= 1 && inB.length >= 1, `dialed in A: ${inA.length}, in B: ${inB.length} (all ${n} were claimed at once while A was open)`);
+  // Contacts whose call started after A closed were turned back at dial time: that call workflow ended
+  // "requeued" without a call record, and the contact's call in B carries the -w1 id. (Those still waiting in
+  // the campaign's buffer when B opened are dialed in B under their first id.)
+  const turnedBack = inB.filter((k) => k.workflowId.endsWith('-1-w1'));
+  assert.ok(turnedBack.length >= 1, `no call was turned back at dial time (${inB.length} dialed in B)`);
+  for (const k of turnedBack) {
+    const h = stack.client.workflow.getHandle(k.workflowId.slice(0, -3));
+    const first = (await h.result()) as { requeued?: boolean; skipReason?: string; outcome: unknown };
+    assert.deepEqual([first.requeued, first.skipReason, first.outcome], [true, 'outside_local_hours', null]);
+    const d = await h.describe();
+    // (A call started just before A closed may reach its dial-time check just after: a few seconds' slack.)
+    assert.ok(d.startTime.getTime() >= aEnd.toMillis() - 5000, `${k.workflowId}: turned back although started at ${d.startTime.toISOString()}, well before A closed`);
+  }
+  for (const k of [...inA, ...inB.filter((x) => !turnedBack.includes(x))]) assert.doesNotMatch(k.workflowId, /-w\d+$/);
+  // Turned-back calls are neither dialed nor skipped in the campaign's figures.
+  assert.equal(status.counts.dialed, n);
+  assert.equal(status.counts.skipped, 0);
+  assert.equal(status.counts.finished, n);
+});
+
 test('beginCall turns back a call whose window closed after the claim: not dialed, the contact waits', async () => {
   const { source, ids } = await makeContacts(stack.prisma, 1, () => ({ timezone: ZONES.reunion, departement: '974' }));
   const c = await createCampaign(stack.prisma, { name: 'closed at dial', non_commercial: true, contact_source: source });
