@@ -145,7 +145,7 @@ export async function campaignWorkflow(input: CampaignInput, carry?: CampaignCar
           continue;
         }
       }
-      onFinished({ workflowId: a.workflowId, contactId: a.contactId, attempt: a.attempt, outcome, skipReason: st.result?.skipReason });
+      onFinished({ workflowId: a.workflowId, contactId: a.contactId, attempt: a.attempt, outcome, skipReason: st.result?.skipReason, requeued: st.result?.requeued });
     }
   };
 
