@@ -191,7 +191,11 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
         const d = decide(scenario, stepId, event, retries[stepId] ?? 0);
         if (d.repeat) retries[stepId] = (retries[stepId] ?? 0) + 1;
         if (d.outcome) outcome = d.outcome;
-        if (d.effects.includes('opt_out')) optOut = true;
+        if (d.effects.includes('opt_out')) {
+          optOut = true;
+          // On the DNC list before the goodbye and the hang-up, not only when the call is written down.
+          await db.recordOptOut({ workflowId });
+        }
         if (d.effects.includes('note_callback')) callbackAt = classified?.callbackTime?.at ?? null;
 
         const barge = speech.find((s) => s.turn === turn && s.flushedAt !== undefined);
