@@ -233,16 +233,17 @@ campaign
   .option('--departements <list>', 'only contacts of these départements, e.g. 75,92,93')
   .option('--max-attempts <n>', 'attempts per contact', positiveInt('--max-attempts', 10))
   .option('--non-commercial', 'survey/service campaign (no canvassing consent rules)', false)
+  .option('--caller-id <number>', "number presented to callees (default SIP_TRUNK_CALLER_ID); a commercial campaign on real telephony needs one in ARCEP's canvassing ranges (0162, 0163, 0270, 0271, 0377, 0378, 0424, 0425, 0568, 0569, 0948, 0949, 09475-09479)")
   .option('--draft', 'create only, do not start', false)
   .option('--json', 'JSON output', false)
   .action(async (o) =>
     withTemporal(async ({ cfg, prisma, client }) => {
-      const { createCampaign, launchCampaign, ValidationError } = await import('../api/services/campaigns');
+      const { assertLaunchable, createCampaign, launchCampaign, ValidationError } = await import('../api/services/campaigns');
       const { webUiLink } = await import('../api/services/temporal');
       const noBreak = o.breakStart === 'none';
       let c;
       try {
-        c = await createCampaign(prisma, {
+        const body = {
           name: o.name, scenario: o.scenario, max_concurrent_calls: o.concurrent, contact_limit: o.limit ?? null,
           schedule: {
             start_time: o.startTime, end_time: o.endTime, break_start: noBreak ? null : o.breakStart, break_end: noBreak ? null : o.breakEnd,
@@ -252,7 +253,11 @@ campaign
           ...(o.departements ? { departements: parseDepartementList(o.departements) } : {}),
           ...(o.maxAttempts ? { max_attempts: o.maxAttempts } : {}),
           non_commercial: o.nonCommercial,
-        });
+          ...(o.callerId ? { caller_id: o.callerId } : {}),
+        };
+        // The law's launch checks (disclosure, caller ID) refuse before the campaign is written.
+        if (!o.draft) assertLaunchable(body, cfg);
+        c = await createCampaign(prisma, body);
       } catch (e) {
         if (e instanceof ValidationError) fail(`invalid campaign: ${e.message}`, 2);
         throw e;

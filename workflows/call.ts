@@ -104,7 +104,9 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
     let tel: TelephonyActivities | null = null;
 
     try {
-      const { taskQueue } = await telMain.originate({ callId: workflowId, phone: input.phone, ringTimeoutMs: input.timing.noAnswerTimeoutMs });
+      const { taskQueue } = await telMain.originate({
+        callId: workflowId, phone: input.phone, ringTimeoutMs: input.timing.noAnswerTimeoutMs, ...(input.callerId ? { callerId: input.callerId } : {}),
+      });
       tel = proxyActivities<TelephonyActivities>({
         taskQueue,
         // The call's media lives in that worker instance: if it is gone, fail fast instead of waiting.
