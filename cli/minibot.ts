@@ -353,4 +353,27 @@ campaign
     }
   });
 
+// ---- compliance --------------------------------------------------------------------------------------------
+const compliance = program.command('compliance').description('proof that calls obeyed the law');
+compliance
+  .command('report')
+  .description('CSV, one row per contact of the campaign: dialed or skipped, the rule, the legal basis with its\n' +
+    'consent evidence (as stored with each call at dial time), the local time of every attempt in the contact\'s zone.\n' +
+    'Delimiter ";", UTF-8 with BOM, cells starting with = + - @ are quoted against formula injection.')
+  .requiredOption('--campaign <id>', 'campaign id', uuid)
+  .option('--out <file>', 'write to this file (default: standard output)')
+  .action(async (o) => {
+    const { prisma } = await services();
+    const { writeComplianceReport } = await import('./compliance');
+    let r;
+    try {
+      r = await writeComplianceReport(prisma, o.campaign, o.out ?? null);
+    } catch (e) {
+      await prisma.$disconnect();
+      fail((e as Error).message);
+    }
+    await prisma.$disconnect();
+    if (r.path) console.error(`compliance report: ${r.rows} contact(s) written to ${r.path}`);
+  });
+
 await program.parseAsync(process.argv);
