@@ -73,7 +73,8 @@ contacts
   .command('import')
   .description('import a CSV file of contacts (streaming, batches in transactions, idempotent).\n' +
     'Columns recognised: telephone/tel/phone, nom/name, prenom, email/mail, departement/code_postal, statut,\n' +
-    'consent_date/date_consentement, consent_source, consent_proof, client_existant, opt_out.\n' +
+    'consent_date/date_consentement, consent_source, consent_version/version_consentement, consent_proof,\n' +
+    'client_existant, opt_out. Consent evidence (source, wording version) without a consent date is rejected.\n' +
     'Delimiter (, ; tab |) and encoding (UTF-8, Windows-1252, UTF-16 with BOM) are detected.\n' +
     'Rejected rows are listed in FILE.errors.csv (line, column, value, reason).')
   .argument('<file>', 'CSV file')
@@ -86,8 +87,10 @@ contacts
   .option('--email-col <name>', 'header of the e-mail column')
   .option('--departement-col <name>', 'header of the département or postal code column')
   .option('--region-filter <list>', 'only these départements, e.g. "01,02,03" or "75,2A,974"')
-  .option('--consent-date-col <name>', 'header of the consent date column (JJ/MM/AAAA or ISO)')
-  .option('--consent-source-col <name>', 'header of the consent source column')
+  .option('--consent-col <name>', 'header of the consent date column (JJ/MM/AAAA or ISO, with an optional time)')
+  .option('--consent-date-col <name>', 'same as --consent-col')
+  .option('--consent-source-col <name>', 'header of the consent source column (web form URL, campaign, paper…)')
+  .option('--consent-version-col <name>', 'header of the consent wording version column (the text the person agreed to)')
   .option('--consent-proof-col <name>', 'header of the consent proof column')
   .option('--customer-col <name>', 'header of the existing-customer column (oui/non)')
   .option('--source <tag>', 'source tag of the imported contacts (default: import:<file name>)')
@@ -105,7 +108,8 @@ contacts
     }
     const columns: Partial<Record<Field, string>> = {
       phone: o.phoneCol, lastName: o.nameCol, firstName: o.firstNameCol, email: o.emailCol, departement: o.departementCol,
-      consentDate: o.consentDateCol, consentSource: o.consentSourceCol, consentProof: o.consentProofCol, existingCustomer: o.customerCol,
+      consentDate: o.consentCol ?? o.consentDateCol, consentSource: o.consentSourceCol, consentWordingVersion: o.consentVersionCol,
+      consentProof: o.consentProofCol, existingCustomer: o.customerCol,
     };
     const { prisma } = await services();
     const { importContacts } = await import('./import/contacts');
