@@ -34,7 +34,7 @@ export const REPORT_COLUMNS = [
 
 /** The rule that allowed a call, by basis (Code des postes L.34-5; law n° 2025-594 of 30 June 2025). */
 const BASIS_RULE: Record<LegalBasis, string> = {
-  consent: 'prior consent (L.34-5 CPCE; law of 30 June 2025)',
+  consent: 'prior consent (L.34-5 CPCE, law of 30 June 2025)',
   existing_customer: 'existing customer (law of 30 June 2025 exemption)',
   non_commercial: 'non-commercial call (no canvassing consent needed)',
 };
@@ -61,7 +61,7 @@ export function reportRow(c: ReportContact): string[] {
   const decision = attempts.length ? (skipped ? 'dialed_then_skipped' : 'dialed') : skipped ? 'skipped' : 'not_dialed';
   const basisRule = last?.legalBasis ? BASIS_RULE[last.legalBasis] : '';
   const rule = attempts.length
-    ? (skipped ? `${basisRule}; then skipped: ${c.skipReason ?? ''}` : basisRule)
+    ? (skipped ? `${basisRule}, then skipped: ${c.skipReason ?? ''}` : basisRule)
     : skipped ? (c.skipReason ?? '') : `not dialed yet (${c.state})`;
   return [
     c.contactId, c.phone, c.timeZone, decision, rule, last?.legalBasis ?? '',
