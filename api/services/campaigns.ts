@@ -137,7 +137,8 @@ export function launchRefusals(c: { scenario: string; nonCommercial: boolean; ca
     issues.push(...errors.map((reason) => ({ field: 'scenario', reason })));
   }
   if (cfg.TELEPHONY_BACKEND === 'asterisk' && !c.nonCommercial) {
-    const field = c.callerId ? 'caller_id' : 'SIP_TRUNK_CALLER_ID';
+    // The field to fix: the campaign's own caller_id, or the server's environment variable.
+    const field = c.callerId ? 'caller_id' : 'env.SIP_TRUNK_CALLER_ID';
     const check = checkCanvassingCallerId(c.callerId ?? cfg.SIP_TRUNK_CALLER_ID);
     if (!check.ok) issues.push({ field, reason: check.reason });
   }
