@@ -440,6 +440,7 @@ describe('the law at launch (real telephony configured)', () => {
       assert.equal(await stack.prisma.campaign.count({ where: { name } }), 0, 'nothing written');
       const draft = await post('/campaigns?launch=false', { name, caller_id: '0612345678' });
       assert.equal(draft.status, 201);
+      assert.equal(draft.json.caller_id, '+33612345678');
       const launch = await post(`/campaigns/${draft.json.id}/launch`);
       assert.equal(launch.status, 409);
       assert.equal(launch.json.error.code, 'launch_refused');
