@@ -117,6 +117,8 @@ describe('end to end: campaign through Temporal, ARI, chan_websocket and the med
     const c = await createCampaign(stack.prisma, {
       name: 'e2e asterisk', max_concurrent_calls: CALLEES.length, contact_source: source, ignore_window: true, max_attempts: 1,
       record_calls: true, machine_policy: 'hangup',
+      // A commercial campaign on real telephony presents a number in ARCEP's canvassing ranges (lib/caller-id.ts).
+      caller_id: '01 62 00 00 00',
     });
     campaignId = c.id;
     const { workflowId } = await launchCampaign(stack.client, stack.prisma, stack.cfg, c.id);
