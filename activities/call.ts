@@ -2,7 +2,7 @@
 // finalisation that writes the outcome and its consequences (retry, contact status, DNC, refusal date).
 // Keyed by the call workflow id (+ turn), so Temporal may retry any of them safely.
 import { Prisma, type PrismaClient } from '../prisma/client';
-import { attemptWindowStart, dialDecision } from '../lib/compliance';
+import { attemptWindowStart, dialDecision, legalBasis } from '../lib/compliance';
 import type { CallingWindow } from '../lib/calling-window';
 import { calleeOf } from '../lib/territory';
 import { contactStatusAfter, isRefusal, retryDecision, type CallOutcome } from '../lib/outcomes';
@@ -143,10 +143,12 @@ export function createCallActivities(deps: { prisma: PrismaClient }) {
           await tx.campaignContact.update({ where: { id: BigInt(input.campaignContactId) }, data: { state: 'skipped', skipReason: d.reason, claimToken: null } });
           return { allowed: false as const, reason: d.reason, detail: d.detail };
         }
+        // The basis that allowed this call, with its evidence, written in the same transaction as the check.
+        const basis = legalBasis(contact, { nonCommercial: input.nonCommercial });
         const call = await tx.call.create({
           data: {
             campaignId: input.campaignId, contactId: input.contactId, attempt: input.attempt, workflowId: input.workflowId,
-            phone: contact.phone, status: 'dialing', dialedAt: now,
+            phone: contact.phone, status: 'dialing', dialedAt: now, legalBasis: basis.basis, basisEvidence: basis.evidence,
           },
         });
         await tx.campaignContact.update({ where: { id: BigInt(input.campaignContactId) }, data: { state: 'in_call', attempts: input.attempt } });
@@ -182,6 +184,22 @@ export function createCallActivities(deps: { prisma: PrismaClient }) {
         where: { callId_turn: { callId: call.id, turn: input.turn } },
         create: { callId: call.id, turn: input.turn, ...data },
         update: data,
+      });
+    },
+
+    /**
+     * The callee opted out during the call: their number goes on the DNC list and the contact is marked,
+     * now, before the bot says goodbye and hangs up (finalizeCall repeats it harmlessly). Idempotent.
+     */
+    async recordOptOut(input: { workflowId: string }): Promise<void> {
+      await prisma.$transaction(async (tx) => {
+        const call = await tx.call.findUniqueOrThrow({ where: { workflowId: input.workflowId }, select: { phone: true, contactId: true } });
+        await tx.dncEntry.upsert({
+          where: { phone: call.phone },
+          create: { phone: call.phone, source: 'opt_out', reason: `opt-out during call ${input.workflowId}` },
+          update: {},
+        });
+        await tx.contact.update({ where: { id: call.contactId }, data: { optOut: true } });
       });
     },
 

@@ -6,8 +6,8 @@ import type { TelephonyPort, PlayRequest } from '../telephony/port';
 
 export function createTelephonyActivities(port: TelephonyPort, instanceTaskQueue: string) {
   return {
-    async originate(input: { callId: string; phone: string; ringTimeoutMs: number; record?: boolean }): Promise<{ taskQueue: string }> {
-      await port.originate({ callId: input.callId, phone: input.phone, ringTimeoutMs: input.ringTimeoutMs, record: input.record });
+    async originate(input: { callId: string; phone: string; ringTimeoutMs: number; record?: boolean; callerId?: string }): Promise<{ taskQueue: string }> {
+      await port.originate({ callId: input.callId, phone: input.phone, ringTimeoutMs: input.ringTimeoutMs, record: input.record, callerId: input.callerId });
       return { taskQueue: instanceTaskQueue };
     },
     async playPrompt(input: PlayRequest): Promise<void> {

@@ -73,7 +73,8 @@ contacts
   .command('import')
   .description('import a CSV file of contacts (streaming, batches in transactions, idempotent).\n' +
     'Columns recognised: telephone/tel/phone, nom/name, prenom, email/mail, departement/code_postal, statut,\n' +
-    'consent_date/date_consentement, consent_source, consent_proof, client_existant, opt_out.\n' +
+    'consent_date/date_consentement, consent_source, consent_version/version_consentement, consent_proof,\n' +
+    'client_existant, opt_out. Consent evidence (source, wording version) without a consent date is rejected.\n' +
     'Delimiter (, ; tab |) and encoding (UTF-8, Windows-1252, UTF-16 with BOM) are detected.\n' +
     'Rejected rows are listed in FILE.errors.csv (line, column, value, reason).')
   .argument('<file>', 'CSV file')
@@ -86,8 +87,10 @@ contacts
   .option('--email-col <name>', 'header of the e-mail column')
   .option('--departement-col <name>', 'header of the département or postal code column')
   .option('--region-filter <list>', 'only these départements, e.g. "01,02,03" or "75,2A,974"')
-  .option('--consent-date-col <name>', 'header of the consent date column (JJ/MM/AAAA or ISO)')
-  .option('--consent-source-col <name>', 'header of the consent source column')
+  .option('--consent-col <name>', 'header of the consent date column (JJ/MM/AAAA or ISO, with an optional time)')
+  .option('--consent-date-col <name>', 'same as --consent-col')
+  .option('--consent-source-col <name>', 'header of the consent source column (web form URL, campaign, paper…)')
+  .option('--consent-version-col <name>', 'header of the consent wording version column (the text the person agreed to)')
   .option('--consent-proof-col <name>', 'header of the consent proof column')
   .option('--customer-col <name>', 'header of the existing-customer column (oui/non)')
   .option('--source <tag>', 'source tag of the imported contacts (default: import:<file name>)')
@@ -105,7 +108,8 @@ contacts
     }
     const columns: Partial<Record<Field, string>> = {
       phone: o.phoneCol, lastName: o.nameCol, firstName: o.firstNameCol, email: o.emailCol, departement: o.departementCol,
-      consentDate: o.consentDateCol, consentSource: o.consentSourceCol, consentProof: o.consentProofCol, existingCustomer: o.customerCol,
+      consentDate: o.consentCol ?? o.consentDateCol, consentSource: o.consentSourceCol, consentWordingVersion: o.consentVersionCol,
+      consentProof: o.consentProofCol, existingCustomer: o.customerCol,
     };
     const { prisma } = await services();
     const { importContacts } = await import('./import/contacts');
@@ -275,16 +279,17 @@ campaign
   .option('--departements <list>', 'only contacts of these départements, e.g. 75,92,93')
   .option('--max-attempts <n>', 'attempts per contact', positiveInt('--max-attempts', 10))
   .option('--non-commercial', 'survey/service campaign (no canvassing consent rules)', false)
+  .option('--caller-id <number>', "number presented to callees (default SIP_TRUNK_CALLER_ID); a commercial campaign on real telephony needs one in ARCEP's canvassing ranges (0162, 0163, 0270, 0271, 0377, 0378, 0424, 0425, 0568, 0569, 0948, 0949, 09475-09479)")
   .option('--draft', 'create only, do not start', false)
   .option('--json', 'JSON output', false)
   .action(async (o) =>
     withTemporal(async ({ cfg, prisma, client }) => {
-      const { createCampaign, launchCampaign, ValidationError } = await import('../api/services/campaigns');
+      const { assertLaunchable, createCampaign, launchCampaign, ValidationError } = await import('../api/services/campaigns');
       const { webUiLink } = await import('../api/services/temporal');
       const noBreak = o.breakStart === 'none';
       let c;
       try {
-        c = await createCampaign(prisma, {
+        const body = {
           name: o.name, scenario: o.scenario, max_concurrent_calls: o.concurrent, contact_limit: o.limit ?? null,
           schedule: {
             start_time: o.startTime, end_time: o.endTime, break_start: noBreak ? null : o.breakStart, break_end: noBreak ? null : o.breakEnd,
@@ -294,7 +299,11 @@ campaign
           ...(o.departements ? { departements: parseDepartementList(o.departements) } : {}),
           ...(o.maxAttempts ? { max_attempts: o.maxAttempts } : {}),
           non_commercial: o.nonCommercial,
-        });
+          ...(o.callerId ? { caller_id: o.callerId } : {}),
+        };
+        // The law's launch checks (disclosure, caller ID) refuse before the campaign is written.
+        if (!o.draft) assertLaunchable(body, cfg);
+        c = await createCampaign(prisma, body);
       } catch (e) {
         if (e instanceof ValidationError) fail(`invalid campaign: ${e.message}`, 2);
         throw e;
@@ -389,6 +398,29 @@ campaign
     for (const r of rows) {
       console.log(`${r.id}  ${r.status.padEnd(9)}  ${r.scenario.padEnd(10)}  ${String(r._count.calls).padStart(6)} calls / ${String(r._count.campaignContacts).padStart(6)} contacts  ${r.createdAt.toISOString().slice(0, 16)}  ${r.name}`);
     }
+  });
+
+// ---- compliance --------------------------------------------------------------------------------------------
+const compliance = program.command('compliance').description('proof that calls obeyed the law');
+compliance
+  .command('report')
+  .description('CSV, one row per contact of the campaign: dialed or skipped, the rule, the legal basis with its\n' +
+    'consent evidence (as stored with each call at dial time), the local time of every attempt in the contact\'s zone.\n' +
+    'Delimiter ";", UTF-8 with BOM, cells starting with = + - @ are quoted against formula injection.')
+  .requiredOption('--campaign <id>', 'campaign id', uuid)
+  .option('--out <file>', 'write to this file (default: standard output)')
+  .action(async (o) => {
+    const { prisma } = await services();
+    const { writeComplianceReport } = await import('./compliance');
+    let r;
+    try {
+      r = await writeComplianceReport(prisma, o.campaign, o.out ?? null);
+    } catch (e) {
+      await prisma.$disconnect();
+      fail((e as Error).message);
+    }
+    await prisma.$disconnect();
+    if (r.path) console.error(`compliance report: ${r.rows} contact(s) written to ${r.path}`);
   });
 
 await program.parseAsync(process.argv);

@@ -112,3 +112,44 @@ export function explainDial(f: DialFacts & { callee: { timeZone: string; territo
 export function attemptWindowStart(now: Date): Date {
   return new Date(now.getTime() - ATTEMPT_WINDOW_DAYS * DAY_MS);
 }
+
+// ---- The basis of a call (law of 30 June 2025: the caller must prove it) ---------------------------------
+
+export type LegalBasis = 'consent' | 'existing_customer' | 'non_commercial';
+
+/** What the contact's record says about consent, as it stands when the call is allowed. */
+export interface ConsentRecord {
+  consentGivenAt: Date | null;
+  consentSource: string | null;
+  consentWordingVersion: string | null;
+  consentProof: string | null;
+  existingCustomer: boolean;
+}
+
+export interface BasisEvidence {
+  basis: LegalBasis;
+  /** Stored with the call (JSON), so that a later edit of the contact cannot rewrite why it was lawful. */
+  evidence: {
+    consentGivenAt: string | null;
+    consentSource: string | null;
+    consentWordingVersion: string | null;
+    consentProof: string | null;
+    existingCustomer: boolean;
+  };
+}
+
+/**
+ * Why an allowed call may be made: a non-commercial campaign needs no consent; otherwise recorded consent
+ * (the stronger proof) comes before the existing-customer exemption. Call it only after dialDecision allowed
+ * the call; it throws when nothing allows it, which dialDecision rules out.
+ */
+export function legalBasis(r: ConsentRecord, campaign: { nonCommercial: boolean }): BasisEvidence {
+  const evidence = {
+    consentGivenAt: r.consentGivenAt?.toISOString() ?? null, consentSource: r.consentSource,
+    consentWordingVersion: r.consentWordingVersion, consentProof: r.consentProof, existingCustomer: r.existingCustomer,
+  };
+  if (campaign.nonCommercial) return { basis: 'non_commercial', evidence };
+  if (r.consentGivenAt) return { basis: 'consent', evidence };
+  if (r.existingCustomer) return { basis: 'existing_customer', evidence };
+  throw new Error('legalBasis: no consent, not an existing customer, commercial campaign (dialDecision refuses this call)');
+}

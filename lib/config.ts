@@ -56,7 +56,11 @@ export const envSchema = z.object({
   SIP_TRUNK_USERNAME: z.string().optional(),
   SIP_TRUNK_PASSWORD: z.string().optional(),
   SIP_TRUNK_FROM_DOMAIN: z.string().optional(),
+  // Number presented on calls unless the campaign has its own caller_id. A commercial campaign on real telephony
+  // refuses to launch unless it lies in ARCEP's canvassing ranges (0162, 0163, 0270, 0271, 0377, 0378, 0424,
+  // 0425, 0568, 0569, 0948, 0949, 09475-09479; decision 2022-1583, lib/caller-id.ts).
   SIP_TRUNK_CALLER_ID: z.string().optional(),
+  // Carrier SIP trunk (pjsip.conf [carrier]); rendered only when SIP_TRUNK_HOST is set.
   SIP_TRUNK_REGISTER: bool.default(false),
   SIP_TRUNK_PUBLIC_IP: z.string().optional(),
   // Test harness: chroot location (default <repo>/.cache/asterisk-root, also read by scripts/asterisk-*.sh) and

@@ -8,7 +8,7 @@ import { calleeTimeZone } from './territory';
 
 export type Field =
   | 'phone' | 'lastName' | 'firstName' | 'email' | 'departement' | 'status'
-  | 'consentDate' | 'consentSource' | 'consentProof' | 'existingCustomer' | 'optOut';
+  | 'consentDate' | 'consentSource' | 'consentWordingVersion' | 'consentProof' | 'existingCustomer' | 'optOut';
 
 /** Header names recognised without mapping (compared after normalizeHeader). */
 const ALIASES: Record<Field, string[]> = {
@@ -20,6 +20,7 @@ const ALIASES: Record<Field, string[]> = {
   status: ['statut', 'status'],
   consentDate: ['consent_date', 'date_consentement', 'consentement_date', 'consent_given_at', 'consentement'],
   consentSource: ['consent_source', 'source_consentement'],
+  consentWordingVersion: ['consent_wording_version', 'consent_version', 'version_consentement', 'version_texte_consentement', 'version_mention'],
   consentProof: ['consent_proof', 'preuve_consentement', 'preuve'],
   existingCustomer: ['existing_customer', 'client', 'client_existant', 'deja_client'],
   optOut: ['opt_out', 'optout', 'opposition', 'stop'],
@@ -27,8 +28,8 @@ const ALIASES: Record<Field, string[]> = {
 
 export const FIELD_COLUMN_OPTION: Partial<Record<Field, string>> = {
   phone: '--phone-col', lastName: '--name-col', firstName: '--first-name-col', email: '--email-col',
-  departement: '--departement-col', consentDate: '--consent-date-col', consentSource: '--consent-source-col',
-  consentProof: '--consent-proof-col', existingCustomer: '--customer-col',
+  departement: '--departement-col', consentDate: '--consent-col', consentSource: '--consent-source-col',
+  consentWordingVersion: '--consent-version-col', consentProof: '--consent-proof-col', existingCustomer: '--customer-col',
 };
 
 export function normalizeHeader(h: string): string {
@@ -124,6 +125,8 @@ export interface ContactRow {
   timezone: string;
   consentGivenAt: Date | null;
   consentSource: string | null;
+  /** Version of the consent text the person agreed to (form wording, script version). */
+  consentWordingVersion: string | null;
   consentProof: string | null;
   existingCustomer: boolean | null;
   optOut: boolean;
@@ -261,7 +264,15 @@ export function mapRow(record: string[], cols: ColumnMap, headers: string[], opt
     }
   }
   const consentSource = text('consentSource');
+  const consentWordingVersion = text('consentWordingVersion');
   const consentProof = text('consentProof');
+  // Consent evidence (source, wording, proof) without its date proves nothing: the row is reported, not
+  // half-imported (law of 30 June 2025: the caller must prove when and how consent was given).
+  if (rawConsent === null) {
+    for (const [f, v] of [['consentSource', consentSource], ['consentWordingVersion', consentWordingVersion]] as const) {
+      if (v !== null) issues.push({ column: col(f), reason: 'consent evidence without a consent date', value: v });
+    }
+  }
   const existingCustomer = flag('existingCustomer');
   const optOut = flag('optOut') ?? false;
 
@@ -272,7 +283,7 @@ export function mapRow(record: string[], cols: ColumnMap, headers: string[], opt
     contact: {
       phone: phone!, phoneType, lastName, firstName, email: mail, departement, status,
       timezone: calleeTimeZone(departement, country),
-      consentGivenAt, consentSource: consentSource ?? (consentGivenAt ? 'import' : null), consentProof,
+      consentGivenAt, consentSource: consentSource ?? (consentGivenAt ? 'import' : null), consentWordingVersion, consentProof,
       existingCustomer, optOut,
     },
   };

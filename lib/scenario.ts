@@ -2,6 +2,7 @@
 // intent), and the pure function that walks it. The call workflow executes whatever graph it is given.
 import type { Intent } from './intent';
 import type { CallOutcome } from './outcomes';
+import { disclosureErrors, type DisclosureIdentity } from './disclosure';
 
 export const PROMPTS = ['hello', 'retry', 'q1', 'q2', 'q3', 'is_leads', 'confirm', 'bye_success', 'bye_failed', 'test_audio'] as const;
 export type PromptName = (typeof PROMPTS)[number];
@@ -49,6 +50,14 @@ export interface Scenario {
   description: string;
   start: string;
   steps: Record<string, Step>;
+  /** A technical scenario (audio tests) never calls prospects: the disclosure rule does not apply to it. */
+  technical?: boolean;
+}
+
+/** The prompts' texts (audio/prompts.json) and who the campaign speaks for, read by the caller. */
+export interface PromptTexts {
+  texts: Record<string, string>;
+  identity: DisclosureIdentity;
 }
 
 const LISTEN_MS = 6000;
@@ -130,6 +139,7 @@ export const TEST: Scenario = {
   name: 'test',
   description: 'Test technique: test_audio seulement, mesure des latences',
   start: 'test_audio',
+  technical: true,
   steps: {
     test_audio: {
       id: 'test_audio', prompt: 'test_audio', listen: true, timeoutMs: LISTEN_MS, maxRetries: 0, bargeIn: BARGE,
@@ -148,10 +158,20 @@ export function getScenario(name: string): Scenario {
   return s;
 }
 
-/** Checks a scenario graph: every transition leads to a known step, the start exists, terminal steps end. */
-export function validateScenario(s: Scenario): string[] {
+/**
+ * Checks a scenario graph: every transition leads to a known step, the start exists, terminal steps end.
+ * Given the prompts' texts, also that the first prompt discloses who calls, why, and that it is automated
+ * (lib/disclosure.ts), unless the scenario is technical.
+ */
+export function validateScenario(s: Scenario, prompts?: PromptTexts): string[] {
   const errors: string[] = [];
   if (!s.steps[s.start]) errors.push(`start: unknown step "${s.start}"`);
+  const first = s.steps[s.start];
+  if (prompts && first && !s.technical) {
+    const text = prompts.texts[first.prompt];
+    if (text === undefined) errors.push(`steps.${first.id}.prompt: no text for prompt "${first.prompt}", so its disclosure cannot be checked`);
+    else errors.push(...disclosureErrors(first.prompt, text, prompts.identity).map((e) => `steps.${first.id}.prompt: ${e}`));
+  }
   for (const [id, step] of Object.entries(s.steps)) {
     if (step.id !== id) errors.push(`steps.${id}: id "${step.id}" differs from its key`);
     if (!(PROMPTS as readonly string[]).includes(step.prompt)) errors.push(`steps.${id}.prompt: unknown prompt "${step.prompt}"`);

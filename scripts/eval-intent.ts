@@ -3,7 +3,7 @@
 // Human tables first; the LAST line is one JSON object with the figures.  Usage: npm run eval:intent
 //   options: --split train|test (default test), --errors (list misclassified utterances)
 import { classify, INTENTS, type Intent } from '../lib/intent';
-import { loadSplit } from '../lib/intent/corpus';
+import { loadOptOutSet, loadSplit } from '../lib/intent/corpus';
 
 const args = process.argv.slice(2);
 const split = (args[args.indexOf('--split') + 1] === 'train' && args.includes('--split') ? 'train' : 'test') as 'train' | 'test';
@@ -73,8 +73,25 @@ console.log(`\nAccuracy: ${pct(accuracy)}  (${ok}/${items.length})`);
 console.log(`stop recall: ${pct(perLabel.stop!.recall)}`);
 console.log(`Latency per utterance (embedded, ${lat.length} calls): p50 ${p50.toFixed(4)} ms, p99 ${p99.toFixed(4)} ms, max ${Math.max(...lat).toFixed(4)} ms`);
 if (args.includes('--errors') && errors.length) console.log('\nErrors:\n' + errors.join('\n'));
+// The opt-out set: every opt-out must be read as one; none may become a callback or an interest.
+const optOutSet = loadOptOutSet();
+const optOuts = optOutSet.filter((it) => it.label === 'stop');
+const missed = optOuts.map((it) => ({ it, got: classify(it.text, { context: it.step, now }).intent })).filter((x) => x.got !== 'stop');
+const nearMisses = optOutSet.filter((it) => it.label !== 'stop');
+const nearWrong = nearMisses.map((it) => ({ it, got: classify(it.text, { context: it.step, now }).intent })).filter((x) => x.got !== x.it.label);
+const optOut = {
+  n: optOuts.length,
+  recall: +((optOuts.length - missed.length) / optOuts.length).toFixed(4),
+  readAsCallback: missed.filter((x) => x.got === 'callback').length,
+  readAsAffirm: missed.filter((x) => x.got === 'affirm').length,
+  nearMisses: nearMisses.length,
+  nearMissAccuracy: +((nearMisses.length - nearWrong.length) / nearMisses.length).toFixed(4),
+};
+console.log(`\nOpt-out set (optout-asr.tsv): ${optOut.n} opt-outs, recall ${pct(optOut.recall)}, read as callback ${optOut.readAsCallback}, as affirm ${optOut.readAsAffirm}; ${optOut.nearMisses} near misses, accuracy ${pct(optOut.nearMissAccuracy)}`);
+for (const x of [...missed, ...nearWrong]) console.log(`  ${x.it.label.padEnd(8)} -> ${x.got.padEnd(8)} [${x.it.step}] ${x.it.text}`);
 console.log(
   JSON.stringify({
+    optOut,
     split,
     n: items.length,
     accuracy: +accuracy.toFixed(4),

@@ -106,7 +106,9 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
     let tel: TelephonyActivities | null = null;
 
     try {
-      const { taskQueue } = await telMain.originate({ callId: workflowId, phone: input.phone, ringTimeoutMs: input.timing.noAnswerTimeoutMs });
+      const { taskQueue } = await telMain.originate({
+        callId: workflowId, phone: input.phone, ringTimeoutMs: input.timing.noAnswerTimeoutMs, ...(input.callerId ? { callerId: input.callerId } : {}),
+      });
       tel = proxyActivities<TelephonyActivities>({
         taskQueue,
         // The call's media lives in that worker instance: if it is gone, fail fast instead of waiting.
@@ -193,7 +195,11 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
         const d = decide(scenario, stepId, event, retries[stepId] ?? 0);
         if (d.repeat) retries[stepId] = (retries[stepId] ?? 0) + 1;
         if (d.outcome) outcome = d.outcome;
-        if (d.effects.includes('opt_out')) optOut = true;
+        if (d.effects.includes('opt_out')) {
+          optOut = true;
+          // On the DNC list before the goodbye and the hang-up, not only when the call is written down.
+          await db.recordOptOut({ workflowId });
+        }
         if (d.effects.includes('note_callback')) callbackAt = classified?.callbackTime?.at ?? null;
 
         const barge = speech.find((s) => s.turn === turn && s.flushedAt !== undefined);

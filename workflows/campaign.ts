@@ -165,7 +165,7 @@ export async function campaignWorkflow(input: CampaignInput, carry?: CampaignCar
         args: [{
           campaignId: input.campaignId, campaignWorkflowId: info.workflowId, campaignContactId: c.campaignContactId,
           contactId: c.contactId, phone: c.phone, attempt: c.attempt, scenario: input.scenario, timeZone: c.timeZone,
-          nonCommercial: input.nonCommercial, machinePolicy: input.machinePolicy, maxAttempts: input.maxAttempts,
+          nonCommercial: input.nonCommercial, ...(input.callerId ? { callerId: input.callerId } : {}), machinePolicy: input.machinePolicy, maxAttempts: input.maxAttempts,
           retryDelaySeconds: input.retryDelaySeconds, timing: input.timing, telephonyTaskQueue: input.telephonyTaskQueue,
           bargeInEnabled: input.bargeInEnabled, ...(calleeWindows ? { window: input.window } : {}),
         }],

@@ -32,6 +32,8 @@ export interface CampaignInput {
   maxAttempts: number;
   retryDelaySeconds: number;
   nonCommercial: boolean;
+  /** Number presented to callees (E.164); absent = the trunk's SIP_TRUNK_CALLER_ID. Checked at launch. */
+  callerId?: string;
   machinePolicy: 'hangup' | 'leave_message';
   timing: CallTiming;
   /** Task queue where `originate` runs (any telephony worker instance). */
@@ -139,6 +141,8 @@ export interface CallInput {
   scenario: string;
   timeZone: string;
   nonCommercial: boolean;
+  /** Number presented to the callee (E.164); absent = the trunk's SIP_TRUNK_CALLER_ID. */
+  callerId?: string;
   machinePolicy: 'hangup' | 'leave_message';
   maxAttempts: number;
   retryDelaySeconds: number;

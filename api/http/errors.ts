@@ -33,7 +33,7 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   const requestId = String(res.locals.requestId ?? '');
   let e: ApiError;
   if (err instanceof ApiError) e = err;
-  else if (err instanceof ValidationError) e = new ApiError(400, 'validation_error', err.message, err.issues.map((i) => ({ field: `body.${i.field}`, reason: i.reason })));
+  else if (err instanceof ValidationError) e = new ApiError(400, 'validation_error', err.message, err.issues.map((i) => ({ field: i.field.startsWith('env.') ? i.field : `body.${i.field}`, reason: i.reason })));
   else if (err instanceof NotFoundError) e = new ApiError(404, 'not_found', err.message);
   else if (err?.type === 'entity.too.large') e = new ApiError(413, 'payload_too_large', `request body larger than ${err.limit} bytes`);
   else if (err?.type === 'entity.parse.failed') e = new ApiError(400, 'invalid_json', 'request body is not valid JSON', [{ field: 'body', reason: 'invalid JSON' }]);

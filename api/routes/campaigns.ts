@@ -4,14 +4,15 @@ import { z } from 'zod';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Campaign } from '../../prisma/client';
 import {
-  campaignCreateSchema, campaignStatus, createCampaign, launchCampaign, setCampaignConcurrency, signalCampaign, type CampaignCommand,
+  assertLaunchable, campaignCreateSchema, campaignStatus, createCampaign, launchCampaign, setCampaignConcurrency, signalCampaign, ValidationError,
+  type CampaignCommand,
 } from '../services/campaigns';
 import { campaignFigures, latencyFigures } from '../services/stats';
 import { webUiLink } from '../services/temporal';
 import { campaignWorkflowId, type CampaignStatus } from '../../workflows/definitions';
 import { percentile, round } from '../../lib/metrics';
 import { route, type AnyRoute } from '../http/routes';
-import { conflict, notFound } from '../http/errors';
+import { ApiError, conflict, notFound } from '../http/errors';
 import { idParam, iso, limit, withTimeout, type Deps } from './common';
 
 export function campaignOut(c: Campaign, d: Deps) {
@@ -23,7 +24,7 @@ export function campaignOut(c: Campaign, d: Deps) {
       days: c.allowedDays, timezone: c.timezone, exclude_holidays: c.excludeHolidays,
     },
     max_attempts: c.maxAttempts, retry_delay_seconds: c.retryDelaySeconds, non_commercial: c.nonCommercial, machine_policy: c.machinePolicy,
-    record_calls: c.recordCalls, workflow_id: c.workflowId, started_at: iso(c.startedAt), ended_at: iso(c.endedAt), created_at: iso(c.createdAt),
+    record_calls: c.recordCalls, caller_id: c.callerId, workflow_id: c.workflowId, started_at: iso(c.startedAt), ended_at: iso(c.endedAt), created_at: iso(c.createdAt),
     web_ui: webUiLink(d.cfg.TEMPORAL_UI_URL, d.cfg.TEMPORAL_NAMESPACE, wf) || null,
   };
 }
@@ -87,6 +88,8 @@ export function campaignRoutes(d: Deps): AnyRoute[] {
       body: campaignCreateSchema,
       success: { status: 201, description: 'Created (and started)' },
       handler: async ({ body, query }) => {
+        // The law's launch checks (disclosure, caller ID) refuse before anything is written.
+        if (query.launch === 'true') assertLaunchable(body, cfg);
         const c = await createCampaign(prisma, body);
         const launched = query.launch === 'true' ? await launchCampaign(client, prisma, cfg, c.id) : null;
         return { ...campaignOut(c, d), workflow_id: launched?.workflowId ?? null, started: launched?.started ?? false };
@@ -98,7 +101,14 @@ export function campaignRoutes(d: Deps): AnyRoute[] {
       handler: async ({ params }) => {
         const c = await find(params.id);
         if (c.status === 'stopped' || c.status === 'completed') throw conflict(`the campaign is ${c.status}`);
-        const r = await launchCampaign(client, prisma, cfg, c.id);
+        let r;
+        try {
+          r = await launchCampaign(client, prisma, cfg, c.id);
+        } catch (e) {
+          // The stored campaign cannot start as it is (disclosure, caller ID): 409 naming the field to change.
+          if (e instanceof ValidationError) throw new ApiError(409, 'launch_refused', e.message, e.issues);
+          throw e;
+        }
         return { campaign_id: c.id, workflow_id: r.workflowId, started: r.started };
       },
     }),

@@ -17,7 +17,7 @@ export function contactOut(c: Contact) {
     id: c.id, first_name: c.firstName, last_name: c.lastName, phone: c.phone, email: c.email, status: c.status,
     departement: c.departement, timezone: c.timezone, source: c.source, opt_out: c.optOut, attempts: c.attempts,
     last_called_at: iso(c.lastCalledAt), callback_at: iso(c.callbackAt), existing_customer: c.existingCustomer,
-    consent: c.consentGivenAt ? { given_at: iso(c.consentGivenAt), source: c.consentSource, proof: c.consentProof } : null,
+    consent: c.consentGivenAt ? { given_at: iso(c.consentGivenAt), source: c.consentSource, wording_version: c.consentWordingVersion, proof: c.consentProof } : null,
     created_at: iso(c.createdAt), updated_at: iso(c.updatedAt),
   };
 }
@@ -25,7 +25,8 @@ export function contactOut(c: Contact) {
 const departement = z.string().max(10).refine((s) => departementOf(s) !== null, { message: 'expected a French département code (01-95, 2A, 2B, 971-976) or postal code' });
 const consent = z.object({
   given_at: z.iso.datetime({ offset: true }).refine((s) => Date.parse(s) <= Date.now() + 60_000, { message: 'consent date is in the future' }),
-  source: text(100),
+  source: text(100).describe('where consent was given: web form URL, campaign, paper…'),
+  wording_version: text(100).optional().describe('version of the consent text the person agreed to'),
   proof: text(200).optional(),
 }).strict();
 
@@ -149,6 +150,7 @@ export function contactRoutes(d: Deps): AnyRoute[] {
               departement: dep, timezone: calleeTimeZone(dep, p.country), status: body.status, source: body.source,
               existingCustomer: body.existing_customer ?? false,
               consentGivenAt: body.consent ? new Date(body.consent.given_at) : null, consentSource: body.consent?.source ?? null, consentProof: body.consent?.proof ?? null,
+              consentWordingVersion: body.consent?.wording_version ?? null,
             },
           });
           return contactOut(c);
@@ -190,6 +192,7 @@ export function contactRoutes(d: Deps): AnyRoute[] {
           data.consentGivenAt = new Date(body.consent.given_at);
           data.consentSource = body.consent.source;
           data.consentProof = body.consent.proof ?? null;
+          data.consentWordingVersion = body.consent.wording_version ?? null;
         }
         if (body.callback_at !== undefined) data.callbackAt = body.callback_at ? new Date(body.callback_at) : null;
         if (body.opt_out) {

@@ -4,7 +4,10 @@ import { z } from 'zod';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { PrismaClient, Campaign } from '../../prisma/client';
 import { commercialScheduleErrors, validateWindow, windowFromSchedule, type CallingWindow } from '../../lib/calling-window';
-import { SCENARIOS } from '../../lib/scenario';
+import { SCENARIOS, getScenario, validateScenario } from '../../lib/scenario';
+import { checkCanvassingCallerId } from '../../lib/caller-id';
+import { normalizeFrenchPhone } from '../../lib/phone';
+import { loadPromptTexts } from './prompts';
 import type { Config } from '../../lib/config';
 import {
   campaignStatusQuery, campaignWorkflowId, pauseSignal, resumeSignal, setConcurrencySignal, stopSignal,
@@ -47,6 +50,8 @@ export const campaignCreateSchema = z
     time_scale: z.number().positive().max(1).optional(),
     /** Technical/demo campaigns only: dial at any time (no calling window). */
     ignore_window: z.boolean().default(false),
+    /** The number this campaign presents (any French spelling, stored E.164); default SIP_TRUNK_CALLER_ID. */
+    caller_id: z.string().trim().min(1).max(40).refine((v) => normalizeFrenchPhone(v).ok, 'not a valid French phone number').nullable().optional(),
   })
   .strict();
 
@@ -99,6 +104,7 @@ export async function createCampaign(prisma: PrismaClient, body: unknown): Promi
       nonCommercial: v.non_commercial,
       machinePolicy: v.machine_policy,
       recordCalls: v.record_calls,
+      callerId: v.caller_id ? (normalizeFrenchPhone(v.caller_id) as { e164: string }).e164 : null,
       settings: {
         ...(v.contact_ids ? { contactIds: v.contact_ids } : {}),
         ...(v.departements ? { departements: v.departements } : {}),
@@ -119,7 +125,45 @@ export function campaignWindow(c: Campaign): CallingWindow | null {
   });
 }
 
+/**
+ * The law's checks before a campaign may start, for a campaign row or a create request not yet written:
+ * - the scenario's first prompt says who calls, why, and that the call is automated (lib/disclosure.ts);
+ * - a commercial campaign on real telephony presents a caller ID in ARCEP's canvassing ranges (lib/caller-id.ts):
+ *   its own `caller_id`, else SIP_TRUNK_CALLER_ID.
+ * Each refusal names the field (or env variable) to fix.
+ */
+export function launchRefusals(c: { scenario: string; nonCommercial: boolean; callerId: string | null }, cfg: Config): { field: string; reason: string }[] {
+  const issues: { field: string; reason: string }[] = [];
+  const scenario = getScenario(c.scenario);
+  if (!scenario.technical) {
+    let errors: string[];
+    try {
+      errors = validateScenario(scenario, loadPromptTexts(cfg.AUDIO_DIR));
+    } catch (e) {
+      errors = [(e as Error).message];
+    }
+    issues.push(...errors.map((reason) => ({ field: 'scenario', reason })));
+  }
+  if (cfg.TELEPHONY_BACKEND === 'asterisk' && !c.nonCommercial) {
+    // The field to fix: the campaign's own caller_id, or the server's environment variable.
+    const field = c.callerId ? 'caller_id' : 'env.SIP_TRUNK_CALLER_ID';
+    const check = checkCanvassingCallerId(c.callerId ?? cfg.SIP_TRUNK_CALLER_ID);
+    if (!check.ok) issues.push({ field, reason: check.reason });
+  }
+  return issues;
+}
+
+/** Throws the launch refusals of a create request (before anything is written). */
+export function assertLaunchable(body: unknown, cfg: Config): void {
+  const v = parseCampaignCreate(body);
+  const callerId = v.caller_id ? (normalizeFrenchPhone(v.caller_id) as { e164: string }).e164 : null;
+  const issues = launchRefusals({ scenario: v.scenario, nonCommercial: v.non_commercial, callerId }, cfg);
+  if (issues.length) throw new ValidationError(issues);
+}
+
 export function campaignInput(c: Campaign, cfg: Config): CampaignInput {
+  const refusals = launchRefusals(c, cfg);
+  if (refusals.length) throw new ValidationError(refusals);
   const settings = (c.settings ?? {}) as { timeScale?: number; batchSize?: number; historyLimit?: number; ignoreWindow?: boolean };
   if (settings.ignoreWindow && cfg.NODE_ENV === 'production' && cfg.TELEPHONY_BACKEND === 'asterisk' && !c.nonCommercial) {
     // Real commercial calls always keep a calling window; dialing at any hour is for demos and technical tests.
@@ -141,6 +185,7 @@ export function campaignInput(c: Campaign, cfg: Config): CampaignInput {
     maxAttempts: c.maxAttempts,
     retryDelaySeconds: c.retryDelaySeconds * scale,
     nonCommercial: c.nonCommercial,
+    ...(c.callerId ? { callerId: c.callerId } : {}),
     machinePolicy: c.machinePolicy === 'leave_message' ? 'leave_message' : 'hangup',
     timing: {
       noAnswerTimeoutMs: Math.round(cfg.CALL_NO_ANSWER_TIMEOUT_MS * scale),

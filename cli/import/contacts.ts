@@ -135,7 +135,7 @@ async function writeBatch(prisma: PrismaClient, batch: Pending[], source: string
     col((p) => p.c.phone), col((p) => p.c.lastName), col((p) => p.c.firstName), col((p) => p.c.email),
     col((p) => p.c.departement), col((p) => p.c.status ?? 'pending'), col((p) => p.c.timezone),
     col((p) => p.c.consentGivenAt?.toISOString() ?? null), col((p) => p.c.consentSource), col((p) => p.c.consentProof),
-    col((p) => p.c.existingCustomer), col((p) => p.c.optOut), source,
+    col((p) => p.c.existingCustomer), col((p) => p.c.optOut), source, col((p) => p.c.consentWordingVersion),
   ];
   // An existing contact keeps its status, source and any value this file leaves empty; an opt-out is never
   // cleared by an import. Only rows whose values really change are updated (re-runs touch nothing).
@@ -152,26 +152,30 @@ async function writeBatch(prisma: PrismaClient, batch: Pending[], source: string
          consent_given_at = COALESCE(EXCLUDED.consent_given_at, contacts.consent_given_at),
          consent_source = COALESCE(EXCLUDED.consent_source, contacts.consent_source),
          consent_proof = COALESCE(EXCLUDED.consent_proof, contacts.consent_proof),
+         consent_wording_version = COALESCE(EXCLUDED.consent_wording_version, contacts.consent_wording_version),
          existing_customer = ${customer},
          opt_out = contacts.opt_out OR EXCLUDED.opt_out,
          updated_at = now()
        WHERE (contacts.last_name, contacts.first_name, contacts.email, contacts.departement, contacts.timezone,
-              contacts.consent_given_at, contacts.consent_source, contacts.consent_proof, contacts.existing_customer, contacts.opt_out)
+              contacts.consent_given_at, contacts.consent_source, contacts.consent_proof, contacts.consent_wording_version,
+              contacts.existing_customer, contacts.opt_out)
          IS DISTINCT FROM
              (COALESCE(EXCLUDED.last_name, contacts.last_name), COALESCE(EXCLUDED.first_name, contacts.first_name),
               COALESCE(EXCLUDED.email, contacts.email), COALESCE(EXCLUDED.departement, contacts.departement), EXCLUDED.timezone,
               COALESCE(EXCLUDED.consent_given_at, contacts.consent_given_at), COALESCE(EXCLUDED.consent_source, contacts.consent_source),
-              COALESCE(EXCLUDED.consent_proof, contacts.consent_proof), ${customer},
+              COALESCE(EXCLUDED.consent_proof, contacts.consent_proof),
+              COALESCE(EXCLUDED.consent_wording_version, contacts.consent_wording_version), ${customer},
               contacts.opt_out OR EXCLUDED.opt_out)`;
   const sql = `
     INSERT INTO contacts AS contacts (id, phone, last_name, first_name, email, departement, status, timezone, consent_given_at,
-                          consent_source, consent_proof, existing_customer, opt_out, source, updated_at)
+                          consent_source, consent_proof, consent_wording_version, existing_customer, opt_out, source, updated_at)
     SELECT gen_random_uuid(), i.phone, i.last_name, i.first_name, i.email, i.departement, i.status::contact_status, i.timezone,
-           i.consent_given_at::timestamptz, i.consent_source, i.consent_proof, COALESCE(i.existing_customer, false), i.opt_out, $13, now()
+           i.consent_given_at::timestamptz, i.consent_source, i.consent_proof, i.consent_wording_version,
+           COALESCE(i.existing_customer, false), i.opt_out, $13, now()
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                $10::text[], $11::boolean[], $12::boolean[])
+                $10::text[], $11::boolean[], $12::boolean[], $14::text[])
          AS i(phone, last_name, first_name, email, departement, status, timezone, consent_given_at, consent_source, consent_proof,
-              existing_customer, opt_out)
+              existing_customer, opt_out, consent_wording_version)
     ${onConflict}
     RETURNING (xmax = 0) AS inserted`;
   const rows = await prisma.$transaction(async (tx) => tx.$queryRawUnsafe<{ inserted: boolean }[]>(sql, ...params), { timeout: 60_000 });

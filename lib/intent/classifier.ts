@@ -54,7 +54,7 @@ const STOP: RegExp[] = [
   new RegExp(`\\b(?:rappelez|rappeler|appelez|telephonez|contactez|recontactez|rappelle|rappelles) (?:moi |me |nous )?pas\\b`),
   new RegExp(`\\bne (?:plus|pas|jamais) (?:me |nous |le |la |etre |jamais )?${CALL_VERB}`),
   new RegExp(`\\bplus jamais (?:etre |me |nous )?${CALL_VERB}`),
-  new RegExp(`\\barret\\w* (?:de |tout de suite de )?(?:me |nous |m )?${CALL_VERB}`),
+  new RegExp(`\\barret\\w* (?:ca |cela )?(?:tout de suite |immediatement |maintenant )?(?:de )?(?:me |nous |m )?${CALL_VERB}`),
   /\barret\w* (?:vos|les|ces|tes|avec vos|avec les|avec ces) (?:appels|coups de fil|conneries|demarchages?|sollicitations)\b/,
   /\bcess\w* (?:de |vos |les )?\w*\s?(?:appel|telephon|harcel|demarch)/,
   /\b(?:supprim|retir|enlev|effac|ray|radi|desinscri|sort)\w* (?:moi|nous|mon numero|mes coordonnees|mes donnees|ce numero|le numero|notre numero|mon nom|mon contact)\b/,
@@ -70,7 +70,7 @@ const STOP: RegExp[] = [
   /\bde (?:ne )?plus (?:me |nous )?(?:r?appeler|contacter|deranger|telephoner|demarcher)\b/,
   /\bharcel\w*/,
   /\bporter plainte\b|\bporte plainte\b/,
-  /\bplus (?:jamais )?(?:de |des )?(?:vos )?appels?\b/,
+  /\bplus (?:jamais )?(?:de |des )?(?:vos )?(?:appels?|coups? de fils?|coups? de telephone)\b/,
   /\b(?:veu\w*|voul\w*|souhait\w*|desir\w*) (?:ne )?(?:plus|pas|plus jamais|pas que|plus que) (?:que )?(?:etre |on |vous |qu |que on |que vous )?(?:me |nous )?(?:r?appel|contact|demarch|derange|sollicit|recevoir (?:de |d )?(?:appels?|vos))/,
   /\b(?:veux|souhaite|voudrais) (?:plus|pas) (?:de |des )?(?:vos )?(?:appels|demarchage)\b/,
   /\b(?:pas de|aucun) demarchage\b/,
@@ -83,7 +83,27 @@ const STOP: RegExp[] = [
   /\bvous (?:avez|avez pas|n avez pas|ne avez pas) (?:pas )?le droit de (?:me |nous )?(?:appeler|demarcher|contacter)/,
   /\binterdi\w* de (?:me |nous )?(?:r?appeler|demarcher|contacter|telephoner)\b/,
   /\bne pas (?:me |nous )?(?:appeler|rappeler|deranger|contacter|demarcher)\b/,
-  /^stop\b|\bstop stop\b|\bstop arretez\b/,
+  // "stop" said anywhere (alone, "bah stop", "stop stop", "non stop merci"): on the phone it always means
+  // "stop calling"; wrongly ending a call costs little, calling an opted-out person again is unlawful.
+  /\bstop(?:pe|pez|per|pons)?\b/,
+  // Threats to complain or report ("je vais porter plainte si vous rappelez"): the callback words in them
+  // must not make them a callback request.
+  /\bplainte\b/,
+  /\b(?:vous|le|les|ca|votre numero|ce numero|cet appel) (?:signaler|denoncer|signale|denonce)\b/,
+  /\b(?:vais|irai|aller|appeler|appelle|prevenir|previens|contacter|contacte) (?:a |a la |la |les |mon |un )?(?:police|gendarmes|gendarmerie|avocat)\b|\bsignal ?conso\b/,
+  /\boubli\w* (?:moi|nous)\b/,
+  // ASR dropped a word or the start of the sentence: "je veux plus être [appelé]", "[ne] plus m'appeler".
+  /\b(?:veux|veut|voudrais|souhaite) (?:ne )?plus etre\s*$/,
+  /\bplus etre (?:r?appel|contact|demarch|derange|sollicit|solicit|telephon)\w*/,
+  /\b(?:marre|assez|suffit) (?:avec |de )?(?:les |vos |ces |tes )(?:appels|coups de fil|demarchages?|sollicitations)\b/,
+  /\b(?:pas|plus|aucun) de appels?\b/,
+  new RegExp(`\\bplus (?:me |nous )${CALL_VERB}`),
+  /^ (?:non )?(?:non )?plus jamais (?:merci )?$/,
+  /\b(?:fait|depuis) (?:\w+ )?(?:fois|jours|semaines|mois) que (?:vous|on) (?:me |m |nous )?r?appel\w*/,
+  new RegExp(`\\b(?:plus )?jamais (?:etre |me |nous |de me |de nous )?${CALL_VERB}`),
+  /\b(?:etre|soit|soient|sois) (?:retire|raye|supprime|efface|enleve|radie|desinscrit|sorti)e?s?\b/,
+  /\b(?:voudr\w*|aimer\w*) (?:ne )?(?:plus|pas|plus jamais) (?:etre |que on |que vous |qu on )?(?:me |nous )?(?:r?appel|contact|demarch|derange|sollicit)/,
+  /\bde (?:ne )?(?:plus|pas|jamais) (?:me |nous )?(?:r?appeler|contacter|deranger|telephoner|demarcher)\b/,
   /\b(?:signaler|denoncer) (?:votre|ce) numero\b/,
 ];
 // "ne me rappelez pas avant 18h" / "pas avant lundi" is a callback, not an opt-out.

@@ -28,6 +28,15 @@ export function parseCorpus(tsv: string, name = 'corpus'): CorpusItem[] {
   return out;
 }
 
+/**
+ * The opt-out test set (optout-asr.tsv): many ways of saying "stop calling me" as French ASR writes them
+ * (no punctuation, homophones, dropped "ne", missing words, fillers), plus near misses that are not opt-outs.
+ * Never used for tuning the train split's calibration; reported by npm run eval:intent.
+ */
+export function loadOptOutSet(): CorpusItem[] {
+  return parseCorpus(readFileSync(`${CORPUS_DIR}optout-asr.tsv`, 'utf8'), 'optout-asr.tsv');
+}
+
 export function loadSplit(split: 'train' | 'test'): CorpusItem[] {
   const file = `${CORPUS_DIR}${split}.tsv`;
   return parseCorpus(readFileSync(file, 'utf8'), `${split}.tsv`);

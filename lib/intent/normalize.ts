@@ -85,5 +85,7 @@ export function normalize(text: string): string {
       if (!FILLERS.has(t)) out.push(t);
     }
   }
-  return out.join(' ');
+  // Homophones the ASR confuses where only one reading makes sense on the phone: "s'est" for "c'est"
+  // ("s est qui", "s est pas la peine") and "sa" for "ça" (TOKEN_MAP).
+  return out.join(' ').replace(/\bse est\b/g, 'ce est');
 }

@@ -141,8 +141,9 @@ describe('contacts', () => {
     const digits = String(Math.floor(Math.random() * 1e7)).padStart(7, '0');
     const spaced = `07 8${digits[0]} ${digits.slice(1, 3)} ${digits.slice(3, 5)} ${digits.slice(5)}`;
     const e164 = `+3378${digits}`;
-    const c = await call('POST', '/contacts', { body: { name: 'Test', first_name: 'Zoé', phone: spaced, email: 'Test@Test.com', departement: '2a', consent: { given_at: '2025-01-02T10:00:00Z', source: 'web_form', proof: 'form-1' } } });
+    const c = await call('POST', '/contacts', { body: { name: 'Test', first_name: 'Zoé', phone: spaced, email: 'Test@Test.com', departement: '2a', consent: { given_at: '2025-01-02T10:00:00Z', source: 'web_form', wording_version: 'v3', proof: 'form-1' } } });
     assert.equal(c.status, 201, c.text);
+    assert.deepEqual(c.json.consent, { given_at: '2025-01-02T10:00:00.000Z', source: 'web_form', wording_version: 'v3', proof: 'form-1' });
     assert.equal(c.json.phone, e164);
     assert.equal(c.json.last_name, 'Test');
     assert.equal(c.json.email, 'test@test.com');
@@ -150,6 +151,7 @@ describe('contacts', () => {
     const row = await stack.prisma.contact.findUniqueOrThrow({ where: { id: c.json.id } });
     assert.equal(row.phone, e164);
     assert.equal(row.consentSource, 'web_form');
+    assert.equal(row.consentWordingVersion, 'v3');
 
     const dup = await call('POST', '/contacts', { body: { name: 'Autre', phone: e164 } });
     assert.equal(dup.status, 409);
@@ -415,6 +417,41 @@ describe('a campaign whose workers are gone', () => {
       assert.equal(snap.campaigns.find((x: any) => x.id === c.id).active_calls, null);
     } finally {
       await stack.client.workflow.getHandle(`campaign-${c.id}`).terminate('test done');
+    }
+  });
+});
+
+describe('the law at launch (real telephony configured)', () => {
+  test('a caller ID outside the canvassing ranges: 400 naming the field on create, 409 on launch; nothing started', async () => {
+    const cfg = { ...stack.cfg, TELEPHONY_BACKEND: 'asterisk' as const, ARI_PASSWORD: 'test-ari-password', SIP_TRUNK_CALLER_ID: '0612345678' };
+    const real = await listen(createApp({ cfg, prisma: stack.prisma, client: stack.client }, { apiKey: KEY, rateLimitPerMinute: 100_000 }));
+    const post = (path: string, body?: unknown) => fetch(real.base + path, {
+      method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+    }).then(async (r) => ({ status: r.status, json: (await r.json()) as any }));
+    try {
+      const ranges = '0162, 0163, 0270, 0271, 0377, 0378, 0424, 0425, 0568, 0569, 0948, 0949, 09475, 09476, 09477, 09478, 09479';
+      const name = `law-${Date.now()}`;
+      const own = await post('/campaigns', { name, caller_id: '06 12 34 56 78' });
+      assert.equal(own.status, 400);
+      assert.deepEqual(own.json.error.issues, [{ field: 'body.caller_id', reason: `0612345678 is outside the canvassing ranges; canvassing calls must present a number in ARCEP's dedicated ranges (decision n° 2022-1583): ${ranges}` }]);
+      const trunk = await post('/campaigns', { name });
+      assert.equal(trunk.status, 400);
+      assert.deepEqual(trunk.json.error.issues.map((i: any) => i.field), ['env.SIP_TRUNK_CALLER_ID']);
+      assert.equal(await stack.prisma.campaign.count({ where: { name } }), 0, 'nothing written');
+      const draft = await post('/campaigns?launch=false', { name, caller_id: '0612345678' });
+      assert.equal(draft.status, 201);
+      assert.equal(draft.json.caller_id, '+33612345678');
+      const launch = await post(`/campaigns/${draft.json.id}/launch`);
+      assert.equal(launch.status, 409);
+      assert.equal(launch.json.error.code, 'launch_refused');
+      assert.deepEqual(launch.json.error.issues.map((i: any) => i.field), ['caller_id']);
+      assert.equal((await stack.prisma.campaign.findUniqueOrThrow({ where: { id: draft.json.id } })).status, 'draft');
+      await assert.rejects(stack.client.workflow.getHandle(`campaign-${draft.json.id}`).describe(), /not found/i, 'no workflow started');
+      const nonCommercial = await post('/campaigns?launch=false', { name, caller_id: '0612345678', non_commercial: true });
+      assert.equal(nonCommercial.status, 201, 'a survey may present any number');
+    } finally {
+      real.server.closeAllConnections();
+      real.server.close();
     }
   });
 });

@@ -245,6 +245,95 @@ describe('minibot contacts import', () => {
   });
 });
 
+describe('consent you can prove', () => {
+  test('import: --consent-col, --consent-source-col, --consent-version-col, with the per-row report; re-import keeps the evidence', async () => {
+    const block = randomBlock();
+    const source = `consent-${randomUUID().slice(0, 8)}`;
+    const file = join(dir, 'consent.csv');
+    writeFileSync(file, [
+      'tel;optin le;recueilli sur;texte',
+      `06${block}400001;15/06/2025 09:30;https://eco.example/form?c=renov;CGU-2025-03`,
+      `06${block}400002;2025-05-01;papier;v1`,
+      `06${block}400003;;salon de l'habitat;v2`,
+      `06${block}400004;31/02/2025;https://eco.example/form;v2`,
+      `06${block}400005;;;`,
+    ].join('\r\n') + '\r\n');
+    const args = ['contacts', 'import', file, '--phone-col', 'tel', '--consent-col', 'optin le', '--consent-source-col', 'recueilli sur', '--consent-version-col', 'texte', '--source', source, '--json'];
+    const r = await minibot(args);
+    assert.equal(r.code, 0, r.err);
+    const s = r.json();
+    assert.deepEqual([s.rows, s.valid, s.created, s.rejected], [5, 3, 3, 2]);
+    assert.deepEqual(readFileSync(`${file}.errors.csv`, 'utf8').replace(/^\uFEFF/, '').trim().split(/\r?\n/), [
+      'line,column,value,reason',
+      "4,recueilli sur,salon de l'habitat,consent evidence without a consent date",
+      '4,texte,v2,consent evidence without a consent date',
+      '5,optin le,31/02/2025,expected a consent date (JJ/MM/AAAA or AAAA-MM-JJ)',
+    ]);
+    const rows = await stack.prisma.contact.findMany({ where: { source }, orderBy: { phone: 'asc' } });
+    assert.deepEqual(rows.map((x) => [x.phone, x.consentGivenAt?.toISOString() ?? null, x.consentSource, x.consentWordingVersion]), [
+      [`+336${block}400001`, '2025-06-15T09:30:00.000Z', 'https://eco.example/form?c=renov', 'CGU-2025-03'],
+      [`+336${block}400002`, '2025-05-01T12:00:00.000Z', 'papier', 'v1'],
+      [`+336${block}400005`, null, null, null],
+    ]);
+    // A later file without the columns keeps the evidence (COALESCE), and the same file changes nothing.
+    const again = (await minibot(args)).json();
+    assert.deepEqual([again.created, again.updated, again.unchanged], [0, 0, 3]);
+    const bare = join(dir, 'bare.csv');
+    writeFileSync(bare, `telephone\n06${block}400001\n`);
+    assert.equal((await minibot(['contacts', 'import', bare, '--json'])).code, 0);
+    assert.equal((await stack.prisma.contact.findUniqueOrThrow({ where: { phone: `+336${block}400001` } })).consentWordingVersion, 'CGU-2025-03');
+    const badCol = await minibot(['contacts', 'import', file, '--consent-version-col', 'version']);
+    assert.equal(badCol.code, 1);
+    assert.match(badCol.err, /"version" \(--consent-version-col\) is not in the header/);
+  });
+
+  test('compliance report: CSV file with BOM and ";"; unknown campaign exit 1; bad id exit 1', async () => {
+    const { ids, phones } = await makeContacts(stack.prisma, 2, (i) => (i === 1 ? { consentGivenAt: null, timezone: 'America/Martinique' } : {}));
+    const c = await stack.prisma.campaign.create({ data: { name: 'report' } });
+    await stack.prisma.campaignContact.createMany({ data: [
+      { campaignId: c.id, contactId: ids[0]!, state: 'done', lastOutcome: 'lead', attempts: 1 },
+      { campaignId: c.id, contactId: ids[1]!, state: 'skipped', skipReason: 'no_consent' },
+    ] });
+    const dialedAt = new Date('2026-03-27T09:00:00Z');
+    await stack.prisma.call.create({ data: {
+      campaignId: c.id, contactId: ids[0]!, attempt: 1, workflowId: `call-${c.id}-${ids[0]}-1`, phone: phones[0]!, status: 'completed', outcome: 'lead',
+      dialedAt, legalBasis: 'consent', basisEvidence: { consentGivenAt: '2026-03-26T09:00:00.000Z', consentSource: 'test', consentWordingVersion: null, consentProof: null, existingCustomer: false },
+    } });
+    const out = join(dir, 'compliance.csv');
+    const r = await minibot(['compliance', 'report', '--campaign', c.id, '--out', out]);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.err.trim(), `compliance report: 2 contact(s) written to ${out}`);
+    assert.equal(readFileSync(out, 'utf8'), '\uFEFF' + [
+      'contact_id;phone;time_zone;decision;rule;basis;consent_given_at;consent_source;consent_wording_version;consent_proof;existing_customer;attempts;attempts_local_time;last_outcome',
+      `${ids[0]};'${phones[0]};Europe/Paris;dialed;prior consent (L.34-5 CPCE, law of 30 June 2025);consent;2026-03-26T09:00:00.000Z;test;;;non;1;2026-03-27 10:00:00 +01:00;lead`,
+      `${ids[1]};'${phones[1]};America/Martinique;skipped;no_consent;;;;;;;0;;`,
+    ].join('\r\n') + '\r\n');
+    const stdout = await minibot(['compliance', 'report', '--campaign', c.id]);
+    assert.equal(stdout.out, readFileSync(out, 'utf8'));
+    const missing = await minibot(['compliance', 'report', '--campaign', randomUUID()]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /campaign .* not found/);
+    assert.equal((await minibot(['compliance', 'report', '--campaign', 'nope'])).code, 1);
+  });
+
+  test('campaign launch refuses a caller ID outside the canvassing ranges on real telephony (exit 2, nothing written)', async () => {
+    const env = { TEMPORAL_TASK_QUEUE: stack.cfg.TEMPORAL_TASK_QUEUE, TELEPHONY_BACKEND: 'asterisk', ARI_PASSWORD: 'test-ari-password', SIP_TRUNK_CALLER_ID: '0612345678' };
+    const name = `callerid-${randomUUID().slice(0, 8)}`;
+    const trunk = await minibot(['campaign', 'launch', '--name', name], env);
+    assert.equal(trunk.code, 2, trunk.err);
+    assert.match(trunk.err, /env\.SIP_TRUNK_CALLER_ID: 0612345678 is outside the canvassing ranges; .*decision n° 2022-1583\): 0162, 0163, 0270, 0271, 0377, 0378, 0424, 0425, 0568, 0569, 0948, 0949, 09475, 09476, 09477, 09478, 09479/);
+    const own = await minibot(['campaign', 'launch', '--name', name, '--caller-id', '01 61 00 00 00'], env);
+    assert.equal(own.code, 2, own.err);
+    assert.match(own.err, /caller_id: 0161000000 is outside the canvassing ranges/);
+    assert.equal(await stack.prisma.campaign.count({ where: { name } }), 0, 'no campaign written');
+    // Its own number in a canvassing range: launched (no contacts under that source, so it dials nobody).
+    const ok = await minibot(['campaign', 'launch', '--name', name, '--caller-id', '01 62 00 00 00', '--source', `none-${name}`, '--json'], env);
+    assert.equal(ok.code, 0, ok.err);
+    assert.equal(ok.json().started, true);
+    assert.equal((await stack.prisma.campaign.findUniqueOrThrow({ where: { id: ok.json().id } })).callerId, '+33162000000');
+  });
+});
+
 describe('minibot dnc and contacts validate', () => {
   test('dnc import (idempotent) and dnc check', async () => {
     const block = randomBlock();
