@@ -17,7 +17,7 @@ export const DEPENDENCY_LABEL: Record<Dependency, string> = { postgres: 'Postgre
 
 /** A required service cannot be reached; `address` is host:port (never credentials). */
 export class DependencyDownError extends Error {
-  constructor(readonly dependency: Dependency, readonly address: string, readonly cause?: unknown) {
+  constructor(readonly dependency: Dependency, readonly address: string, override readonly cause?: unknown) {
     super(`${DEPENDENCY_LABEL[dependency]} is unreachable at ${address}`);
     this.name = 'DependencyDownError';
   }
