@@ -164,6 +164,10 @@ contacts
         ['source tag', summary.source],
       ]);
     }
+    if (summary.unreachable) {
+      const { DependencyDownError, postgresAddress } = await import('../api/services/dependencies');
+      throw new DependencyDownError(summary.unreachable, postgresAddress(process.env.DATABASE_URL));
+    }
     if (summary.fatal) fail(summary.fatal);
   });
 
