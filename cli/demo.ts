@@ -96,12 +96,6 @@ const bar = opts.progress && process.stderr.isTTY
   ? new cliProgress.SingleBar({ format: '  {bar} {percentage}% | {value}/{total} contacts settled | {active} calls live | {leads} leads', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic)
   : null;
 bar?.start(opts.contacts, 0, { active: 0, leads: 0 });
-const handle = client.workflow.getHandle(workflowId);
-const result = handle.result();
-let done = false;
-void result.finally(() => {
-  done = true;
-});
 // The progress poll reads Postgres: during an outage it waits, says what is down, and carries on once the
 // service is back (the calls themselves are durable in Temporal and their writes are retried by the workers).
 let lastLine = 0;
@@ -132,6 +126,13 @@ async function whileDown<T>(f: () => Promise<T>): Promise<T> {
     }
   }
 }
+const handle = client.workflow.getHandle(workflowId);
+// Waiting for the result rides out a Temporal outage the same way (the workflow itself is durable).
+const result = whileDown(() => handle.result());
+let done = false;
+void result.finally(() => {
+  done = true;
+});
 while (!done) {
   await new Promise((r) => setTimeout(r, 300));
   const [settled, active, leads] = await whileDown(() => Promise.all([
