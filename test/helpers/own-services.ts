@@ -44,6 +44,8 @@ export async function ownPostgres(name: string): Promise<OwnPostgres> {
 
 export interface OwnTemporal {
   address: string;
+  /** The server's pid (SIGSTOP/SIGCONT to freeze it). */
+  pid(): number;
   /** SIGKILL of the server process. */
   kill(): Promise<void>;
   /** (Re)starts it on the same port and SQLite file. */
@@ -67,6 +69,11 @@ export async function ownTemporal(name: string): Promise<OwnTemporal> {
   await start();
   return {
     address, start,
+    pid() {
+      const pid = readPid(pidFile);
+      if (pid === undefined) throw new Error('the test Temporal server has no pid');
+      return pid;
+    },
     async kill() {
       const pid = readPid(pidFile);
       if (pid === undefined) throw new Error('the test Temporal server has no pid');
