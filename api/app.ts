@@ -13,6 +13,7 @@ import { logger } from '../lib/logger';
 import { ApiError, errorHandler } from './http/errors';
 import { mount, openApiDocument, route, type AnyRoute } from './http/routes';
 import { createMetrics } from './metrics';
+import { probeDown } from './services/dependencies';
 import type { Deps } from './routes/common';
 import { contactRoutes } from './routes/contacts';
 import { campaignRoutes } from './routes/campaigns';
@@ -143,7 +144,7 @@ export function createApp(d: Deps, o: AppOptions): express.Express {
   app.use(express.json({ limit: o.bodyLimit ?? '64kb', strict: true, type: ['application/json', 'application/*+json'] }));
   app.use(mount(routes.filter((r) => !r.public)));
   app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route ${req.method} ${req.path.slice(0, 100)}`)));
-  app.use(errorHandler);
+  app.use(errorHandler(() => probeDown(d)));
   return app;
 }
 

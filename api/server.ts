@@ -32,8 +32,10 @@ if (!apiKey) {
 }
 const { createPrisma } = await import('../prisma/client');
 const { temporalClient } = await import('./services/temporal');
-const prisma = createPrisma(cfg.DATABASE_URL);
-const client = await temporalClient(cfg);
+// Both connect on first use and fail fast: the API starts, and answers 503 naming the service, while
+// Postgres or Temporal is down, and serves again as soon as it is back.
+const prisma = createPrisma(cfg.DATABASE_URL, { connectTimeoutMs: 3000 });
+const client = await temporalClient(cfg, { lazy: true, failFast: true, connectTimeoutMs: 3000 });
 const app = createApp({ cfg, prisma, client }, { apiKey, rateLimitPerMinute: cfg.API_RATE_LIMIT_PER_MINUTE });
 const server = app.listen(cfg.API_PORT, cfg.API_HOST, () => {
   const a = server.address();

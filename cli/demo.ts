@@ -59,6 +59,8 @@ const { temporalSignalSink } = await import('../telephony/temporal-sink');
 const { createCampaign, launchCampaign } = await import('../api/services/campaigns');
 const { campaignFigures, latencyFigures } = await import('../api/services/stats');
 const { seedContacts } = await import('./demo-data');
+const { DEPENDENCY_LABEL, dependencyAddress, howToStart, probeDown, unreachableDependency } = await import('../api/services/dependencies');
+type Dependency = import('../api/services/dependencies').Dependency;
 
 const cfg = config();
 const prisma = createPrisma(cfg.DATABASE_URL!);
@@ -94,20 +96,50 @@ const bar = opts.progress && process.stderr.isTTY
   ? new cliProgress.SingleBar({ format: '  {bar} {percentage}% | {value}/{total} contacts settled | {active} calls live | {leads} leads', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic)
   : null;
 bar?.start(opts.contacts, 0, { active: 0, leads: 0 });
+// The progress poll reads Postgres: during an outage it waits, says what is down, and carries on once the
+// service is back (the calls themselves are durable in Temporal and their writes are retried by the workers).
+let lastLine = 0;
+let downSince: { dep: Dependency; at: number } | null = null;
+const note = (m: string) => {
+  if (bar) bar.stop();
+  console.error(`  ${m}`);
+  if (bar) bar.start(opts.contacts, 0, { active: 0, leads: 0 });
+};
+/** Runs `f` until it succeeds while a service is down (any other error is a bug and propagates). */
+async function whileDown<T>(f: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      const v = await f();
+      if (downSince) {
+        note(`${DEPENDENCY_LABEL[downSince.dep]} is back after ${((Date.now() - downSince.at) / 1000).toFixed(0)} s; carrying on`);
+        downSince = null;
+      }
+      return v;
+    } catch (e) {
+      const dep = unreachableDependency(e) ?? (await probeDown({ prisma, client }));
+      if (!dep) throw e;
+      if (!downSince || downSince.dep !== dep) {
+        downSince = { dep, at: Date.now() };
+        note(`${DEPENDENCY_LABEL[dep]} is unreachable at ${dependencyAddress(dep, cfg)}: waiting for it to come back (${howToStart(dep)})`);
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
 const handle = client.workflow.getHandle(workflowId);
-const result = handle.result();
+// Waiting for the result rides out a Temporal outage the same way (the workflow itself is durable).
+const result = whileDown(() => handle.result());
 let done = false;
 void result.finally(() => {
   done = true;
 });
-let lastLine = 0;
 while (!done) {
   await new Promise((r) => setTimeout(r, 300));
-  const [settled, active, leads] = await Promise.all([
+  const [settled, active, leads] = await whileDown(() => Promise.all([
     prisma.campaignContact.count({ where: { campaignId: campaign.id, state: { in: ['done', 'skipped'] } } }),
     prisma.call.count({ where: { campaignId: campaign.id, endedAt: null } }),
     prisma.call.count({ where: { campaignId: campaign.id, outcome: 'lead' } }),
-  ]);
+  ]));
   if (bar) bar.update(settled, { active, leads });
   else if (Date.now() - lastLine > 2000) {
     console.error(`  ${settled}/${opts.contacts} contacts settled, ${active} calls live, ${leads} leads`);
@@ -119,8 +151,8 @@ bar?.stop();
 const status = await result;
 const durationMs = Date.now() - started;
 
-const figures = await campaignFigures(prisma, campaign.id);
-const lat = await latencyFigures(prisma, { campaignId: campaign.id });
+const figures = await whileDown(() => campaignFigures(prisma, campaign.id));
+const lat = await whileDown(() => latencyFigures(prisma, { campaignId: campaign.id }));
 await workers.shutdown();
 await running;
 
@@ -155,6 +187,7 @@ console.log(JSON.stringify({
   dialed: figures.dialed,
   uniqueContactsDialed: figures.uniqueContactsDialed,
   doubleDials: figures.doubleDials,
+  open: figures.open,
   maxConcurrent: figures.maxConcurrent,
   concurrencyCap: opts.concurrent,
   outcomes: figures.outcomes,

@@ -29,25 +29,40 @@ const days = (v: string) => {
   return [...out].sort();
 };
 
+/** Exit codes of an unreachable service (cli/README.md): scripts can tell which one to start. */
+const EXIT_DOWN = { postgres: 4, temporal: 5 } as const;
+
 async function services() {
   applyDevEnv();
   const { config } = await import('../lib/config');
   const cfg = config();
-  if (!cfg.DATABASE_URL) fail('DATABASE_URL is not set and no dev stack runs (start one with: npm run dev:up)');
+  if (!cfg.DATABASE_URL) fail('Postgres: DATABASE_URL is not set and no dev stack runs (start one with `npm run dev:up`, or set DATABASE_URL)', EXIT_DOWN.postgres);
   const { createPrisma } = await import('../prisma/client');
-  return { cfg, prisma: createPrisma(cfg.DATABASE_URL!, { max: 4 }) };
+  return { cfg, prisma: createPrisma(cfg.DATABASE_URL!, { max: 4, connectTimeoutMs: 3000 }) };
 }
 
 async function withTemporal<T>(f: (d: Awaited<ReturnType<typeof services>> & { client: import('@temporalio/client').Client }) => Promise<T>): Promise<T> {
   const d = await services();
   const { temporalClient } = await import('../api/services/temporal');
-  const client = await temporalClient(d.cfg);
+  let client: import('@temporalio/client').Client;
+  try {
+    client = await temporalClient(d.cfg, { failFast: true, connectTimeoutMs: 3000 });
+  } catch (e) {
+    await d.prisma.$disconnect();
+    throw e;
+  }
   try {
     return await f({ ...d, client });
   } finally {
     await client.connection.close();
     await d.prisma.$disconnect();
   }
+}
+
+/** Errors that say a service is down go up to the one handler that names it (see the end of this file). */
+async function rethrowIfDown(e: unknown): Promise<void> {
+  const { unreachableDependency } = await import('../api/services/dependencies');
+  if (unreachableDependency(e)) throw e;
 }
 
 function fail(message: string, code = 1): never {
@@ -128,6 +143,7 @@ contacts
     } catch (e) {
       bar?.stop();
       await prisma.$disconnect();
+      await rethrowIfDown(e);
       fail(`${file}: ${(e as Error).message}`);
     }
     bar?.stop();
@@ -151,6 +167,10 @@ contacts
         ['error report', `${summary.reportPath} (${summary.reportedIssues} issue${summary.reportedIssues === 1 ? '' : 's'})`],
         ['source tag', summary.source],
       ]);
+    }
+    if (summary.unreachable) {
+      const { DependencyDownError, postgresAddress } = await import('../api/services/dependencies');
+      throw new DependencyDownError(summary.unreachable, postgresAddress(process.env.DATABASE_URL));
     }
     if (summary.fatal) fail(summary.fatal);
   });
@@ -250,6 +270,7 @@ dnc
       r = await checkDnc(prisma, phone);
     } catch (e) {
       await prisma.$disconnect();
+      await rethrowIfDown(e);
       fail((e as Error).message, 2);
     }
     await prisma.$disconnect();
@@ -328,6 +349,7 @@ for (const cmd of ['pause', 'resume', 'stop'] as const) {
         try {
           await signalCampaign(client, id, cmd);
         } catch (e) {
+          await rethrowIfDown(e);
           fail(`campaign ${id}: its workflow does not run (${(e as Error).message})`);
         }
         console.log(`Campaign ${id}: ${cmd} signal sent`);
@@ -343,7 +365,12 @@ campaign
   .action(async (id: string, n: number) =>
     withTemporal(async ({ client }) => {
       const { setCampaignConcurrency } = await import('../api/services/campaigns');
-      await setCampaignConcurrency(client, id, n);
+      try {
+        await setCampaignConcurrency(client, id, n);
+      } catch (e) {
+        await rethrowIfDown(e);
+        fail(`campaign ${id}: its workflow does not run (${(e as Error).message})`);
+      }
       console.log(`Campaign ${id}: concurrency set to ${n}`);
     }),
   );
@@ -360,7 +387,12 @@ campaign
       const { webUiLink } = await import('../api/services/temporal');
       const c = await prisma.campaign.findUnique({ where: { id } });
       if (!c) fail(`campaign ${id} not found`);
-      const live = await campaignStatus(client, id).catch(() => null);
+      const { unreachableDependency } = await import('../api/services/dependencies');
+      // A campaign whose workflow does not run has no live state; Temporal being down is another matter.
+      const live = await campaignStatus(client, id).catch((e) => {
+        if (unreachableDependency(e)) throw e;
+        return null;
+      });
       const figures = await campaignFigures(prisma, id);
       const link = c.workflowId ? webUiLink(cfg.TEMPORAL_UI_URL, cfg.TEMPORAL_NAMESPACE, c.workflowId) : '';
       if (o.json) return console.log(JSON.stringify({ id, name: c.name, status: c.status, live, figures, webUi: link || null }));
@@ -423,4 +455,16 @@ compliance
     if (r.path) console.error(`compliance report: ${r.rows} contact(s) written to ${r.path}`);
   });
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  // An unreachable service is an expected condition: one sentence naming it, where it was looked for and how
+  // to start it, and its own exit code. Anything else is a bug and keeps its stack trace.
+  const { unreachableDependency, dependencyAddress, howToStart, DEPENDENCY_LABEL, DependencyDownError } = await import('../api/services/dependencies');
+  const { ConfigError } = await import('../lib/config');
+  if (e instanceof ConfigError) fail(e.message, 2);
+  const dep = unreachableDependency(e);
+  if (!dep) throw e;
+  const address = e instanceof DependencyDownError ? e.address : dependencyAddress(dep, { DATABASE_URL: process.env.DATABASE_URL, TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS || '127.0.0.1:7233' });
+  fail(`${DEPENDENCY_LABEL[dep]} is unreachable at ${address}: ${howToStart(dep)}`, EXIT_DOWN[dep]);
+}

@@ -4,7 +4,11 @@ import { PrismaClient } from './generated/client';
 
 export * from './generated/client';
 
-export function createPrisma(url: string, opts: { max?: number } = {}): PrismaClient {
-  const adapter = new PrismaPg({ connectionString: url, max: opts.max ?? 10 });
+/**
+ * `connectTimeoutMs` bounds each new connection (node-postgres waits forever by default: a server that
+ * accepts TCP but never answers would hang every query). Interactive processes pass a short one.
+ */
+export function createPrisma(url: string, opts: { max?: number; connectTimeoutMs?: number } = {}): PrismaClient {
+  const adapter = new PrismaPg({ connectionString: url, max: opts.max ?? 10, connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000 });
   return new PrismaClient({ adapter });
 }

@@ -12,9 +12,9 @@ import { startEphemeralTemporal } from './services/temporal';
 import { clusterPid, clusterUrl, initCluster, startCluster, stopCluster, waitForPostgres } from './services/postgres';
 import { migrate } from './services/migrations';
 
-const ALL_TIERS = ['unit', 'integration', 'media', 'asterisk', 'e2e'] as const;
+const ALL_TIERS = ['unit', 'integration', 'faults', 'media', 'asterisk', 'e2e'] as const;
 type Tier = (typeof ALL_TIERS)[number];
-const NEEDS_SERVICES: Tier[] = ['integration', 'media', 'asterisk', 'e2e'];
+const NEEDS_SERVICES: Tier[] = ['integration', 'faults', 'media', 'asterisk', 'e2e'];
 /** Idempotent setup scripts a tier needs before its tests (installs on a fresh machine). */
 const PREPARE: Partial<Record<Tier, string[]>> = {
   unit: ['scripts/audio-install-tools.sh'],

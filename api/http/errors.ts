@@ -2,7 +2,8 @@
 // Internal errors are logged with the request id and answered without their message (no leakage).
 import type { ErrorRequestHandler } from 'express';
 import type { z } from 'zod';
-import { NotFoundError, ValidationError } from '../services/campaigns';
+import { CampaignStateError, NotFoundError, ValidationError } from '../services/campaigns';
+import { DEPENDENCY_LABEL, unreachableDependency, type Dependency } from '../services/dependencies';
 
 export interface Issue {
   field: string;
@@ -19,6 +20,9 @@ export class ApiError extends Error {
 export const badRequest = (issues: Issue[]) => new ApiError(400, 'validation_error', issues.map((i) => `${i.field}: ${i.reason}`).join('; '), issues);
 export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
 export const conflict = (message: string, extra?: Record<string, unknown>) => new ApiError(409, 'conflict', message, undefined, extra);
+/** 503 naming the service that is down; `extra` says what was (or was not) written before it failed. */
+export const serviceUnavailable = (dependency: Dependency, extra?: Record<string, unknown>) =>
+  new ApiError(503, 'service_unavailable', `${DEPENDENCY_LABEL[dependency]} is unreachable; retry once it is back`, undefined, { dependency, ...extra });
 
 export function zodIssues(err: z.ZodError, where: string): Issue[] {
   return err.issues.map((i) => {
@@ -29,20 +33,42 @@ export function zodIssues(err: z.ZodError, where: string): Issue[] {
   });
 }
 
-export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
-  const requestId = String(res.locals.requestId ?? '');
-  let e: ApiError;
-  if (err instanceof ApiError) e = err;
-  else if (err instanceof ValidationError) e = new ApiError(400, 'validation_error', err.message, err.issues.map((i) => ({ field: i.field.startsWith('env.') ? i.field : `body.${i.field}`, reason: i.reason })));
-  else if (err instanceof NotFoundError) e = new ApiError(404, 'not_found', err.message);
-  else if (err?.type === 'entity.too.large') e = new ApiError(413, 'payload_too_large', `request body larger than ${err.limit} bytes`);
-  else if (err?.type === 'entity.parse.failed') e = new ApiError(400, 'invalid_json', 'request body is not valid JSON', [{ field: 'body', reason: 'invalid JSON' }]);
-  else if (err?.type === 'encoding.unsupported' || err?.type === 'charset.unsupported') e = new ApiError(415, 'unsupported_encoding', 'unsupported body encoding');
-  else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) e = new ApiError(err.status, 'bad_request', 'bad request');
-  else {
-    res.locals.log?.error({ err }, 'request failed');
-    e = new ApiError(500, 'internal_error', 'internal error (see the server log with this request id)');
-  }
-  if (res.headersSent) return;
-  res.status(e.status).json({ error: { code: e.code, message: e.message, ...(e.issues ? { issues: e.issues } : {}), ...(e.extra ?? {}) }, request_id: requestId });
-};
+/**
+ * The JSON error handler. An error that says a service is down (by its code) is a 503 naming it; an internal
+ * error that carries no code is checked against the services (`probe`, bounded) before being called a bug,
+ * because some drivers report a lost connection as a bare Error.
+ */
+export function errorHandler(probe?: () => Promise<Dependency | null>): ErrorRequestHandler {
+  return (err, _req, res, _next) => {
+    void (async () => {
+      const requestId = String(res.locals.requestId ?? '');
+      let e: ApiError;
+      const down = err instanceof ApiError ? null : unreachableDependency(err);
+      if (err instanceof ApiError) e = err;
+      else if (down) e = serviceUnavailable(down);
+      else if (err instanceof ValidationError) e = new ApiError(400, 'validation_error', err.message, err.issues.map((i) => ({ field: i.field.startsWith('env.') ? i.field : `body.${i.field}`, reason: i.reason })));
+      else if (err instanceof NotFoundError) e = new ApiError(404, 'not_found', err.message);
+      else if (err instanceof CampaignStateError) e = new ApiError(409, 'conflict', err.message);
+      else if (err?.type === 'entity.too.large') e = new ApiError(413, 'payload_too_large', `request body larger than ${err.limit} bytes`);
+      else if (err?.type === 'entity.parse.failed') e = new ApiError(400, 'invalid_json', 'request body is not valid JSON', [{ field: 'body', reason: 'invalid JSON' }]);
+      else if (err?.type === 'encoding.unsupported' || err?.type === 'charset.unsupported') e = new ApiError(415, 'unsupported_encoding', 'unsupported body encoding');
+      else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) e = new ApiError(err.status, 'bad_request', 'bad request');
+      else {
+        const probed = probe ? await probe().catch(() => null) : null;
+        if (probed) {
+          res.locals.log?.warn({ err, dependency: probed }, 'request failed: a service is down');
+          e = serviceUnavailable(probed);
+        } else {
+          res.locals.log?.error({ err }, 'request failed');
+          e = new ApiError(500, 'internal_error', 'internal error (see the server log with this request id)');
+        }
+      }
+      if (res.headersSent) {
+        if (!res.writableEnded) res.end();
+        return;
+      }
+      if (e.status === 503) res.set('Retry-After', '5');
+      res.status(e.status).json({ error: { code: e.code, message: e.message, ...(e.issues ? { issues: e.issues } : {}), ...(e.extra ?? {}) }, request_id: requestId });
+    })();
+  };
+}

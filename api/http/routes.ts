@@ -4,6 +4,7 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { badRequest, zodIssues } from './errors';
+import type { Dependency } from '../services/dependencies';
 
 export type Method = 'get' | 'post' | 'put';
 
@@ -29,6 +30,12 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   /** Other documented statuses. */
   errors?: number[];
   public?: boolean;
+  /**
+   * Services without which this endpoint cannot answer (503 naming the one that is down). Default: postgres.
+   * Services an endpoint only reads for extra detail (the live workflow state) are not listed: it answers
+   * without that detail.
+   */
+  needs?: Dependency[];
   handler: (ctx: Ctx<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>;
 }
 
@@ -92,6 +99,9 @@ const ERROR_TEXT: Record<number, string> = {
   503: 'A required service is down',
 };
 
+/** The services a route needs (503 when one is down). */
+export const routeNeeds = (r: AnyRoute): Dependency[] => r.needs ?? ['postgres'];
+
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const s = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Record<string, unknown>;
   delete s.$schema;
@@ -119,6 +129,7 @@ export function openApiDocument(routes: AnyRoute[], info: { version: string; ser
         type: 'object', required: ['code', 'message'],
         properties: {
           code: { type: 'string' }, message: { type: 'string' },
+          dependency: { type: 'string', enum: ['postgres', 'temporal'], description: 'With 503 (code service_unavailable): the service that is down' },
           issues: { type: 'array', items: { type: 'object', required: ['field', 'reason'], properties: { field: { type: 'string' }, reason: { type: 'string' } } } },
         },
       },
@@ -138,8 +149,12 @@ export function openApiDocument(routes: AnyRoute[], info: { version: string; ser
     };
     const errs = new Set<number>([...(r.errors ?? []), ...(r.public ? [] : [401, 429]), ...(r.params || r.query || r.body ? [400] : [])]);
     if (r.body) errs.add(413);
+    if (!r.public) errs.add(503);
     for (const code of [...errs].sort()) {
-      responses[String(code)] = { description: ERROR_TEXT[code] ?? 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+      const description = code === 503 && !r.public
+        ? `A service this endpoint needs is down: ${routeNeeds(r).join(' or ')} (named in error.dependency; header Retry-After). Answered within 5 s, nothing half-written.`
+        : ERROR_TEXT[code] ?? 'Error';
+      responses[String(code)] = { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
     }
     const op: Record<string, unknown> = {
       operationId: `${r.method}${p.replace(/[{}]/g, '').replace(/[/-](\w)/g, (_m, c: string) => c.toUpperCase())}`,
@@ -149,7 +164,7 @@ export function openApiDocument(routes: AnyRoute[], info: { version: string; ser
       parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query')],
       ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } } } : {}),
       responses,
-      ...(r.public ? { security: [] } : {}),
+      ...(r.public ? { security: [] } : { 'x-needs': routeNeeds(r) }),
     };
     (paths[p] ??= {})[r.method] = op;
   }

@@ -78,7 +78,7 @@ export function callRoutes(d: Deps): AnyRoute[] {
     route({
       method: 'post', path: '/calls/:id/retry', tag: 'calls', summary: 'Call this contact again (a new attempt, now)',
       description: 'The contact is put back in its campaign queue; the campaign workflow dials it at its next look. A completed campaign is restarted; a stopped one is not.',
-      params: idParam, errors: [404, 409], success: { status: 202 },
+      params: idParam, errors: [404, 409], needs: ['postgres', 'temporal'], success: { status: 202 },
       handler: async ({ params }) => {
         const call = await prisma.call.findUnique({ where: { id: params.id }, include: { contact: true, campaign: true } });
         if (!call) throw notFound(`call ${params.id}`);
@@ -90,13 +90,17 @@ export function callRoutes(d: Deps): AnyRoute[] {
         const cc = await prisma.campaignContact.findUnique({ where: { campaignId_contactId: { campaignId: call.campaignId, contactId: call.contactId } } });
         if (!cc) throw conflict('the contact is no longer enrolled in the campaign');
         if (['pending', 'queued', 'in_call', 'retry_wait'].includes(cc.state)) throw conflict(`the contact is already queued (${cc.state})`);
+        // Temporal first: when it is down the answer is 503 before anything is written (a contact put back in
+        // the queue of a campaign whose workflow cannot be started would wait there for nobody).
+        const running = await client.withDeadline(Date.now() + 3000, () => client.workflow.getHandle(campaignWorkflowId(call.campaignId)).describe())
+          .then((x) => x.status.name === 'RUNNING')
+          .catch((e) => {
+            if (e instanceof WorkflowNotFoundError) return false;
+            throw e;
+          });
         await prisma.campaignContact.update({ where: { id: cc.id }, data: { state: 'retry_wait', nextAttemptAt: new Date(), skipReason: null, claimToken: null } });
         let relaunched = false;
-        const running = await withTimeout(client.workflow.getHandle(campaignWorkflowId(call.campaignId)).describe().then((x) => x.status.name === 'RUNNING').catch((e) => {
-          if (e instanceof WorkflowNotFoundError) return false;
-          throw e;
-        }), 3000);
-        if (!running) relaunched = (await launchCampaign(client, prisma, cfg, call.campaignId)).started;
+        if (!running) relaunched = (await launchCampaign(client, prisma, cfg, call.campaignId, { relaunch: true })).started;
         return { call_id: call.id, campaign_id: call.campaignId, contact_id: call.contactId, next_attempt: cc.attempts + 1, campaign_relaunched: relaunched };
       },
     }),

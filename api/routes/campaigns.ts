@@ -12,7 +12,8 @@ import { webUiLink } from '../services/temporal';
 import { campaignWorkflowId, type CampaignStatus } from '../../workflows/definitions';
 import { percentile, round } from '../../lib/metrics';
 import { route, type AnyRoute } from '../http/routes';
-import { ApiError, conflict, notFound } from '../http/errors';
+import { ApiError, conflict, notFound, serviceUnavailable } from '../http/errors';
+import { unreachableDependency } from '../services/dependencies';
 import { idParam, iso, limit, withTimeout, type Deps } from './common';
 
 export function campaignOut(c: Campaign, d: Deps) {
@@ -49,11 +50,11 @@ export function campaignRoutes(d: Deps): AnyRoute[] {
   const signalRoute = (cmd: CampaignCommand) =>
     route({
       method: 'post', path: `/campaigns/:id/${cmd}`, tag: 'campaigns', summary: `${cmd[0]!.toUpperCase()}${cmd.slice(1)} a campaign (Temporal signal "${cmd}")`,
-      params: idParam, errors: [404, 409], success: { status: 202, description: 'Signal delivered to the campaign workflow' },
+      params: idParam, errors: [404, 409], needs: ['postgres', 'temporal'], success: { status: 202, description: 'Signal delivered to the campaign workflow' },
       handler: async ({ params }) => {
         await find(params.id);
         try {
-          const desc = await client.workflow.getHandle(campaignWorkflowId(params.id)).describe();
+          const desc = await client.withDeadline(Date.now() + 3000, () => client.workflow.getHandle(campaignWorkflowId(params.id)).describe());
           if (desc.status.name !== 'RUNNING') throw conflict(`the campaign workflow is not running (${desc.status.name.toLowerCase()})`);
           await signalCampaign(client, params.id, cmd);
         } catch (e) {
@@ -83,33 +84,42 @@ export function campaignRoutes(d: Deps): AnyRoute[] {
     }),
     route({
       method: 'post', path: '/campaigns', tag: 'campaigns', summary: 'Create a campaign and start its workflow',
-      description: 'With `?launch=false` the campaign is only created (draft); start it with POST /campaigns/{id}/launch.',
+      description: 'With `?launch=false` the campaign is only created (draft); start it with POST /campaigns/{id}/launch. ' +
+        'When Temporal is down the answer is 503 and the campaign stays a draft (its id is in the error as `campaign_id`): launch it once Temporal is back.',
       query: z.object({ launch: z.enum(['true', 'false']).default('true') }).strict(),
       body: campaignCreateSchema,
+      needs: ['postgres', 'temporal'],
       success: { status: 201, description: 'Created (and started)' },
       handler: async ({ body, query }) => {
         // The law's launch checks (disclosure, caller ID) refuse before anything is written.
         if (query.launch === 'true') assertLaunchable(body, cfg);
         const c = await createCampaign(prisma, body);
-        const launched = query.launch === 'true' ? await launchCampaign(client, prisma, cfg, c.id) : null;
+        let launched: Awaited<ReturnType<typeof launchCampaign>> | null = null;
+        try {
+          launched = query.launch === 'true' ? await launchCampaign(client, prisma, cfg, c.id) : null;
+        } catch (e) {
+          // The launch rolled back: the campaign is a draft with no workflow, launchable later.
+          const down = unreachableDependency(e);
+          if (down) throw serviceUnavailable(down, { campaign_id: c.id, campaign_status: 'draft' });
+          throw e;
+        }
         return { ...campaignOut(c, d), workflow_id: launched?.workflowId ?? null, started: launched?.started ?? false };
       },
     }),
     route({
       method: 'post', path: '/campaigns/:id/launch', tag: 'campaigns', summary: 'Start the workflow of a draft campaign (idempotent)',
-      params: idParam, errors: [404, 409], success: { status: 202 },
+      description: 'Repeating it (after a timeout, a crash, an outage) never starts a second workflow: `started` is false when it already runs.',
+      params: idParam, errors: [404, 409], needs: ['postgres', 'temporal'], success: { status: 202 },
       handler: async ({ params }) => {
-        const c = await find(params.id);
-        if (c.status === 'stopped' || c.status === 'completed') throw conflict(`the campaign is ${c.status}`);
         let r;
         try {
-          r = await launchCampaign(client, prisma, cfg, c.id);
+          r = await launchCampaign(client, prisma, cfg, params.id);
         } catch (e) {
           // The stored campaign cannot start as it is (disclosure, caller ID): 409 naming the field to change.
           if (e instanceof ValidationError) throw new ApiError(409, 'launch_refused', e.message, e.issues);
           throw e;
         }
-        return { campaign_id: c.id, workflow_id: r.workflowId, started: r.started };
+        return { campaign_id: params.id, workflow_id: r.workflowId, started: r.started };
       },
     }),
     route({
@@ -204,7 +214,7 @@ export function campaignRoutes(d: Deps): AnyRoute[] {
     signalRoute('stop'),
     route({
       method: 'post', path: '/campaigns/:id/concurrency', tag: 'campaigns', summary: 'Change the concurrent call cap (signal setConcurrency)',
-      params: idParam, body: z.object({ max_concurrent_calls: z.number().int().min(1).max(1000) }).strict(), errors: [404, 409], success: { status: 202 },
+      params: idParam, body: z.object({ max_concurrent_calls: z.number().int().min(1).max(1000) }).strict(), errors: [404, 409], needs: ['postgres', 'temporal'], success: { status: 202 },
       handler: async ({ params, body }) => {
         await find(params.id);
         try {

@@ -75,6 +75,9 @@ export async function health(d: Deps) {
   ]);
   const parts = { database, temporal, streaming, asterisk: ari, ollama };
   const requiredDown = Object.values(parts).some((p) => p.required && p.status === 'down');
+  // The dependency names used in 503 errors (error.dependency), for the parts that are down.
+  const names: Record<string, string> = { database: 'postgres', temporal: 'temporal', streaming: 'streaming', asterisk: 'asterisk', ollama: 'ollama' };
+  const down = Object.entries(parts).filter(([, p]) => p.status === 'down').map(([k]) => names[k] ?? k);
   const optionalDown = Object.values(parts).some((p) => !p.required && p.status === 'down');
   return {
     status: requiredDown ? 'unhealthy' : optionalDown ? 'degraded' : 'healthy',
@@ -83,6 +86,7 @@ export async function health(d: Deps) {
     temporal: temporal.status,
     streaming: streaming.status,
     ollama: ollama.status,
+    down,
     checks: parts,
     time: new Date().toISOString(),
   };

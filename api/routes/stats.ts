@@ -5,6 +5,7 @@ import { Prisma } from '../../prisma/client';
 import { round } from '../../lib/metrics';
 import { webUiLink } from '../services/temporal';
 import { liveCampaign } from './campaigns';
+import { unreachableDependency } from '../services/dependencies';
 import { route, type AnyRoute } from '../http/routes';
 import { campaignFilter, iso, sinceQuery, type Deps } from './common';
 
@@ -203,6 +204,8 @@ export function statsRoutes(d: Deps): AnyRoute[] {
       query: z.object({ interval: z.coerce.number().min(0.5).max(60).default(2) }).strict(),
       success: { contentType: 'text/event-stream', description: 'Event stream' },
       handler: async ({ query, req, res }) => {
+        // The first snapshot before the stream opens: a service down is then a plain 503, not an empty stream.
+        let first: Awaited<ReturnType<typeof realtimeSnapshot>> | null = await snapshot();
         res.status(200).set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
         res.flushHeaders();
         let closed = false;
@@ -212,12 +215,14 @@ export function statsRoutes(d: Deps): AnyRoute[] {
         let seq = 0;
         while (!closed) {
           try {
-            const snap = await snapshot();
+            const snap = first ?? (await snapshot());
+            first = null;
             if (closed) break;
             res.write(`id: ${++seq}\nevent: snapshot\ndata: ${JSON.stringify(snap)}\n\n`);
           } catch (e) {
             res.locals.log?.warn({ err: e }, 'realtime snapshot failed');
-            res.write(`event: error\ndata: ${JSON.stringify({ message: 'snapshot failed, retrying' })}\n\n`);
+            const dependency = unreachableDependency(e);
+            res.write(`event: error\ndata: ${JSON.stringify({ message: 'snapshot failed, retrying', ...(dependency ? { dependency } : {}) })}\n\n`);
           }
           await new Promise((r) => setTimeout(r, query.interval * 1000));
         }

@@ -200,25 +200,55 @@ export function campaignInput(c: Campaign, cfg: Config): CampaignInput {
   };
 }
 
-/** Starts the campaign's workflow (idempotent: an already running campaign is left as it is). */
-export async function launchCampaign(client: Client, prisma: PrismaClient, cfg: Config, campaignId: string): Promise<{ workflowId: string; started: boolean }> {
-  const c = await prisma.campaign.findUnique({ where: { id: campaignId } });
-  if (!c) throw new NotFoundError(`campaign ${campaignId} not found`);
-  const workflowId = campaignWorkflowId(c.id);
-  try {
-    await client.workflow.start('campaignWorkflow', {
-      workflowId,
-      taskQueue: cfg.TEMPORAL_TASK_QUEUE,
-      args: [campaignInput(c, cfg)],
-      typedSearchAttributes: [
-        { key: CampaignIdKey, value: c.id },
-        { key: ScenarioKey, value: c.scenario },
-      ],
-    });
-    return { workflowId, started: true };
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, started: false };
-    throw err;
+/** Bound of each Temporal call made for an operator (API, CLI): an outage is reported, never waited out. */
+const TEMPORAL_DEADLINE_MS = 3000;
+
+/**
+ * Starts the campaign's workflow, idempotently, so that a launch interrupted anywhere (the process killed,
+ * Temporal or Postgres down) is completed by repeating it, and never gives a second workflow:
+ * - the workflow id is the campaign's (campaign-<id>), and a launch refuses to start a new run once one has
+ *   closed (REJECT_DUPLICATE), unless `relaunch` (POST /calls/:id/retry restarting a completed campaign);
+ * - the campaign row is the state machine: draft (workflow_id null) → launch recorded (draft, workflow_id
+ *   set, written in the same transaction that starts the workflow) → running, paused, stopped, completed (set
+ *   by the workflow itself). The transaction holds the row lock across the start, so concurrent or repeated
+ *   launches serialise on it; if the start fails the recording is rolled back (nothing half-written), and if
+ *   the process dies after the start, the workflow records itself and a repeated launch finds it started.
+ * A stopped or completed campaign is not launched again (CampaignStateError) unless `relaunch`.
+ */
+export async function launchCampaign(
+  client: Client, prisma: PrismaClient, cfg: Config, campaignId: string, o: { relaunch?: boolean } = {},
+): Promise<{ workflowId: string; started: boolean }> {
+  const workflowId = campaignWorkflowId(campaignId);
+  return prisma.$transaction(async (tx) => {
+    const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM campaigns WHERE id = ${campaignId}::uuid FOR UPDATE`;
+    if (!locked.length) throw new NotFoundError(`campaign ${campaignId} not found`);
+    const c = await tx.campaign.findUniqueOrThrow({ where: { id: campaignId } });
+    if (!o.relaunch && (c.status === 'stopped' || c.status === 'completed')) throw new CampaignStateError(`the campaign is ${c.status}`);
+    if (c.workflowId !== workflowId) await tx.campaign.update({ where: { id: c.id }, data: { workflowId } });
+    try {
+      await client.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => client.workflow.start('campaignWorkflow', {
+        workflowId,
+        taskQueue: cfg.TEMPORAL_TASK_QUEUE,
+        args: [campaignInput(c, cfg)],
+        workflowIdReusePolicy: o.relaunch ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
+        typedSearchAttributes: [
+          { key: CampaignIdKey, value: c.id },
+          { key: ScenarioKey, value: c.scenario },
+        ],
+      }));
+      return { workflowId, started: true };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, started: false };
+      throw err;
+    }
+  }, { maxWait: 5000, timeout: 15_000 });
+}
+
+/** The campaign's state forbids the operation (409 in the API). */
+export class CampaignStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CampaignStateError';
   }
 }
 
@@ -234,13 +264,13 @@ export type CampaignCommand = 'pause' | 'resume' | 'stop';
 export async function signalCampaign(client: Client, campaignId: string, command: CampaignCommand): Promise<void> {
   const h = client.workflow.getHandle(campaignWorkflowId(campaignId));
   const def = { pause: pauseSignal, resume: resumeSignal, stop: stopSignal }[command];
-  await h.signal(def);
+  await client.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => h.signal(def));
 }
 
 export async function setCampaignConcurrency(client: Client, campaignId: string, max: number): Promise<void> {
-  await client.workflow.getHandle(campaignWorkflowId(campaignId)).signal(setConcurrencySignal, max);
+  await client.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => client.workflow.getHandle(campaignWorkflowId(campaignId)).signal(setConcurrencySignal, max));
 }
 
 export async function campaignStatus(client: Client, campaignId: string): Promise<CampaignStatus> {
-  return client.workflow.getHandle(campaignWorkflowId(campaignId)).query(campaignStatusQuery);
+  return client.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => client.workflow.getHandle(campaignWorkflowId(campaignId)).query(campaignStatusQuery));
 }

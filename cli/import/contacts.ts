@@ -2,6 +2,7 @@
 // validation (lib/contact-import) → batches written each in one transaction with a single INSERT … ON CONFLICT
 // (an unchanged contact is not touched, so re-importing a file changes nothing). Memory stays bounded: one
 // batch of rows plus one number per distinct phone (for in-file duplicate detection).
+import { unreachableDependency, type Dependency } from '../../api/services/dependencies';
 import { createReadStream, createWriteStream, statSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { basename } from 'node:path';
@@ -47,6 +48,8 @@ export interface ImportSummary {
   durationMs: number;
   rowsPerSecond: number;
   fatal: string | null;
+  /** The service whose outage stopped the import (the batches before it are committed; a re-run completes it). */
+  unreachable: Dependency | null;
 }
 
 /** Bytes → text, decoding each line on its own (see decodeLine); UTF-16 files (BOM) are decoded whole. */
@@ -227,7 +230,7 @@ export async function importContacts(prisma: PrismaClient, file: string, o: Impo
   const s: ImportSummary = {
     file, source, delimiter, encodings: decoder.encodings, rows: 0, valid: 0, created: 0, updated: 0, unchanged: 0, existingSkipped: 0,
     rejected: 0, duplicates: 0, filtered: 0, batches: 0, phoneTypes: {}, reportPath, reportedIssues: 0, dryRun: !!o.dryRun,
-    durationMs: 0, rowsPerSecond: 0, fatal: null,
+    durationMs: 0, rowsPerSecond: 0, fatal: null, unreachable: null,
   };
   const regionFilter = o.regionFilter ? new Set(o.regionFilter) : undefined;
   const seen = new Map<number, number>(); // E.164 digits (≤ 15, exact in a double) → first line
@@ -294,6 +297,7 @@ export async function importContacts(prisma: PrismaClient, file: string, o: Impo
     await flush();
   } catch (err) {
     s.fatal = err instanceof ImportSetupError ? err.message : `stopped after ${s.batches} complete batch(es): ${(err as Error).message}`;
+    s.unreachable = unreachableDependency(err);
     input.destroy();
   } finally {
     o.onProgress?.(decoder.bytes, total, s.rows);

@@ -106,7 +106,10 @@ export async function devUp(o: UpOptions = {}): Promise<DevState> {
   log(`postgres: migrations ${m.applied.length ? `applied ${m.applied.join(', ')}` : 'up to date'} (${m.method})`);
 
   const state = { temporal, postgres };
-  writeDevState(state);
+  // The state file records what `up` started, for `down` and for later commands' addresses. When both services
+  // were given by the environment (tests, CI, the demo pointed elsewhere) nothing was started: recording them
+  // would redirect later commands to services that may be gone.
+  if (temporal.managed || postgres.managed) writeDevState(state);
   return state;
 }
 

@@ -422,3 +422,42 @@ describe('minibot campaign', () => {
     assert.equal((await minibot(['campaign', 'status', '00000000-0000-4000-8000-000000000000'], env)).code, 1);
   });
 });
+
+describe('minibot with a service down', () => {
+  test('every command names the unreachable service, its address and how to start it, with exit 4 (Postgres) / 5 (Temporal), no stack trace', async () => {
+    const { freePort } = await import('../../scripts/services/process');
+    const closed = await freePort(); // bound then released: nobody listens there
+    const deadPg = `postgresql://minibot:x@127.0.0.1:${closed}/minibot`;
+    const deadTemporal = `127.0.0.1:${closed}`;
+    const csv = join(dir, 'down.csv');
+    writeFileSync(csv, 'telephone;nom\n0612345678;Down\n');
+    const id = randomUUID();
+    const name = `down-${randomUUID()}`;
+    // [args, exit code with Postgres closed, exit code with Temporal closed] (0/1: the command's own answer
+    // when it does not need the closed service: the commands that only use Temporal, or only Postgres).
+    const commands: [string[], number, number][] = [
+      [['contacts', 'import', csv, '--no-progress'], 4, 0],
+      [['contacts', 'validate', '--dry-run'], 4, 0],
+      [['dnc', 'import', csv], 4, 0],
+      [['dnc', 'check', '0612345678'], 4, 3], // 3: listed, by the dnc import just above
+      [['campaign', 'list'], 4, 0],
+      [['campaign', 'launch', '--name', name], 4, 5],
+      [['campaign', 'status', id], 4, 5],
+      [['campaign', 'pause', id], 4, 5],
+      [['campaign', 'resume', id], 4, 5],
+      [['campaign', 'stop', id], 4, 5],
+      [['campaign', 'concurrency', id, '2'], 1, 5],
+    ];
+    for (const [args, pgCode, temporalCode] of commands) {
+      const pgDown = await minibot(args, { DATABASE_URL: deadPg });
+      assert.equal(pgDown.code, pgCode, `${args.join(' ')} with Postgres closed: ${pgDown.err}`);
+      if (pgCode === 4) assert.match(pgDown.err, new RegExp(`^minibot: Postgres \\(the database\\) is unreachable at 127\\.0\\.0\\.1:${closed}: start the dev stack with \`npm run dev:up\`, or set DATABASE_URL`), args.join(' '));
+      assert.doesNotMatch(pgDown.err, /^\s+at |Invalid `prisma/m, `${args.join(' ')}: no stack trace`);
+      const tDown = await minibot(args, { TEMPORAL_ADDRESS: deadTemporal });
+      assert.equal(tDown.code, temporalCode, `${args.join(' ')} with Temporal closed: ${tDown.err}`);
+      if (temporalCode === 5) assert.match(tDown.err, new RegExp(`^minibot: Temporal is unreachable at 127\\.0\\.0\\.1:${closed}: start the dev stack with \`npm run dev:up\`, or set TEMPORAL_ADDRESS`), args.join(' '));
+      assert.doesNotMatch(tDown.err, /^\s+at /m, `${args.join(' ')}: no stack trace`);
+    }
+    assert.equal(await stack.prisma.campaign.count({ where: { name } }), 0, 'a launch with Temporal down created nothing');
+  });
+});
