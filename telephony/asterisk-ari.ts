@@ -62,7 +62,7 @@ export type AriHealth = 'connecting' | 'connected' | 'reconnecting' | 'down';
 /** An ARI call that Asterisk refused; `status` is the HTTP status (null: no answer at all). */
 export class AriError extends Error {
   constructor(readonly operation: string, readonly status: number | null, readonly detail: string) {
-    super(`ARI ${operation}: ${status ?? 'no answer'} ${detail}`.trim());
+    super(`ARI ${operation}: ${status === null ? '' : `${status} `}${detail}`);
     this.name = 'AriError';
   }
 }
