@@ -47,8 +47,10 @@ export interface AriEvent {
   channel?: AriChannel;
   peer?: AriChannel;
   args?: string[];
+  /** Q.850 cause; in a ChannelHangupRequest with soft=true, the soft-hangup reason flags instead. */
   cause?: number;
   cause_txt?: string;
+  soft?: boolean;
   dialstatus?: string;
   digit?: string;
   bridge?: { id: string };

@@ -8,11 +8,20 @@
 //   ChannelDtmfReceived                dtmf to the workflow
 import type { HangupCause } from '../../lib/call-events';
 import type { AriEvent } from '../asterisk-ari';
-import { later, transition } from './call';
+import { later, transition, type AstCall } from './call';
 import type { AdapterContext } from './context';
 import { ringCause } from './dial-plan';
 import { maybeSendAmd } from './amd-gate';
 import { setupMedia } from './media-bridge';
+
+/** AST_SOFTHANGUP_SHUTDOWN (include/asterisk/channel.h): the soft hang-up of every channel when Asterisk stops. */
+const AST_SOFTHANGUP_SHUTDOWN = 1 << 2;
+
+/** How an ended call is reported: the callee's or the line's cause, or media_lost when Asterisk cut it. */
+function endCause(c: AstCall, cause: number | null): HangupCause {
+  if (c.systemShutdown) return c.answered ? 'media_lost' : 'failed';
+  return c.answered ? 'normal' : ringCause(cause, c.dialStatus);
+}
 
 export function subscribe(ctx: AdapterContext): void {
   const { ari, calls, log, o } = ctx;
@@ -21,7 +30,10 @@ export function subscribe(ctx: AdapterContext): void {
   ari.on('ChannelDestroyed', (e: AriEvent) => onChannelDestroyed(ctx, e));
   ari.on('ChannelHangupRequest', (e: AriEvent) => {
     const c = e.channel && calls.get(e.channel.id);
-    if (c && e.cause !== undefined) c.hangupCause ??= e.cause;
+    if (!c || e.cause === undefined) return;
+    // A soft hang-up carries Asterisk's reason flags, not a Q.850 cause; SHUTDOWN: Asterisk is stopping.
+    if (e.soft) c.systemShutdown ||= (e.cause & AST_SOFTHANGUP_SHUTDOWN) !== 0;
+    else c.hangupCause ??= e.cause;
   });
   ari.on('Dial', (e: AriEvent) => {
     const c = e.peer && calls.get(e.peer.id);
@@ -80,7 +92,7 @@ function onStasisEnd(ctx: AdapterContext, e: AriEvent): void {
   const c = id ? ctx.calls.get(id) : undefined;
   if (!c || c.inDialplan) return; // not ours, or left for AMD() on purpose
   // The channel left our app: it is hanging up. ChannelDestroyed brings the cause; do not wait for it long.
-  later(c, 1500, () => void ctx.teardown(c, c.answered ? 'normal' : ringCause(c.hangupCause, c.dialStatus), 'StasisEnd'));
+  later(c, 1500, () => void ctx.teardown(c, endCause(c, c.hangupCause), c.systemShutdown ? 'StasisEnd: Asterisk shutting down' : 'StasisEnd'));
 }
 
 function onChannelDestroyed(ctx: AdapterContext, e: AriEvent): void {
@@ -89,8 +101,8 @@ function onChannelDestroyed(ctx: AdapterContext, e: AriEvent): void {
   const c = ctx.calls.get(id);
   if (c) {
     const cause = e.cause ?? c.hangupCause;
-    const ours: HangupCause = c.answered ? 'normal' : ringCause(cause ?? null, c.dialStatus);
-    void ctx.teardown(c, ours, `cause ${cause ?? '?'} ${e.cause_txt ?? ''}${c.dialStatus ? ` dial ${c.dialStatus}` : ''}`.trim());
+    const detail = `cause ${cause ?? '?'} ${e.cause_txt ?? ''}${c.dialStatus ? ` dial ${c.dialStatus}` : ''}${c.systemShutdown ? ' (Asterisk shutting down)' : ''}`;
+    void ctx.teardown(c, endCause(c, cause ?? null), detail.replace(/\s+/g, ' ').trim());
     return;
   }
   const m = ctx.calls.byMediaId(id);

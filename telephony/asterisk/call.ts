@@ -58,6 +58,8 @@ export interface AstCall {
   byUs: boolean;
   dialStatus: string;
   hangupCause: number | null;
+  /** Asterisk itself is shutting down (a soft hang-up with reason SHUTDOWN): the line is cut on our side. */
+  systemShutdown: boolean;
   // Media: the externalMedia channel entered Stasis (it can only be bridged then), the media server has the
   // call's websocket, play() calls waiting for it.
   mediaSetup: boolean;
@@ -86,7 +88,7 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 export function newCall(callId: string, record: boolean, now: number): AstCall {
   return {
     id: callId, mediaId: `${callId}-m`, bridgeId: `${callId}-b`, record,
-    phase: 'dialing', answered: false, inDialplan: false, byUs: false, dialStatus: '', hangupCause: null,
+    phase: 'dialing', answered: false, inDialplan: false, byUs: false, dialStatus: '', hangupCause: null, systemShutdown: false,
     mediaSetup: false, mediaInStasis: deferred(), mediaReady: false, mediaWaiters: [],
     streamAmd: null, asteriskAmd: null, amdSent: false, verdict: null, gateOpen: false, queue: [], prompts: new Set(),
     timers: new Set(), recordingName: null,
