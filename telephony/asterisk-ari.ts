@@ -20,6 +20,7 @@ import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import { logger } from '../lib/logger';
+import { AriError, AriUnavailable, ariError, bodyMessage } from './ari-errors';
 
 export interface AriCredentials {
   url: string;
@@ -59,44 +60,7 @@ export interface AriEvent {
 
 export type AriHealth = 'connecting' | 'connected' | 'reconnecting' | 'down';
 
-// ------------------------------------------------------------------------------------------ typed errors
-
-/** An ARI call that Asterisk refused; `status` is the HTTP status (null: no answer at all). */
-export class AriError extends Error {
-  constructor(readonly operation: string, readonly status: number | null, readonly detail: string) {
-    super(`ARI ${operation}: ${status === null ? '' : `${status} `}${detail}`);
-    this.name = 'AriError';
-  }
-}
-/** 404: the channel, bridge or recording does not exist (any more). */
-export class AriNotFound extends AriError {
-  override name = 'AriNotFound';
-}
-/** 409: a conflict, e.g. a channel id already in use or a channel not in Stasis. */
-export class AriConflict extends AriError {
-  override name = 'AriConflict';
-}
-/** Asterisk did not answer (down, restarting, or the call's deadline passed). */
-export class AriUnavailable extends AriError {
-  override name = 'AriUnavailable';
-}
-
-export function ariError(operation: string, status: number | null, detail: string): AriError {
-  if (status === 404) return new AriNotFound(operation, status, detail);
-  if (status === 409) return new AriConflict(operation, status, detail);
-  if (status === null) return new AriUnavailable(operation, null, detail);
-  return new AriError(operation, status, detail);
-}
-
-/** ARI error bodies are JSON: {"message":"Channel not found"}. */
-function bodyMessage(body: string): string {
-  try {
-    const j = JSON.parse(body) as { message?: string; error?: string };
-    return j.message ?? j.error ?? body;
-  } catch {
-    return body;
-  }
-}
+export { AriConflict, AriError, AriNotFound, AriUnavailable, ariError } from './ari-errors';
 
 // ------------------------------------------------------------------------------------------ library hooks
 
