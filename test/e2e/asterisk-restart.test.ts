@@ -141,7 +141,10 @@ describe('fault f: Asterisk restarted while calls are up', { skip: SKIP }, () =>
       assert.equal(again.length, 1, `the contact of ${id} was called once more`);
       assert.ok(again[0]!.answeredAt, `its second call (${again[0]!.workflowId}) was answered after the restart`);
     }
-    console.log(`# calls: ${calls.length} for ${CONTACTS} contacts; outcomes ${JSON.stringify(calls.map((r) => `${r.outcome}/${r.hangupCause}`))}`);
+    console.log(`# calls: ${calls.length} for ${CONTACTS} contacts`);
+    for (const r of [...calls].sort((a, b) => a.contactId.localeCompare(b.contactId) || a.attempt - b.attempt)) {
+      console.log(`#   contact ${r.contactId.slice(0, 8)} attempt ${r.attempt}: ${r.outcome} / ${r.hangupCause}, answered ${r.answeredAt ? 'yes' : 'no'}${cut.includes(r.workflowId) ? ' (cut by the restart)' : ''}`);
+    }
 
     // Nothing left in Asterisk.
     let channels: { name: string }[] = [];
