@@ -1,16 +1,26 @@
-// The ARI connection of the Asterisk adapter, through `ari-client` (Asterisk's own Node client: it builds its
-// API from Asterisk's swagger at connect time and keeps the events websocket reconnecting with a backoff).
-// What this file adds around it:
-//  - quiet start: the library prints "This API is using a deprecated version of Swagger!" through console.log
-//    and its old dependencies (request, swagger-client 2) may raise Node deprecation warnings at load; both
-//    go to our logger at debug level instead of stdout/stderr;
-//  - a typed surface for the few operations and events the adapter uses;
-//  - health: connected / reconnecting / down, with the library's WebSocketReconnecting / WebSocketConnected /
-//    WebSocketMaxRetries events, and a fresh start loop after WebSocketMaxRetries (the library gives up then);
-//  - the operations ari-client cannot do well: downloading a stored recording (binary body; its swagger
-//    client decodes responses as text) goes to the REST endpoint directly.
+// The ARI adapter: the only module that touches `ari-client` (Asterisk's own Node client: it builds its API
+// from Asterisk's swagger at connect time and keeps the events websocket reconnecting with a backoff). The
+// rest of telephony/ sees typed calls, typed events and typed errors. What this file adds around the library:
+//  - errors by HTTP status: ari-client turns an error response into `new Error(body)` and drops the status
+//    (lib/client.js, swaggerError). swagger-client 2 runs every request through its `authorizations` hooks
+//    synchronously inside the operation call, so a hook of ours reads the status of the request being
+//    started (see `capturing`) and the call is rejected with AriNotFound / AriConflict / AriError(status);
+//  - bounded calls: swagger-client's HTTP layer (shred) never settles a request whose connection fails
+//    (it emits "request_error" to no listener), so every call has a deadline, and calls fail fast with
+//    AriUnavailable while the events websocket is down (Asterisk restarting);
+//  - a scoped logger: swagger-client 2 prints through a global function `log` it defines itself at load
+//    (swagger.js, line 10: "This API is using a deprecated version of Swagger!"). We point that hook of the
+//    library at our logger (debug level). The global console is never touched;
+//  - health: connecting / connected / reconnecting / down, from the library's WebSocketReconnecting /
+//    WebSocketConnected / WebSocketMaxRetries events, with a fresh start loop after WebSocketMaxRetries (the
+//    library gives up then), and a 'reconnected' event (time to reconcile) with a count;
+//  - downloading a stored recording (binary body; the swagger layer decodes bodies as text) goes to the REST
+//    endpoint directly.
 import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
+import { logger } from '../lib/logger';
+import { AriError, AriUnavailable, ariError, bodyMessage } from './ari-errors';
 
 export interface AriCredentials {
   url: string;
@@ -25,6 +35,11 @@ export interface AriChannel {
   state: string;
 }
 
+export interface AriBridge {
+  id: string;
+  channels: string[];
+}
+
 /** The fields of ARI events the adapter reads. */
 export interface AriEvent {
   type: string;
@@ -33,70 +48,67 @@ export interface AriEvent {
   channel?: AriChannel;
   peer?: AriChannel;
   args?: string[];
+  /** Q.850 cause; in a ChannelHangupRequest with soft=true, the soft-hangup reason flags instead. */
   cause?: number;
   cause_txt?: string;
+  soft?: boolean;
   dialstatus?: string;
   digit?: string;
   bridge?: { id: string };
   recording?: { name: string; state: string; target_uri?: string; duration?: number; cause?: string };
 }
 
+export type AriHealth = 'connecting' | 'connected' | 'reconnecting' | 'down';
+
+export { AriConflict, AriError, AriNotFound, AriUnavailable, ariError } from './ari-errors';
+
+// ------------------------------------------------------------------------------------------ library hooks
+
 /** The subset of ari-client's generated API used here (its operations take one object of parameters). */
 interface AriClientLike extends EventEmitter {
   start(app: string | string[]): Promise<void>;
   stop(): void;
-  channels: {
-    originate(p: Record<string, unknown>): Promise<AriChannel>;
-    externalMedia(p: Record<string, unknown>): Promise<AriChannel>;
-    hangup(p: { channelId: string; reason?: string }): Promise<void>;
-    continueInDialplan(p: Record<string, unknown>): Promise<void>;
-    list(): Promise<AriChannel[]>;
+  [resource: string]: unknown;
+}
+type Operation = (p?: Record<string, unknown>) => Promise<unknown>;
+
+const requireFromAri = createRequire(createRequire(import.meta.url).resolve('ari-client'));
+/** The status of the request being started by the ARI call in progress (set around each call, synchronously). */
+let capturing: { status: number | null } | null = null;
+let hooked = false;
+
+function hookLibrary(): void {
+  if (hooked) return;
+  hooked = true;
+  // The same swagger-client instance ari-client loaded (resolved from ari-client's own folder).
+  const swagger = requireFromAri('swagger-client') as {
+    authorizations: { add(name: string, auth: { apply(obj: { on?: Record<string, (r: unknown) => unknown> }): boolean }): void };
   };
-  bridges: {
-    create(p: Record<string, unknown>): Promise<{ id: string }>;
-    addChannel(p: { bridgeId: string; channel: string | string[] }): Promise<void>;
-    destroy(p: { bridgeId: string }): Promise<void>;
-    record(p: Record<string, unknown>): Promise<{ name: string }>;
-    list(): Promise<{ id: string; channels: string[] }[]>;
-  };
-  recordings: {
-    stop(p: { recordingName: string }): Promise<void>;
-    deleteStored(p: { recordingName: string }): Promise<void>;
-  };
+  swagger.authorizations.add('minibot-status', {
+    apply(obj) {
+      const cap = capturing;
+      const on = obj.on;
+      if (cap && on) {
+        for (const k of ['error', 'response'] as const) {
+          const orig = on[k];
+          if (orig) on[k] = (r: unknown) => ((cap.status = (r as { status?: number } | null)?.status ?? null), orig(r));
+        }
+      }
+      return true;
+    },
+  });
+  const log = logger('ari-client');
+  (globalThis as { log?: unknown }).log = (...args: unknown[]) =>
+    log.debug({ args: args.map((a) => (typeof a === 'string' ? a : String(a))) }, 'swagger-client output');
 }
 
-export type AriHealth = 'connecting' | 'connected' | 'reconnecting' | 'down';
+// ------------------------------------------------------------------------------------------ connection
 
-/** ARI reports errors as an Error whose message is the JSON body: {"message":"Channel not found"}. */
-export function ariErrorMessage(err: unknown): string {
-  const m = err instanceof Error ? err.message : String(err);
-  try {
-    const j = JSON.parse(m) as { message?: string; error?: string };
-    return j.message ?? j.error ?? m;
-  } catch {
-    return m;
-  }
-}
-
-export const isNotFound = (err: unknown) => /not found|not in stasis|does not exist/i.test(ariErrorMessage(err));
-export const isConflict = (err: unknown) => /already exists/i.test(ariErrorMessage(err));
-
-/** Runs `fn` with the library's console chatter and Node deprecation warnings routed to `log.debug`. */
-async function quietly<T>(log: Logger, fn: () => Promise<T>): Promise<T> {
-  const saved = { log: console.log, warn: console.warn, error: console.error, noDeprecation: process.noDeprecation };
-  const route = (level: string) => (...args: unknown[]) => log.debug({ level, args: args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))) }, 'ari-client output');
-  console.log = route('log');
-  console.warn = route('warn');
-  console.error = route('error');
-  process.noDeprecation = true;
-  try {
-    return await fn();
-  } finally {
-    console.log = saved.log;
-    console.warn = saved.warn;
-    console.error = saved.error;
-    process.noDeprecation = saved.noDeprecation;
-  }
+export interface AriConnectionOptions {
+  /** Deadline of one REST call (ms). */
+  requestTimeoutMs?: number;
+  /** Pause before a new connect loop once the library gave up reconnecting (ms). */
+  restartDelayMs?: number;
 }
 
 /**
@@ -104,13 +116,15 @@ async function quietly<T>(log: Logger, fn: () => Promise<T>): Promise<T> {
  * 'health' (AriHealth) and 'reconnected' (after the websocket came back: time to reconcile).
  */
 export class AriConnection extends EventEmitter {
-  client!: AriClientLike;
   health: AriHealth = 'connecting';
+  /** How many times the events websocket came back after a loss. */
+  reconnections = 0;
+  private client: AriClientLike | null = null;
   private stopped = false;
   private restartTimer: NodeJS.Timeout | null = null;
   private everConnected = false;
 
-  constructor(readonly creds: AriCredentials, private log: Logger) {
+  constructor(readonly creds: AriCredentials, private log: Logger, private readonly opts: AriConnectionOptions = {}) {
     super();
   }
 
@@ -119,12 +133,9 @@ export class AriConnection extends EventEmitter {
   }
 
   async connect(): Promise<void> {
-    const client = await quietly(this.log, async () => {
-      // @ts-expect-error ari-client ships no type declarations (the surface used is typed above)
-      const mod = (await import('ari-client')) as unknown as { default?: { connect: Function }; connect?: Function };
-      const connect = (mod.default?.connect ?? mod.connect) as (url: string, user: string, pass: string) => Promise<AriClientLike>;
-      return connect(this.creds.url, this.creds.username, this.creds.password);
-    });
+    const mod = requireFromAri('ari-client') as { connect: (url: string, user: string, pass: string) => Promise<AriClientLike> };
+    hookLibrary();
+    const client = await mod.connect(this.creds.url, this.creds.username, this.creds.password);
     this.client = client;
     client.on('*', (e: AriEvent) => this.emit(e.type, e));
     client.on('WebSocketReconnecting', (err?: Error) => {
@@ -136,7 +147,8 @@ export class AriConnection extends EventEmitter {
       this.everConnected = true;
       this.setHealth('connected');
       if (again) {
-        this.log.info('ARI websocket reconnected');
+        this.reconnections++;
+        this.log.info({ reconnections: this.reconnections }, 'ARI websocket reconnected');
         this.emit('reconnected');
       }
     });
@@ -145,17 +157,17 @@ export class AriConnection extends EventEmitter {
       this.log.error({ err: err?.message }, 'ARI websocket: reconnection attempts exhausted; restarting the connection loop');
       this.scheduleRestart();
     });
-    await quietly(this.log, () => client.start(this.creds.app));
+    await client.start(this.creds.app);
   }
 
   private scheduleRestart(): void {
     if (this.stopped || this.restartTimer) return;
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
-      if (this.stopped) return;
+      if (this.stopped || !this.client) return;
       // A new start() runs the library's connect loop again (the old one gave up for good).
       this.client.start(this.creds.app).catch(() => this.scheduleRestart());
-    }, 5000);
+    }, this.opts.restartDelayMs ?? 5000);
     this.restartTimer.unref();
   }
 
@@ -165,15 +177,83 @@ export class AriConnection extends EventEmitter {
     this.emit('health', h);
   }
 
-  /** Downloads a stored recording (direct REST call: ari-client's swagger layer decodes bodies as text). */
-  async storedRecording(name: string): Promise<Buffer> {
-    const res = await fetch(`${this.creds.url}/ari/recordings/stored/${encodeURIComponent(name)}/file`, {
-      headers: { authorization: this.auth },
-      signal: AbortSignal.timeout(30_000),
+  /** Runs one operation of ari-client's generated API, with its deadline and a typed error. */
+  private async call<T>(operation: string, params?: Record<string, unknown>): Promise<T> {
+    const [resource, op] = operation.split('.') as [string, string];
+    const fn = this.client && ((this.client[resource] as Record<string, Operation> | undefined)?.[op]);
+    if (!fn) throw new AriUnavailable(operation, null, this.client ? 'no such operation' : 'not connected');
+    if (this.health !== 'connected') throw new AriUnavailable(operation, null, `ARI ${this.health}`);
+    const cap = { status: null as number | null };
+    let pending: Promise<unknown>;
+    capturing = cap;
+    try {
+      pending = fn(params);
+    } catch (err) {
+      throw new AriError(operation, null, (err as Error).message);
+    } finally {
+      capturing = null;
+    }
+    const ms = this.opts.requestTimeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, rej) => {
+      timer = setTimeout(() => rej(new AriUnavailable(operation, null, `no answer within ${ms} ms`)), ms);
     });
-    if (!res.ok) throw new Error(`GET /recordings/stored/${name}/file: HTTP ${res.status} ${await res.text()}`);
-    return Buffer.from(await res.arrayBuffer());
+    try {
+      return (await Promise.race([pending, deadline])) as T;
+    } catch (err) {
+      if (err instanceof AriError) throw err;
+      const detail = bodyMessage(err instanceof Error ? err.message : String(err));
+      throw cap.status !== null ? ariError(operation, cap.status, detail) : new AriError(operation, null, detail);
+    } finally {
+      clearTimeout(timer);
+    }
   }
+
+  // ---------------------------------------------------------------------------------------- typed calls
+
+  readonly channels = {
+    originate: (p: {
+      endpoint: string; app: string; appArgs?: string; channelId: string; otherChannelId?: string; timeout?: number;
+      callerId?: string; variables?: Record<string, string>;
+    }) => this.call<AriChannel>('channels.originate', p),
+    externalMedia: (p: {
+      app: string; channelId: string; external_host: string; transport: string; encapsulation: string; connection_type: string;
+      format: string; transport_data?: string;
+    }) => this.call<AriChannel>('channels.externalMedia', p),
+    hangup: (channelId: string, reason?: string) => this.call<void>('channels.hangup', reason ? { channelId, reason } : { channelId }),
+    continueInDialplan: (p: { channelId: string; context: string; extension: string; priority: number }) =>
+      this.call<void>('channels.continueInDialplan', p),
+    list: () => this.call<AriChannel[]>('channels.list'),
+  };
+
+  readonly bridges = {
+    create: (p: { bridgeId: string; type: string; name?: string }) => this.call<AriBridge>('bridges.create', p),
+    addChannel: (bridgeId: string, channel: string[]) => this.call<void>('bridges.addChannel', { bridgeId, channel }),
+    destroy: (bridgeId: string) => this.call<void>('bridges.destroy', { bridgeId }),
+    record: (p: { bridgeId: string; name: string; format: string; ifExists?: string; beep?: boolean; terminateOn?: string }) =>
+      this.call<{ name: string }>('bridges.record', p),
+    list: () => this.call<AriBridge[]>('bridges.list'),
+  };
+
+  readonly recordings = {
+    stop: (recordingName: string) => this.call<void>('recordings.stop', { recordingName }),
+    deleteStored: (recordingName: string) => this.call<void>('recordings.deleteStored', { recordingName }),
+    /** The stored recording's file (direct REST call: the swagger layer decodes bodies as text). */
+    download: async (name: string): Promise<Buffer> => {
+      const op = 'recordings.getStoredFile';
+      let res: Response;
+      try {
+        res = await fetch(`${this.creds.url}/ari/recordings/stored/${encodeURIComponent(name)}/file`, {
+          headers: { authorization: this.auth },
+          signal: AbortSignal.timeout(30_000),
+        });
+      } catch (err) {
+        throw new AriUnavailable(op, null, (err as Error).message);
+      }
+      if (!res.ok) throw ariError(op, res.status, bodyMessage(await res.text()));
+      return Buffer.from(await res.arrayBuffer());
+    },
+  };
 
   close(): void {
     this.stopped = true;

@@ -1,9 +1,10 @@
-// The media worker process (`npm run worker:media`, TELEPHONY_BACKEND=asterisk): the chan_websocket media
-// server, the ARI adapter (telephony/asterisk.ts) and the Temporal workers — orchestration (campaign and call
-// workflows) plus the telephony queues: the shared `<queue>-telephony` (originate) and this instance's own
-// `<queue>-telephony-<instance>` (play / stop / hang up the calls whose media live here).
-// Also: per-campaign recording decision and storage of the recording path on the call's record, recordings
-// retention, an optional health endpoint (MEDIA_HEALTH_PORT). Stops gracefully on SIGINT/SIGTERM.
+// The MiniBot worker process (`npm run worker`, or `npm run worker:media`: the same process): the Temporal
+// workers — orchestration (campaign and call workflows) plus the telephony queues: the shared
+// `<queue>-telephony` (originate) and this instance's own `<queue>-telephony-<instance>` (play / stop / hang
+// up the calls whose media live here) — with the telephony backend chosen by configuration
+// (TELEPHONY_BACKEND, telephony/from-config.ts): simulated, or Asterisk (chan_websocket media server + ARI
+// adapter, with recordings retention). An optional health endpoint (MEDIA_HEALTH_PORT). Stops gracefully on
+// SIGINT/SIGTERM.
 import http from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -14,14 +15,14 @@ import { logger } from '../lib/logger';
 import { createPrisma, type PrismaClient } from '../prisma/client';
 import { temporalClient, workerConnection } from '../api/services/temporal';
 import { temporalSignalSink } from '../telephony/temporal-sink';
-import { AsteriskTelephony, dialPlan } from '../telephony/asterisk';
+import type { AsteriskTelephony } from '../telephony/asterisk';
+import { telephonyFromConfig, type Telephony } from '../telephony/from-config';
 import { pruneRecordings } from '../telephony/recordings';
-import { ariCredentials } from '../scripts/asterisk-render';
-import { inlineVoskEngine, workerVoskEngine, type AsrEngineFactory } from '../media/asr';
+import type { AsrEngineFactory } from '../media/asr';
 import { createWorkers, type WorkerSet } from './workers';
 import { installRuntime } from './runtime';
 
-export interface MediaWorkerOptions {
+export interface WorkerOptions {
   cfg: Config;
   /** Override the dial plan (tests); default ASTERISK_DIAL_TEMPLATE + ASTERISK_DIAL_MAP. */
   dial?: (phone: string) => string;
@@ -31,73 +32,65 @@ export interface MediaWorkerOptions {
   client?: Client;
   connection?: NativeConnection;
 }
+export type MediaWorkerOptions = WorkerOptions;
 
-export interface MediaWorker {
-  telephony: AsteriskTelephony;
+export interface RunningWorker<T extends Telephony = Telephony> {
+  backend: T;
   workers: WorkerSet;
   /** Resolves when the workers stop. */
   running: Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Vosk from this configuration (the media server's own default reads the process-wide one). */
-function asrFromConfig(cfg: Config): AsrEngineFactory | undefined {
-  if (!cfg.VOSK_MODEL_PATH) return undefined; // the media server fails at start with a clear message
-  return cfg.ASR_MODE === 'inline' ? inlineVoskEngine(cfg.VOSK_MODEL_PATH) : workerVoskEngine(cfg.VOSK_MODEL_PATH, { threads: cfg.ASR_THREADS });
+export interface MediaWorker extends RunningWorker {
+  telephony: AsteriskTelephony;
 }
 
+/** The worker with the Asterisk backend (TELEPHONY_BACKEND=asterisk), its adapter at hand (tests, bench). */
 export async function startMediaWorker(o: MediaWorkerOptions): Promise<MediaWorker> {
+  if (o.cfg.TELEPHONY_BACKEND !== 'asterisk') throw new Error(`TELEPHONY_BACKEND=${o.cfg.TELEPHONY_BACKEND}: the media worker needs TELEPHONY_BACKEND=asterisk`);
+  const w = await startWorker(o);
+  if (w.backend.backend !== 'asterisk') throw new Error('unreachable: asterisk backend expected');
+  return { ...w, telephony: w.backend.port };
+}
+
+export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   const cfg = o.cfg;
-  const log = logger('media-worker');
-  if (!cfg.DATABASE_URL) throw new Error('DATABASE_URL is not set');
+  const log = logger('worker');
+  if (!cfg.DATABASE_URL) throw new Error('DATABASE_URL is not set and no dev stack runs (npm run dev:up)');
   installRuntime();
   const prisma = o.prisma ?? createPrisma(cfg.DATABASE_URL);
   const client = o.client ?? (await temporalClient(cfg));
   const connection = o.connection ?? (await workerConnection(cfg));
   const recordingsDir = resolve(cfg.RECORDINGS_DIR);
 
-  const telephony = new AsteriskTelephony({
-    sink: temporalSignalSink(client),
-    ari: ariCredentials(cfg),
-    media: { host: cfg.AUDIOFORK_HOST, port: cfg.AUDIOFORK_PORT, asr: o.asr !== undefined ? o.asr : asrFromConfig(cfg) },
-    dial: o.dial ?? dialPlan(cfg.ASTERISK_DIAL_TEMPLATE, cfg.ASTERISK_DIAL_MAP ?? {}),
-    audioDir: resolve(cfg.AUDIO_DIR),
-    amdMode: cfg.AMD_ENABLED ? cfg.AMD_MODE : 'off',
-    amd: {
-      humanSpeechMs: cfg.AMD_HUMAN_SPEECH_THRESHOLD * 1000,
-      machineSpeechMs: cfg.AMD_MACHINE_SPEECH_THRESHOLD * 1000,
-      afterGreetingSilenceMs: cfg.AMD_SILENCE_THRESHOLD * 1000,
-      beep: cfg.AMD_BEEP_DETECTION_ENABLED,
-      gateSilenceMs: cfg.AMD_FIRST_PROMPT_SILENCE_MS,
-    },
-    callerId: cfg.SIP_TRUNK_CALLER_ID,
-    recording: {
-      dir: recordingsDir,
-      // The campaign decides (campaigns.record_calls); the call row exists before originate (beginCall).
-      shouldRecord: async (callId) =>
-        (await prisma.call.findUnique({ where: { workflowId: callId }, select: { campaign: { select: { recordCalls: true } } } }))?.campaign
-          .recordCalls ?? false,
-      onSaved: async (callId, path) => {
-        await prisma.call.updateMany({ where: { workflowId: callId }, data: { recordingPath: path } });
-      },
-    },
-  });
-  await telephony.start();
+  const backend = telephonyFromConfig(cfg, { sink: temporalSignalSink(client), prisma, dial: o.dial, asr: o.asr });
+  const telephony = backend.port;
+  await backend.start();
 
-  const prune = () =>
-    pruneRecordings(recordingsDir, cfg.RECORDINGS_RETENTION_DAYS)
-      .then((r) => r.deleted && log.info({ ...r, days: cfg.RECORDINGS_RETENTION_DAYS }, 'old recordings deleted'))
-      .catch((err) => log.warn({ err: (err as Error).message }, 'recordings retention failed'));
-  void prune();
-  const pruneTimer = setInterval(prune, 6 * 3600_000);
-  pruneTimer.unref();
+  // Recordings retention (only the Asterisk backend records).
+  let pruneTimer: NodeJS.Timeout | null = null;
+  if (backend.backend === 'asterisk') {
+    const prune = () =>
+      pruneRecordings(recordingsDir, cfg.RECORDINGS_RETENTION_DAYS)
+        .then((r) => r.deleted && log.info({ ...r, days: cfg.RECORDINGS_RETENTION_DAYS }, 'old recordings deleted'))
+        .catch((err) => log.warn({ err: (err as Error).message }, 'recordings retention failed'));
+    void prune();
+    pruneTimer = setInterval(prune, 6 * 3600_000);
+    pruneTimer.unref();
+  }
 
   let health: http.Server | null = null;
   if (cfg.MEDIA_HEALTH_PORT !== undefined) {
     health = http.createServer((_req, res) => {
-      const h = telephony.health();
-      const ok = h.ari === 'connected';
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ok, ...h, media: telephony.media.stats() }));
+      const body =
+        backend.backend === 'asterisk'
+          ? (() => {
+              const h = backend.port.health();
+              return { ok: h.ari === 'connected', backend: 'asterisk', ...h, media: backend.port.media.stats() };
+            })()
+          : { ok: true, backend: 'simulated', activeCalls: backend.port.activeCalls().length };
+      res.writeHead(body.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     });
     await new Promise<void>((r) => health!.listen(cfg.MEDIA_HEALTH_PORT, cfg.AUDIOFORK_HOST, r));
   }
@@ -107,17 +100,20 @@ export async function startMediaWorker(o: MediaWorkerOptions): Promise<MediaWork
     instanceId: cfg.WORKER_INSTANCE_ID,
   });
   const running = workers.run();
-  log.info({ taskQueue: cfg.TEMPORAL_TASK_QUEUE, instanceQueue: workers.instanceQueue, media: `${cfg.AUDIOFORK_HOST}:${cfg.AUDIOFORK_PORT}`, amd: cfg.AMD_MODE }, 'media worker started');
+  log.info(
+    { taskQueue: cfg.TEMPORAL_TASK_QUEUE, instanceQueue: workers.instanceQueue, temporal: cfg.TEMPORAL_ADDRESS, telephony: backend.backend, ...(backend.backend === 'asterisk' ? { media: `${cfg.AUDIOFORK_HOST}:${cfg.AUDIOFORK_PORT}`, amd: cfg.AMD_MODE } : {}) },
+    'worker started',
+  );
 
   let stopping: Promise<void> | null = null;
   return {
-    telephony, workers, running,
+    backend, workers, running,
     stop: () =>
       (stopping ??= (async () => {
-        clearInterval(pruneTimer);
+        if (pruneTimer) clearInterval(pruneTimer);
         await workers.shutdown();
         await running.catch(() => undefined);
-        await telephony.stop();
+        await backend.stop();
         health?.close();
         if (!o.prisma) await prisma.$disconnect();
         if (!o.connection) await connection.close();
@@ -126,15 +122,15 @@ export async function startMediaWorker(o: MediaWorkerOptions): Promise<MediaWork
   };
 }
 
-// Run as a process.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+/** Runs the worker as a process until SIGINT/SIGTERM (workers/main.ts and this file). */
+export async function runWorkerProcess(): Promise<void> {
   const { applyDevEnv } = await import('../scripts/services/dev-stack');
   const { config } = await import('../lib/config');
   applyDevEnv();
   const cfg = config();
-  const log = logger('media-worker');
+  const log = logger('worker');
   try {
-    const w = await startMediaWorker({ cfg });
+    const w = await startWorker({ cfg });
     for (const sig of ['SIGINT', 'SIGTERM'] as const) {
       process.once(sig, () => {
         log.info({ signal: sig }, 'shutting down');
@@ -143,9 +139,12 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     }
     await w.running;
     await w.stop();
-    log.info('media worker stopped');
+    log.info('worker stopped');
   } catch (err) {
-    log.fatal({ err: (err as Error).message }, 'media worker failed');
+    log.fatal({ err: (err as Error).message }, 'worker failed');
     process.exit(1);
   }
 }
+
+// Run as a process (`npm run worker:media`: the same worker as `npm run worker`).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runWorkerProcess();

@@ -231,7 +231,9 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
         stepId = d.next;
       }
       if (ev.hungUp !== null && outcome === null) {
-        outcome = 'hangup';
+        // The line was cut by our side's infrastructure (media connection, Asterisk restart), not by the callee:
+        // a failed call, retried under the campaign's rules.
+        outcome = ev.hungUp.cause === 'media_lost' ? 'failed' : 'hangup';
         hangupCause = ev.hungUp.cause;
       }
       outcome ??= hangupCause === 'max_duration' ? 'failed' : 'not_interested';

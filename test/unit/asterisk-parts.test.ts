@@ -1,0 +1,56 @@
+// The pure parts of the Asterisk backend: the dial plan, the hangup causes, the call's phases, the owner of a
+// channel or bridge id (what reconcile removes).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { dialPlan, maskEndpoint, ringCause } from '../../telephony/asterisk/dial-plan';
+import { newCall, transition, type CallPhase } from '../../telephony/asterisk/call';
+import { ownerOf } from '../../telephony/asterisk/reconcile';
+
+test('dial plan: template placeholders, exact overrides, refusal of what is not a number', () => {
+  const d = dialPlan('PJSIP/{national}@carrier', { '+33612345678': 'Local/human@minibot-test-callees' });
+  assert.equal(d('+33612345679'), 'PJSIP/0612345679@carrier');
+  assert.equal(d('+33612345678'), 'Local/human@minibot-test-callees');
+  assert.equal(dialPlan('PJSIP/{number}@t')('+33612345679'), 'PJSIP/33612345679@t');
+  assert.equal(dialPlan('SIP/{e164}')('33612345679'), 'SIP/+33612345679');
+  assert.throws(() => d('06 12'), /phone: "06 12" is not a dialable number/);
+  assert.throws(() => dialPlan('PJSIP/carrier'), /ASTERISK_DIAL_TEMPLATE: must contain/);
+  assert.equal(maskEndpoint('PJSIP/0612345679@carrier'), 'PJSIP/0612****79@carrier');
+});
+
+test('ring causes: the Dial status first, then the Q.850 cause', () => {
+  assert.equal(ringCause(16, 'BUSY'), 'busy');
+  assert.equal(ringCause(null, 'NOANSWER'), 'no_answer');
+  assert.equal(ringCause(null, 'CONGESTION'), 'congestion');
+  assert.equal(ringCause(17, 'CHANUNAVAIL'), 'failed');
+  assert.equal(ringCause(17, ''), 'busy');
+  assert.equal(ringCause(19, ''), 'no_answer');
+  assert.equal(ringCause(21, ''), 'rejected');
+  assert.equal(ringCause(34, ''), 'congestion');
+  assert.equal(ringCause(16, ''), 'failed');
+  assert.equal(ringCause(null, ''), 'failed');
+});
+
+test('call phases: dialing → amd → up → ending; ending is final; no way back', () => {
+  const c = newCall('call-1', false, 0);
+  assert.equal(c.phase, 'dialing');
+  assert.equal(c.mediaId, 'call-1-m');
+  assert.equal(c.bridgeId, 'call-1-b');
+  assert.equal(transition(c, 'amd'), true);
+  assert.equal(transition(c, 'dialing'), false);
+  assert.equal(transition(c, 'up'), true);
+  assert.equal(transition(c, 'amd'), false);
+  assert.equal(c.phase, 'up');
+  assert.equal(transition(c, 'ending'), true);
+  for (const p of ['dialing', 'amd', 'up', 'ending'] as CallPhase[]) assert.equal(transition(c, p), false, `ending → ${p}`);
+  const d = newCall('call-2', false, 0);
+  assert.equal(transition(d, 'up'), true, 'stream AMD: straight to up');
+  const e = newCall('call-3', false, 0);
+  assert.equal(transition(e, 'ending'), true, 'a call may end while dialing');
+});
+
+test('reconcile: the call a channel or bridge id belongs to', () => {
+  assert.equal(ownerOf('call-1'), 'call-1');
+  assert.equal(ownerOf('call-1-m'), 'call-1');
+  assert.equal(ownerOf('call-1-c'), 'call-1');
+  assert.equal(ownerOf('call-1-b'), 'call-1');
+});
