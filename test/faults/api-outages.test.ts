@@ -36,8 +36,10 @@ function request(op: Op): { path: string; body?: unknown } {
     postCampaigns: { name: `outage-${randomUUID().slice(0, 8)}`, ignore_window: true, contact_ids: [ids.contact] },
     postCampaignsIdConcurrency: { max_concurrent_calls: 2 },
   };
+  // Required query parameters, so that the request is valid and only the service can refuse it.
+  const queries: Record<string, string> = { getContactsCanDial: '?phone=%2B33612345678' };
   if (op.hasBody) assert.ok(op.operationId in bodies, `no sample body for ${op.operationId}`);
-  return { path, body: bodies[op.operationId] };
+  return { path: path + (queries[op.operationId] ?? ''), body: bodies[op.operationId] };
 }
 
 async function call(op: Op, phase: string): Promise<{ status: number; json: any }> {
