@@ -14,9 +14,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AsteriskPeer } from '../media/testing/asterisk-peer';
-import * as fx from '../media/testing/fixtures';
-import { KOREAN_PHRASES } from '../media/testing/korean';
+import { AsteriskPeer } from '../test/helpers/asterisk-peer';
+import * as fx from '../test/helpers/media-fixtures';
+import { KOREAN_PHRASES } from '../test/helpers/korean';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 12_000);

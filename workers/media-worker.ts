@@ -17,7 +17,7 @@ import { temporalSignalSink } from '../telephony/temporal-sink';
 import { AsteriskTelephony, dialPlan } from '../telephony/asterisk';
 import { pruneRecordings } from '../telephony/recordings';
 import { ariCredentials } from '../scripts/asterisk-render';
-import { inlineVoskEngine, workerVoskEngine, type AsrEngineFactory } from '../media/asr';
+import * as asr from '../media/asr';
 import { createWorkers, type WorkerSet } from './workers';
 import { installRuntime } from './runtime';
 
@@ -25,8 +25,8 @@ export interface MediaWorkerOptions {
   cfg: Config;
   /** Override the dial plan (tests); default ASTERISK_DIAL_TEMPLATE + ASTERISK_DIAL_MAP. */
   dial?: (phone: string) => string;
-  /** Override the ASR (undefined = Vosk from VOSK_MODEL_PATH). */
-  asr?: AsrEngineFactory | null;
+  /** Override the ASR (undefined = the configured engine, media/asr.ts fromConfig). */
+  asr?: asr.AsrEngineFactory | null;
   prisma?: PrismaClient;
   client?: Client;
   connection?: NativeConnection;
@@ -38,12 +38,6 @@ export interface MediaWorker {
   /** Resolves when the workers stop. */
   running: Promise<void>;
   stop(): Promise<void>;
-}
-
-/** Vosk from this configuration (the media server's own default reads the process-wide one). */
-function asrFromConfig(cfg: Config): AsrEngineFactory | undefined {
-  if (!cfg.VOSK_MODEL_PATH) return undefined; // the media server fails at start with a clear message
-  return cfg.ASR_MODE === 'inline' ? inlineVoskEngine(cfg.VOSK_MODEL_PATH) : workerVoskEngine(cfg.VOSK_MODEL_PATH, { threads: cfg.ASR_THREADS });
 }
 
 export async function startMediaWorker(o: MediaWorkerOptions): Promise<MediaWorker> {
@@ -59,7 +53,7 @@ export async function startMediaWorker(o: MediaWorkerOptions): Promise<MediaWork
   const telephony = new AsteriskTelephony({
     sink: temporalSignalSink(client),
     ari: ariCredentials(cfg),
-    media: { host: cfg.AUDIOFORK_HOST, port: cfg.AUDIOFORK_PORT, asr: o.asr !== undefined ? o.asr : asrFromConfig(cfg) },
+    media: { host: cfg.AUDIOFORK_HOST, port: cfg.AUDIOFORK_PORT, asr: o.asr !== undefined ? o.asr : asr.fromConfig(cfg) },
     dial: o.dial ?? dialPlan(cfg.ASTERISK_DIAL_TEMPLATE, cfg.ASTERISK_DIAL_MAP ?? {}),
     audioDir: resolve(cfg.AUDIO_DIR),
     amdMode: cfg.AMD_ENABLED ? cfg.AMD_MODE : 'off',
