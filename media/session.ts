@@ -1,12 +1,12 @@
 // One call's media: speaks the chan_websocket protocol on the call's socket and wires the stages.
-//   inbound:  decode -> resample -> VAD framer -> (AMD tap) -> segmenter -> pre-roll -> ASR feeder -> here
+//   inbound:  decode -> resample -> VAD framer -> (AMD tap) -> segmenter -> pre-roll -> ASR feeder -> speech events
 //   outgoing: prompts encoded (media/prompt.ts) into the playout queue (media/playout.ts)
-// Here the two halves meet: a speech onset over a prompt flushes it (tentatively), a confirmed one ends it and
-// signals speechStarted, a released one resumes it; transcripts become utterance events.
+//   where they meet: media/speech-events.ts (barge-in acts on the playout; speech and transcripts become events)
 import type { WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import type { CallEventSink } from '../lib/call-events';
-import { codecInfo, formatCommand, parseEvent, ProtocolError, MAX_BINARY_MESSAGE_BYTES, type AsteriskEvent, type Command, type ControlFormat, type MediaStartEvent } from './protocol';
+import { codecInfo, formatCommand, parseEvent, ProtocolError, MAX_BINARY_MESSAGE_BYTES } from './protocol';
+import type { AsteriskEvent, Command, ControlFormat, MediaStartEvent } from './protocol';
 import { SegmenterStage, SpeechSegmenter, type BargeInOptions } from './barge-in';
 import type { AsrEngine } from './asr';
 import { systemClock, type Clock } from './clock';
@@ -17,7 +17,8 @@ import { AsrFeeder } from './asr-feeder';
 import { MediaTap, Pipeline } from './pipeline';
 import { PlayoutQueue } from './playout';
 import { encodePrompt, type Prompt, type PromptInput } from './prompt';
-import type { Frame, MediaFrame, SpeechFrame, TranscriptFrame } from './frames';
+import { SpeechEvents, type SpeechStats } from './speech-events';
+import type { Frame, MediaFrame } from './frames';
 
 export type { MediaFrame } from './frames';
 export type { PromptInput } from './prompt';
@@ -25,13 +26,7 @@ export type { PromptInput } from './prompt';
 /** Largest control message we accept from Asterisk (its own events are far smaller). */
 export const MAX_EVENT_BYTES = 16 * 1024;
 
-export interface SessionStats {
-  bargeInLatencyMs: number[]; // speech onset -> FLUSH_MEDIA sent
-  asrLatencyMs: number[]; // speech end -> final result
-  signalLatencyMs: number[]; // speech end -> utterance delivered to the sink
-  tentativeFlushes: number;
-  resumes: number;
-  confirmedBargeIns: number;
+export interface SessionStats extends SpeechStats {
   malformedFrames: number;
   rejectedTextMessages: number;
 }
@@ -78,8 +73,6 @@ export class CallSession {
   private closed = false;
   private hangupRequested = false;
   private readonly startTimer: NodeJS.Timeout;
-  /** Per speech segment: what the callee was interrupting, for the events of that segment. */
-  private segments = new Map<number, { bargeIn: boolean; turn?: number }>();
 
   readonly stats: SessionStats = {
     bargeInLatencyMs: [], asrLatencyMs: [], signalLatencyMs: [],
@@ -217,8 +210,17 @@ export class CallSession {
         new SegmenterStage(seg),
         new PreRoll(o.asrRate),
         new AsrFeeder(o.asr ? o.asr.createSession(o.asrRate) : null, () => this.clock.now()),
+        new SpeechEvents({
+          callId: this.callId, sink: o.sink, playout, clock: this.clock, stats: this.stats,
+          turn: () => this.turn,
+          resumeRewindMs: () => seg.opts.resumeRewindMs,
+          asrMethod: o.asr?.method ?? null,
+          record: o.stats,
+          deliver: (name, fn) => this.emit(name, fn),
+          debug: (obj, msg) => this.log.debug(obj, msg),
+        }),
       ],
-      (f) => this.onFrame(f),
+      (f) => this.onStageError(f),
     );
     this.media = { format: this.format, codec, frameBytes, pipeline, playout };
     this.log.info({ format: codec.name, frameBytes, ptime: ev.ptime, control: this.format, channelId: ev.channel_id ?? '' }, 'media started');
@@ -226,117 +228,12 @@ export class CallSession {
     o.observer?.started?.();
   }
 
-  // ---------------------------------------------------------------- what the pipeline decided
-
-  private onFrame(f: Frame): void {
-    if (f.kind === 'speech') this.onSpeech(f);
-    else if (f.kind === 'transcript') this.onTranscript(f);
-    else if (f.kind === 'error') this.onStageError(f.stage, f.message);
-  }
-
-  private onStageError(stage: string, message: string): void {
-    if (stage !== 'decode') return void this.log.error({ stage, err: message }, 'media stage failed');
+  private onStageError(f: Frame): void {
+    if (f.kind !== 'error') return;
+    if (f.stage !== 'decode') return void this.log.error({ stage: f.stage, err: f.message }, 'media stage failed');
     this.stats.malformedFrames++;
     const n = this.stats.malformedFrames;
-    if (n <= 3 || n % 100 === 0) this.log.warn({ err: message, count: n }, 'malformed media frame dropped');
-  }
-
-  private onSpeech(f: SpeechFrame): void {
-    const playout = this.media!.playout;
-    switch (f.type) {
-      case 'onset': {
-        this.segments.set(f.segment, { bargeIn: false });
-        if (!f.bargeInArmed) break;
-        const held = playout.holdAudible();
-        if (!held) break;
-        this.stats.tentativeFlushes++;
-        const lat = held.flushedAt - f.speechStartAt;
-        this.stats.bargeInLatencyMs.push(Math.round(lat));
-        this.o.stats('bargeIn', lat);
-        this.log.debug({ promptId: held.prompt.promptId, posMs: Math.round(held.posMs), latencyMs: Math.round(lat) }, 'barge-in: prompt flushed');
-        break;
-      }
-      case 'confirm': {
-        const held = playout.dropHeld();
-        let info: { promptId?: string; playedMs?: number; flushedAt?: number } = {};
-        if (held) {
-          this.stats.confirmedBargeIns++;
-          info = { promptId: held.prompt.promptId, playedMs: held.posMs, flushedAt: held.flushedAt };
-        } else {
-          const t = this.clock.now();
-          const audible = playout.audible(t);
-          if (audible) info = { promptId: audible.promptId, playedMs: playout.position(audible, t) };
-        }
-        this.segments.set(f.segment, { bargeIn: !!held });
-        const round = (x?: number) => (x !== undefined ? Math.round(x) : undefined);
-        this.emit('speechStarted', () =>
-          this.o.sink.speechStarted(this.callId, {
-            turn: this.turn,
-            speechStartAt: Math.round(f.speechStartAt),
-            flushedAt: round(info.flushedAt),
-            promptId: info.promptId,
-            promptPlayedMs: round(info.playedMs),
-          }),
-        );
-        break;
-      }
-      case 'release': {
-        this.segments.delete(f.segment);
-        const resumed = playout.resumeHeld(this.segmenter.opts.resumeRewindMs);
-        if (resumed) {
-          this.stats.resumes++;
-          this.log.debug(resumed, 'barge-in released (no sustained speech): prompt resumed');
-        }
-        break;
-      }
-      case 'end': {
-        // The utterance belongs to the turn in which it ended (its transcript comes later).
-        const s = this.segments.get(f.segment);
-        if (this.o.asr) this.segments.set(f.segment, { bargeIn: s?.bargeIn ?? false, turn: this.turn });
-        else this.segments.delete(f.segment); // no recogniser: no transcript will come
-        break;
-      }
-    }
-  }
-
-  private onTranscript(r: TranscriptFrame): void {
-    const s = this.segments.get(r.segment);
-    this.segments.delete(r.segment);
-    if (!r.text) {
-      this.log.debug('utterance with no recognised words dropped');
-      return;
-    }
-    const bargeIn = s?.bargeIn ?? false;
-    // Rounded timestamps first so that asrLatencyMs === finalAt - speechEndAt exactly, as documented.
-    const finalAt = Math.round(r.t);
-    const speechEndAt = Math.round(r.speechEndAt);
-    const asrLatencyMs = finalAt - speechEndAt;
-    this.stats.asrLatencyMs.push(asrLatencyMs);
-    this.o.stats('asr', asrLatencyMs);
-    const bargeInLatency = this.stats.bargeInLatencyMs.at(-1);
-    const ev = {
-      turn: s?.turn ?? this.turn,
-      text: r.text,
-      confidence: r.confidence,
-      speechStartAt: Math.round(r.speechStartAt),
-      speechEndAt,
-      finalAt,
-      asrLatencyMs,
-      bargeIn,
-      metadata: {
-        processing_method: this.o.asr?.method,
-        asr_latency_ms: asrLatencyMs,
-        asr_decode_ms: Math.round(r.decodeMs),
-        barge_in_latency_ms: bargeIn ? bargeInLatency : undefined,
-        words: r.words,
-      },
-    };
-    this.emit('utterance', async () => {
-      await this.o.sink.utterance(this.callId, ev);
-      const ms = Math.round(this.clock.now() - r.speechEndAt);
-      this.stats.signalLatencyMs.push(ms);
-      this.o.stats('signal', ms);
-    });
+    if (n <= 3 || n % 100 === 0) this.log.warn({ err: f.message, count: n }, 'malformed media frame dropped');
   }
 
   private playbackFinished(p: Prompt, interrupted: boolean, playedMs: number): void {
