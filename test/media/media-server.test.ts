@@ -1,4 +1,4 @@
-// The media server driven by a peer that speaks chan_websocket the way Asterisk does (media/testing/
+// The media server driven by a peer that speaks chan_websocket the way Asterisk does (test/helpers/
 // asterisk-peer.ts): real sockets on loopback, real VAD/resampler/codecs, real Vosk for the ASR cases.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
