@@ -6,7 +6,7 @@ import type { WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import type { CallEventSink } from '../lib/call-events';
 import { codecInfo, formatCommand, parseEvent, ProtocolError, MAX_BINARY_MESSAGE_BYTES } from './protocol';
-import type { AsteriskEvent, Command, ControlFormat, MediaStartEvent } from './protocol';
+import type { AsteriskEvent, CodecInfo, Command, ControlFormat, MediaStartEvent } from './protocol';
 import { SegmenterStage, SpeechSegmenter, type BargeInOptions } from './barge-in';
 import type { AsrEngine } from './asr';
 import { systemClock, type Clock } from './clock';
@@ -16,7 +16,7 @@ import { PreRoll } from './pre-roll';
 import { AsrFeeder } from './asr-feeder';
 import { MediaTap, Pipeline } from './pipeline';
 import { PlayoutQueue } from './playout';
-import { encodePrompt, type Prompt, type PromptInput } from './prompt';
+import { encodePrompt, type PromptInput } from './prompt';
 import { SpeechEvents, type SpeechStats } from './speech-events';
 import type { Frame, MediaFrame } from './frames';
 
@@ -54,8 +54,7 @@ export interface SessionOptions {
 }
 
 interface Started {
-  format: ControlFormat;
-  codec: NonNullable<ReturnType<typeof codecInfo>>;
+  codec: CodecInfo;
   frameBytes: number;
   pipeline: Pipeline;
   playout: PlayoutQueue;
@@ -187,7 +186,8 @@ export class CallSession {
       open: () => this.ws.readyState === this.ws.OPEN,
       sendAudio: (chunk) => this.ws.send(chunk, { binary: true }),
       sendCommand: (command) => this.send({ command }),
-      finished: (p, interrupted, playedMs) => this.playbackFinished(p, interrupted, playedMs),
+      finished: (p, interrupted, playedMs) =>
+        this.emit('playbackFinished', () => this.o.sink.playbackFinished(this.callId, { promptId: p.promptId, turn: p.turn, interrupted, playedMs: Math.round(playedMs) })),
       warn: (msg) => this.log.warn(msg),
     });
     const o = this.o;
@@ -222,7 +222,7 @@ export class CallSession {
       ],
       (f) => this.onStageError(f),
     );
-    this.media = { format: this.format, codec, frameBytes, pipeline, playout };
+    this.media = { codec, frameBytes, pipeline, playout };
     this.log.info({ format: codec.name, frameBytes, ptime: ev.ptime, control: this.format, channelId: ev.channel_id ?? '' }, 'media started');
     playout.pump();
     o.observer?.started?.();
@@ -234,12 +234,6 @@ export class CallSession {
     this.stats.malformedFrames++;
     const n = this.stats.malformedFrames;
     if (n <= 3 || n % 100 === 0) this.log.warn({ err: f.message, count: n }, 'malformed media frame dropped');
-  }
-
-  private playbackFinished(p: Prompt, interrupted: boolean, playedMs: number): void {
-    this.emit('playbackFinished', () =>
-      this.o.sink.playbackFinished(this.callId, { promptId: p.promptId, turn: p.turn, interrupted, playedMs: Math.round(playedMs) }),
-    );
   }
 
   // ---------------------------------------------------------------- commands from the call
