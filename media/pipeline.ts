@@ -12,19 +12,20 @@ export class Pipeline {
     for (let i = stages.length - 1; i >= 0; i--) {
       const stage = stages[i]!;
       const down = next;
-      next = (f) => {
-        if (!this.closed) stage.process(f, down);
-      };
+      next = (f) => stage.process(f, down);
     }
     this.head = next;
   }
 
+  /** Frames pushed after close() are dropped. */
   push(f: Frame): void {
-    this.head(f);
+    if (!this.closed) this.head(f);
   }
 
-  /** Frees every stage; frames reaching a stage after this are dropped (a result the last stage passes on
-   * later, such as a late ASR final, still reaches the sink: the utterance was heard). */
+  /**
+   * Frees every stage. A result a stage passes on later still goes through the stages after it: an ASR final
+   * that comes after the hang-up is still an utterance the callee said.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
