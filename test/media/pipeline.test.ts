@@ -12,7 +12,7 @@ import { VadFramer } from '../../media/vad-framer';
 import { SegmenterStage, SpeechSegmenter, DEFAULT_BARGE_IN } from '../../media/barge-in';
 import { PreRoll } from '../../media/pre-roll';
 import { AsrFeeder } from '../../media/asr-feeder';
-import { Pipeline } from '../../media/pipeline';
+import { MediaTap, Pipeline } from '../../media/pipeline';
 import { inlineVoskEngine } from '../../media/vosk-engine';
 import type { AudioFrame, Frame, MediaFrame, SpeechFrame, TranscriptFrame, UtteranceAudioFrame } from '../../media/frames';
 import * as fx from '../helpers/media-fixtures';
@@ -151,6 +151,7 @@ describe('the inbound path on real speech (WebRTC VAD, Vosk with the Korean mode
           new SegmenterStage(new SpeechSegmenter(DEFAULT_BARGE_IN)),
           new PreRoll(16000),
           new AsrFeeder(engine.createSession(16000)),
+          new MediaTap(() => {}), // a stage after the feeder, as the speech events are in a call
         ],
         (f) => {
           out.push(f);
