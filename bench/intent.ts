@@ -2,6 +2,7 @@
 // Human table first; the LAST line is one JSON object with the figures.  Usage: npm run bench:intent
 import { classify } from '../lib/intent';
 import { loadSplit } from '../lib/intent/corpus';
+import { percentile } from '../lib/metrics';
 
 const items = [...loadSplit('train'), ...loadSplit('test')];
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20); // bench knob, not app config
@@ -20,7 +21,7 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 const totalMs = performance.now() - t0;
 lat.sort((a, b) => a - b);
-const q = (p: number) => lat[Math.min(lat.length - 1, Math.ceil((p / 100) * lat.length) - 1)]!;
+const q = (p: number) => percentile(lat, p)!;
 const n = lat.length;
 const throughput = n / (totalMs / 1000);
 const mean = lat.reduce((a, b) => a + b, 0) / n;

@@ -3,9 +3,9 @@
 // the sink received it.
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { MediaServer } from '../media/server';
-import { workerVoskEngine, inlineVoskEngine } from '../media/asr';
+import { workerVoskEngine, inlineVoskEngine } from '../media/vosk-engine';
 import type { CallEventSink } from '../lib/call-events';
-import * as fx from '../media/testing/fixtures';
+import * as fx from '../test/helpers/media-fixtures';
 
 const mode = (process.env.BENCH_ASR_MODE ?? 'worker') as 'worker' | 'inline' | 'none';
 const threads = Number(process.env.BENCH_ASR_THREADS ?? 1);

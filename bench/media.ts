@@ -14,9 +14,10 @@ import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AsteriskPeer } from '../media/testing/asterisk-peer';
-import * as fx from '../media/testing/fixtures';
-import { KOREAN_PHRASES } from '../media/testing/korean';
+import { percentile } from '../lib/metrics';
+import { AsteriskPeer } from '../test/helpers/asterisk-peer';
+import * as fx from '../test/helpers/media-fixtures';
+import { KOREAN_PHRASES } from '../test/helpers/korean';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 12_000);
@@ -30,10 +31,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.timeOrigin + performance.now();
 const rand = (a: number, b: number) => a + Math.random() * (b - a);
 const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
+/** Percentile in whole ms (lib/metrics: linear interpolation, as Postgres' percentile_cont in the API's stats). */
 function pct(xs: number[], p: number): number | null {
-  if (!xs.length) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  return Math.round(s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!);
+  const v = percentile(xs, p);
+  return v === null ? null : Math.round(v);
 }
 
 class Child {

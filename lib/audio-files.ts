@@ -2,6 +2,7 @@
 // of the MiniBotPanel guide (WAV 8 kHz mono 16-bit, 0.5 s of silence at each end, -12 dB peak, 30 s max).
 // No process or file access here (see scripts/audio-sox.ts for the conversions), so it is unit-tested on buffers.
 
+import alawmulaw from 'alawmulaw';
 import { PROMPTS, type PromptName } from './scenario';
 
 /** The ten prompts the call flow plays (the scenario module's list). */
@@ -15,6 +16,8 @@ export interface WavInfo {
   sampleRate: number;
   bitsPerSample: number;
   dataBytes: number;
+  /** The data chunk as stored (a view of the buffer, not a copy). */
+  data: Uint8Array;
   /** Present when the data is 16-bit PCM (any channel count: interleaved). */
   samples?: Int16Array;
 }
@@ -35,7 +38,7 @@ export function parseWav(buf: Buffer): WavInfo {
     throw new WavError('not a WAV file (no RIFF/WAVE header)');
   }
   let off = 12;
-  let fmt: Omit<WavInfo, 'dataBytes' | 'samples'> | undefined;
+  let fmt: Omit<WavInfo, 'dataBytes' | 'data' | 'samples'> | undefined;
   while (off + 8 <= buf.length) {
     const id = buf.toString('ascii', off, off + 4);
     const size = buf.readUInt32LE(off + 4);
@@ -53,7 +56,7 @@ export function parseWav(buf: Buffer): WavInfo {
     } else if (id === 'data') {
       if (!fmt) throw new WavError('data chunk before fmt chunk');
       const dataBytes = Math.min(size, buf.length - body);
-      const info: WavInfo = { ...fmt, dataBytes };
+      const info: WavInfo = { ...fmt, dataBytes, data: buf.subarray(body, body + dataBytes) };
       if (fmt.formatTag === 1 && fmt.bitsPerSample === 16) {
         const n = Math.floor(dataBytes / 2);
         const samples = new Int16Array(n);
@@ -65,6 +68,45 @@ export function parseWav(buf: Buffer): WavInfo {
     off = body + size + (size % 2); // chunks are word-aligned
   }
   throw new WavError(fmt ? 'no data chunk' : 'no fmt chunk');
+}
+
+/**
+ * The audio of a WAV buffer as 16-bit mono PCM (channels mixed down), to play it: 16-bit PCM as stored;
+ * 8/24/32-bit PCM, 32/64-bit float and G.711 A-law/µ-law converted. Throws a WavError naming `name`.
+ * The one WAV reader of the project (parseWav above); each conversion is one line of arithmetic.
+ */
+export function wavToMono16(buf: Buffer, name = 'WAV'): { pcm: Int16Array; sampleRate: number } {
+  let info: WavInfo;
+  try {
+    info = parseWav(buf);
+  } catch (e) {
+    throw new WavError(`${name}: not a readable WAV file (${(e as Error).message})`);
+  }
+  const { channels, sampleRate, formatTag, bitsPerSample: bits } = info;
+  if (!sampleRate || !channels) throw new WavError(`${name}: WAV header has no sample rate/channels`);
+  const d = Buffer.from(info.data.buffer, info.data.byteOffset, info.data.byteLength);
+  let read: (i: number) => number; // sample i (interleaved), as a 16-bit value
+  let width = bits / 8;
+  if (formatTag === 1 && bits === 16) read = (i) => info.samples![i]!;
+  else if (formatTag === 1 && bits === 8) read = (i) => (d[i]! - 128) << 8;
+  else if (formatTag === 1 && bits === 24) read = (i) => d.readIntLE(i * 3, 3) >> 8;
+  else if (formatTag === 1 && bits === 32) read = (i) => d.readInt32LE(i * 4) >> 16;
+  else if (formatTag === 3 && (bits === 32 || bits === 64)) {
+    const f = bits === 32 ? (i: number) => d.readFloatLE(i * 4) : (i: number) => d.readDoubleLE(i * 8);
+    read = (i) => Math.round(Math.max(-1, Math.min(1, f(i))) * 32767);
+  } else if ((formatTag === 6 || formatTag === 7) && bits === 8) {
+    const g711 = (formatTag === 6 ? alawmulaw.alaw : alawmulaw.mulaw).decode(info.data);
+    read = (i) => g711[i]!;
+    width = 1;
+  } else throw new WavError(`${name}: unsupported WAV encoding (format tag ${formatTag}, ${bits}-bit)`);
+  const n = Math.floor(info.dataBytes / width / channels);
+  const pcm = new Int16Array(n);
+  for (let i = 0; i < n; i++) {
+    let sum = 0;
+    for (let c = 0; c < channels; c++) sum += read(i * channels + c);
+    pcm[i] = Math.round(sum / channels);
+  }
+  return { pcm, sampleRate };
 }
 
 export interface LevelAnalysis {

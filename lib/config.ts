@@ -99,7 +99,6 @@ export const envSchema = z.object({
 
   // Hybrid AMD (seconds, as in the guide)
   AMD_ENABLED: bool.default(true),
-  AMD_PYTHON_ENABLED: bool.default(true),
   AMD_MACHINE_SPEECH_THRESHOLD: seconds.default(2.8),
   AMD_HUMAN_SPEECH_THRESHOLD: seconds.default(1.2),
   AMD_SILENCE_THRESHOLD: seconds.default(1.2),
@@ -116,7 +115,7 @@ export const envSchema = z.object({
   VAD_FRAME_DURATION: z.coerce.number().pipe(z.union([z.literal(10), z.literal(20), z.literal(30)])).default(20),
 
   // Media worker tuning (media/): barge-in thresholds (defaults; each scenario step can override them),
-  // end-of-utterance silence, where Vosk runs, and the Temporal task queue of this media worker instance.
+  // end-of-utterance silence and where Vosk runs.
   BARGE_IN_FLUSH_AFTER_MS: ms.default(40),
   BARGE_IN_MIN_SPEECH_MS: ms.default(350),
   BARGE_IN_MIN_ENERGY_DBFS: z.coerce.number().max(0).default(-45),
@@ -124,7 +123,6 @@ export const envSchema = z.object({
   VAD_END_SILENCE_MS: ms.default(220),
   ASR_MODE: z.enum(['worker', 'inline']).default('worker'),
   ASR_THREADS: z.coerce.number().int().min(1).max(16).default(1),
-  MEDIA_TASK_QUEUE: z.string().optional(),
 
   // Call timing (ms)
   CALL_NO_ANSWER_TIMEOUT_MS: ms.default(30_000),

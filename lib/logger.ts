@@ -1,6 +1,7 @@
 // Structured JSON logging (pino). One root logger; components take a child with their name.
 import { pino, type Logger } from 'pino';
 import { config } from './config';
+import { maskNumber } from './mask';
 
 let root: Logger | undefined;
 
@@ -13,9 +14,7 @@ export function logger(component?: string): Logger {
   return component ? root.child({ component }) : root;
 }
 
-/** Masks a phone number for logs: +33612345678 -> +336****5678. */
+/** Masks a phone number for logs: +33612345678 -> +336****5678 (lib/mask.ts); anything else is redacted. */
 export function maskPhone(value: unknown): unknown {
-  if (typeof value !== 'string') return '[redacted]';
-  if (value.length <= 6) return '****';
-  return value.slice(0, 4) + '*'.repeat(Math.max(0, value.length - 8)) + value.slice(-4);
+  return typeof value === 'string' ? maskNumber(value) : '[redacted]';
 }

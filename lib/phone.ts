@@ -90,11 +90,7 @@ export function normalizeFrenchPhone(raw: string): PhoneResult {
   return { ok: false, reason: 'not a valid phone number (unknown number range)' };
 }
 
-/** Masks a number for display in reports and logs: +33612345678 -> +336****5678. */
-export function maskNumber(e164: string): string {
-  if (e164.length <= 8) return '****';
-  return e164.slice(0, 4) + '*'.repeat(e164.length - 8) + e164.slice(-4);
-}
+export { maskNumber } from './mask';
 
 /** The IANA time zone of a number's country (overseas numbers are called on their local time). */
 export function timeZoneOfCountry(country: string): string {

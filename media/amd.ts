@@ -22,19 +22,13 @@
 // all, or at `gateMaxMs` after answer; kept closed while a machine greeting goes on. After a MACHINE verdict
 // the voicemail gate opens when the beep ends (or after `voicemailSilenceMs` of silence): where a message goes.
 //
-// Pure logic: no I/O, no clock (times come with the frames), so it is unit-tested on recorded audio.
+// Pure logic: no I/O, no clock (times come with the frames), so it is unit-tested on recorded audio. It reads
+// the same MediaFrames as the rest of the inbound path (media/frames.ts), from the session's AMD tap.
+import type { MediaFrame } from './frames';
+import { goertzelPurity, hann } from './tone';
 
-export interface AmdFrame {
-  /** Wall time of the frame's first sample (ms). */
-  t: number;
-  pcm: Int16Array;
-  sampleRate: number;
-  /** The VAD's verdict for this frame. */
-  speech: boolean;
-  dbfs: number;
-  /** Loudest level our own prompt can be echoing back at (dBFS); -Infinity when we are silent. */
-  echoRefDbfs?: number;
-}
+export { goertzelPurity } from './tone';
+export { combineAmd, type AsteriskAmd, type HybridVerdict } from './amd-hybrid';
 
 export interface StreamAmdOptions {
   humanSpeechMs: number;
@@ -116,42 +110,6 @@ export function resolveStreamAmd(...parts: (Partial<StreamAmdOptions> | undefine
   return o;
 }
 
-/**
- * Tonal purity of `x` at frequency `hz`: the share of the (Hann-windowed) frame energy in that one DFT bin,
- * scaled so that a pure tone on the bin gives ~1. Goertzel's algorithm: one multiply-add per sample.
- */
-export function goertzelPurity(x: Int16Array, sampleRate: number, hz: number, window: Float32Array = hann(x.length)): number {
-  const n = x.length;
-  const k = (2 * Math.PI * hz) / sampleRate;
-  const coeff = 2 * Math.cos(k);
-  let s1 = 0;
-  let s2 = 0;
-  let energy = 0;
-  for (let i = 0; i < n; i++) {
-    const v = x[i]! * window[i]!;
-    energy += v * v;
-    const s0 = v + coeff * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-  if (energy <= 0) return 0;
-  const power = s1 * s1 + s2 * s2 - coeff * s1 * s2; // |X(hz)|²
-  return Math.min(1, (power / (n * energy)) * HANN_NORM);
-}
-
-// Hann window, on-bin sinusoid of amplitude A: |X|² = (A·N/4)² and Σ(w·x)² = 3·A²·N/16, so |X|²/(N·Σ(w·x)²) = 1/3.
-const HANN_NORM = 3;
-const hannCache = new Map<number, Float32Array>();
-function hann(n: number): Float32Array {
-  let w = hannCache.get(n);
-  if (!w) {
-    w = new Float32Array(n);
-    for (let i = 0; i < n; i++) w[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (n - 1));
-    hannCache.set(n, w);
-  }
-  return w;
-}
-
 /** The stream half of the hybrid AMD, for one call. */
 export class StreamAmd {
   readonly opts: StreamAmdOptions;
@@ -208,13 +166,13 @@ export class StreamAmd {
   }
 
   /** Feeds one frame; returns the verdict when this frame made it (once), else null. */
-  push(f: AmdFrame): StreamVerdict | null {
+  push(f: MediaFrame): StreamVerdict | null {
     const o = this.opts;
     const durMs = (f.pcm.length / f.sampleRate) * 1000;
     const t = f.t;
     const end = t + durMs;
     this.lastT = end;
-    const echoGuard = f.echoRefDbfs !== undefined && Number.isFinite(f.echoRefDbfs) ? f.echoRefDbfs + o.echoMarginDb : -Infinity;
+    const echoGuard = Number.isFinite(f.echoRefDbfs) ? f.echoRefDbfs + o.echoMarginDb : -Infinity;
     const beepHz = o.beep ? this.beepFrame(f, durMs) : null;
     // A tone is not speech (the VAD often says it is).
     const speech = f.speech && f.dbfs >= o.minSpeechDbfs && f.dbfs >= echoGuard && beepHz === null && this.beepRun.frames === 0;
@@ -276,7 +234,8 @@ export class StreamAmd {
   tick(now: number): StreamVerdict | null {
     if (this.verdictValue || now - this.lastT < 100) return null;
     const silent = new Int16Array(160);
-    return this.push({ t: Math.max(this.lastT, now - 20), pcm: silent, sampleRate: 8000, speech: false, dbfs: -Infinity });
+    const t = Math.max(this.lastT, now - 20);
+    return this.push({ kind: 'media', t, durMs: 20, pcm: silent, sampleRate: 8000, speech: false, dbfs: -Infinity, echoRefDbfs: -Infinity, promptAudible: false, bargeInArmed: false });
   }
 
   private openGate(at: number, reason: string): void {
@@ -284,7 +243,7 @@ export class StreamAmd {
     this.gateReason = reason;
   }
 
-  private beepFrame(f: AmdFrame, durMs: number): number | null {
+  private beepFrame(f: MediaFrame, durMs: number): number | null {
     const o = this.opts;
     let best = 0;
     let bestHz = 0;
@@ -316,39 +275,4 @@ export class StreamAmd {
     }
     return null;
   }
-}
-
-/** Asterisk's AMD() result as passed in StasisStart args: AMDSTATUS, AMDCAUSE (SKIPPED when not run). */
-export interface AsteriskAmd {
-  status: 'HUMAN' | 'MACHINE' | 'NOTSURE' | 'HANGUP' | 'SKIPPED' | string;
-  cause: string;
-}
-
-export interface HybridVerdict {
-  verdict: 'human' | 'machine' | 'unknown';
-  /** For the call record: which source decided, and the causes of both. */
-  cause: string;
-  source: 'asterisk' | 'stream' | 'both';
-}
-
-/**
- * Combines Asterisk's AMD() with the stream's verdict.
- *  - Asterisk MACHINE: machine (a stream beep confirms it). Asterisk HUMAN: human, unless the stream heard a
- *    beep (a short "leave a message" greeting Asterisk took for a person).
- *  - Asterisk NOTSURE (or AMD skipped): the stream decides; stream NOTSURE stays 'unknown' (treated as a person).
- * Returns null while the stream evidence needed is still missing.
- */
-export function combineAmd(asterisk: AsteriskAmd | null, stream: StreamVerdict | null): HybridVerdict | null {
-  const a = asterisk?.status ?? 'SKIPPED';
-  const aCause = asterisk ? `asterisk:${a}${asterisk.cause ? '-' + asterisk.cause : ''}` : '';
-  const sCause = stream ? `stream:${stream.status}-${stream.cause}@${stream.afterMs}ms` : '';
-  const join = (...xs: string[]) => xs.filter(Boolean).join(' ');
-  if (a === 'MACHINE') return { verdict: 'machine', cause: join(aCause, sCause), source: stream?.status === 'MACHINE' ? 'both' : 'asterisk' };
-  if (a === 'HUMAN') {
-    if (stream?.status === 'MACHINE' && stream.cause.startsWith('BEEP')) return { verdict: 'machine', cause: join(aCause, sCause), source: 'stream' };
-    return { verdict: 'human', cause: join(aCause, sCause), source: 'asterisk' };
-  }
-  if (!stream) return null;
-  const verdict = stream.status === 'HUMAN' ? 'human' : stream.status === 'MACHINE' ? 'machine' : 'unknown';
-  return { verdict, cause: join(aCause, sCause), source: 'stream' };
 }

@@ -1,22 +1,13 @@
 // Audio plumbing for the media worker: G.711 (alawmulaw), signed-linear, a streaming resampler (the Speex
 // resampler from SpeexDSP compiled to WASM: a windowed-sinc polyphase filter, stateful across chunks), WAV
-// loading (wavefile) and levels.
+// loading (through lib/audio-files.ts, the one WAV reader) and levels.
 import { readFile } from 'node:fs/promises';
 import alawmulaw from 'alawmulaw';
 
 const { alaw, mulaw } = alawmulaw;
-import wavefilePkg from 'wavefile';
 import SpeexResamplerModule from '@echogarden/speex-resampler-wasm';
+import { wavToMono16 } from '../lib/audio-files';
 import type { CodecInfo } from './protocol';
-
-const { WaveFile } = wavefilePkg as unknown as { WaveFile: new () => WaveFileLike };
-interface WaveFileLike {
-  fromBuffer(b: Uint8Array): void;
-  toBitDepth(d: string): void;
-  toSampleRate?(r: number): void;
-  getSamples(interleaved?: boolean, out?: unknown): Float64Array | Float64Array[];
-  fmt: { sampleRate: number; numChannels: number; audioFormat: number; bitsPerSample: number };
-}
 
 export function decode(codec: CodecInfo, payload: Uint8Array): Int16Array {
   switch (codec.kind) {
@@ -172,30 +163,5 @@ export function resampleAll(pcm: Int16Array, inRate: number, outRate: number): I
 
 /** Reads a WAV file as 16-bit mono PCM (channels are mixed down). Throws naming the file on bad input. */
 export async function readWavMono(path: string): Promise<{ pcm: Int16Array; sampleRate: number }> {
-  const buf = await readFile(path);
-  return parseWavMono(buf, path);
-}
-
-export function parseWavMono(buf: Uint8Array, name = 'WAV'): { pcm: Int16Array; sampleRate: number } {
-  const wav = new WaveFile();
-  try {
-    wav.fromBuffer(buf);
-  } catch (e) {
-    throw new Error(`${name}: not a readable WAV file (${(e as Error).message})`);
-  }
-  const { sampleRate, numChannels } = wav.fmt;
-  if (!sampleRate || !numChannels) throw new Error(`${name}: WAV header has no sample rate/channels`);
-  if (wav.fmt.bitsPerSample !== 16 || wav.fmt.audioFormat !== 1) wav.toBitDepth('16');
-  const samples = wav.getSamples(false, Int16Array) as unknown as Int16Array | Int16Array[];
-  if (Array.isArray(samples)) {
-    const n = samples[0]!.length;
-    const out = new Int16Array(n);
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (const ch of samples) s += ch[i]!;
-      out[i] = Math.round(s / samples.length);
-    }
-    return { pcm: out, sampleRate };
-  }
-  return { pcm: Int16Array.from(samples), sampleRate };
+  return wavToMono16(await readFile(path), path);
 }

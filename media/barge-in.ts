@@ -19,6 +19,8 @@
 // `echoSafetyDb` above it, between `echoMarginMinDb` (very quiet lines) and `echoMarginDb` (the
 // conservative default used until enough of the line has been heard).
 
+import type { Emit, Frame, FrameProcessor, SpeechEvent, VadFrame } from './frames';
+
 export interface BargeInOptions {
   /** Interrupt prompts on callee speech (prompts can also opt out one by one). */
   enabled: boolean;
@@ -82,26 +84,10 @@ export function resolveBargeIn(...parts: (Partial<BargeInOptions> | undefined)[]
   return o;
 }
 
-export interface VadFrame {
-  /** Start time of the frame (ms, any monotonic epoch). */
-  t: number;
-  durMs: number;
-  speech: boolean;
-  dbfs: number;
-  /** Loudest outgoing prompt level that could be echoing now (dBFS), or -Infinity. */
-  echoRefDbfs: number;
-}
+export type { VadFrame } from './frames';
 
-export type SegmenterAction =
-  | { type: 'none' }
-  /** Enough speech to (tentatively) act: flush a playing prompt, start feeding the ASR. */
-  | { type: 'onset'; speechStartAt: number }
-  /** Speech confirmed: signal speechStarted. */
-  | { type: 'confirm'; speechStartAt: number; duringPrompt: boolean }
-  /** Onset was a false alarm (cough, click, back-channel, echo): resume the prompt, drop the audio. */
-  | { type: 'release'; speechStartAt: number }
-  /** Confirmed utterance ended: take the final ASR result. */
-  | { type: 'end'; speechStartAt: number; speechEndAt: number };
+/** What one frame made the segmenter decide ('none' most of the time). */
+export type SegmenterAction = { type: 'none' } | SpeechEvent;
 
 type State = 'idle' | 'pending' | 'candidate' | 'active';
 
@@ -218,5 +204,24 @@ export class SpeechSegmenter {
   reset(): void {
     this.state = 'idle';
     this.qualMs = 0;
+  }
+}
+
+/**
+ * The segmenter on the frame path: MediaFrame in, the same MediaFrame out, then a SpeechFrame when that frame
+ * decided something. Each onset opens a new segment number, carried by the frames of that segment.
+ */
+export class SegmenterStage implements FrameProcessor {
+  private segment = 0;
+
+  constructor(readonly segmenter: SpeechSegmenter) {}
+
+  process(f: Frame, emit: Emit): void {
+    if (f.kind !== 'media') return emit(f);
+    const a = this.segmenter.push(f, f.bargeInArmed);
+    emit(f);
+    if (a.type === 'none') return;
+    if (a.type === 'onset') this.segment++;
+    emit({ ...a, kind: 'speech', t: f.t + f.durMs, segment: this.segment, bargeInArmed: f.bargeInArmed });
   }
 }

@@ -8,17 +8,20 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { CallEventSink } from '../lib/call-events';
 import { config } from '../lib/config';
 import { logger } from '../lib/logger';
+import { percentile } from '../lib/metrics';
 import { initAudio, readWavMono } from './audio';
 import { initVad } from './vad';
 import { resolveBargeIn, type BargeInOptions } from './barge-in';
-import { inlineVoskEngine, workerVoskEngine, type AsrEngine, type AsrEngineFactory } from './asr';
-import { CallSession, type MediaFrame, type PromptInput } from './session';
+import { fromConfig as asrFromConfig, type AsrEngine, type AsrEngineFactory } from './asr';
+import { CallSession } from './session';
+import type { MediaFrame } from './frames';
+import type { PromptInput } from './prompt';
 
 export interface MediaServerOptions {
   host: string;
   port: number;
   sink: CallEventSink;
-  /** ASR engine; undefined = Vosk from VOSK_MODEL_PATH (ASR_MODE), null = no speech recognition. */
+  /** ASR engine; undefined = the configured one (media/asr.ts fromConfig), null = no speech recognition. */
   asr?: AsrEngineFactory | null;
   vadMode?: number;
   frameMs?: number;
@@ -41,27 +44,6 @@ interface Expected {
 }
 
 const LATENCY_WINDOW = 2000;
-
-function percentile(xs: number[], p: number): number | null {
-  if (!xs.length) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
-}
-
-/** Default ASR from the environment. Fails at start (not on the first call) when no model is installed. */
-export function defaultAsrFromConfig(): AsrEngineFactory {
-  const c = config();
-  const dir = c.VOSK_MODEL_PATH;
-  if (!dir) {
-    return async () => {
-      throw new Error(
-        'VOSK_MODEL_PATH is not set: the media worker needs a Vosk model (e.g. vosk-model-small-fr-0.22). ' +
-          'See README "Speech recognition model".',
-      );
-    };
-  }
-  return c.ASR_MODE === 'inline' ? inlineVoskEngine(dir) : workerVoskEngine(dir, { threads: c.ASR_THREADS });
-}
 
 export class MediaServer {
   private log = logger('media');
@@ -100,7 +82,7 @@ export class MediaServer {
 
   async start(): Promise<{ host: string; port: number }> {
     await Promise.all([initAudio(), initVad()]);
-    const factory = this.opts.asr === undefined ? defaultAsrFromConfig() : this.opts.asr;
+    const factory = this.opts.asr === undefined ? asrFromConfig(config()) : this.opts.asr;
     if (factory) {
       this.asr = await factory(); // throws a clear error now if the model is missing
       this.log.info({ method: this.asr.method }, 'speech recognition ready');
@@ -256,9 +238,13 @@ export class MediaServer {
     asrLatencyMs: { p50: number | null; p95: number | null; avg: number | null; count: number };
     endOfSpeechToSignalMs: { p50: number | null; p95: number | null; avg: number | null; count: number };
   } {
+    const pct = (xs: number[], p: number) => {
+      const v = percentile(xs, p);
+      return v === null ? null : Math.round(v);
+    };
     const summary = (xs: number[]) => ({
-      p50: percentile(xs, 50),
-      p95: percentile(xs, 95),
+      p50: pct(xs, 50),
+      p95: pct(xs, 95),
       avg: xs.length ? Math.round(xs.reduce((a, b) => a + b, 0) / xs.length) : null,
       count: xs.length,
     });

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import type { CallEventSink } from '../lib/call-events';
 import type { Config } from '../lib/config';
 import type { PrismaClient } from '../prisma/client';
-import { inlineVoskEngine, workerVoskEngine, type AsrEngineFactory } from '../media/asr';
+import { fromConfig as asrFromConfig, type AsrEngineFactory } from '../media/asr';
 import { ariCredentials } from '../scripts/asterisk-render';
 import { AsteriskTelephony, dialPlan } from './asterisk';
 import { SimulatedTelephony, promptDurationsFrom } from './simulated';
@@ -23,12 +23,6 @@ export interface TelephonyDeps {
   dial?: (phone: string) => string;
   /** Overrides the ASR (undefined = Vosk from VOSK_MODEL_PATH, null = none). */
   asr?: AsrEngineFactory | null;
-}
-
-/** Vosk from this configuration (the media server's own default reads the process-wide one). */
-function asrFromConfig(cfg: Config): AsrEngineFactory | undefined {
-  if (!cfg.VOSK_MODEL_PATH) return undefined; // the media server fails at start with a clear message
-  return cfg.ASR_MODE === 'inline' ? inlineVoskEngine(cfg.VOSK_MODEL_PATH) : workerVoskEngine(cfg.VOSK_MODEL_PATH, { threads: cfg.ASR_THREADS });
 }
 
 export function telephonyFromConfig(cfg: Config, deps: TelephonyDeps): Telephony {

@@ -8,7 +8,8 @@ import { launchCampaign } from '../services/campaigns';
 import { webUiLink } from '../services/temporal';
 import { route, type AnyRoute } from '../http/routes';
 import { conflict, notFound } from '../http/errors';
-import { campaignFilter, idParam, iso, limit, withTimeout, type Deps } from './common';
+import { campaignFilter, idParam, iso, limit, type Deps } from './common';
+import { valueWithin } from '../../lib/timeout';
 
 export function callRoutes(d: Deps): AnyRoute[] {
   const { prisma, client, cfg } = d;
@@ -44,7 +45,7 @@ export function callRoutes(d: Deps): AnyRoute[] {
       handler: async ({ params }) => {
         const c = await prisma.call.findUnique({ where: { id: params.id }, include: { interactions: { orderBy: { turn: 'asc' } } } });
         if (!c) throw notFound(`call ${params.id}`);
-        const live = c.endedAt ? null : await withTimeout(client.withDeadline(Date.now() + 2000, () => client.workflow.getHandle(c.workflowId).query(callStateQuery)), 2500);
+        const live = c.endedAt ? null : await valueWithin(client.withDeadline(Date.now() + 2000, () => client.workflow.getHandle(c.workflowId).query(callStateQuery)), 2500);
         return {
           id: c.id, campaign_id: c.campaignId, contact_id: c.contactId, attempt: c.attempt, phone: c.phone, status: c.status, outcome: c.outcome,
           amd: { result: c.amdResult, cause: c.amdCause }, hangup_cause: c.hangupCause, callback_at: iso(c.callbackAt),

@@ -14,7 +14,8 @@ import { percentile, round } from '../../lib/metrics';
 import { route, type AnyRoute } from '../http/routes';
 import { ApiError, conflict, notFound, serviceUnavailable } from '../http/errors';
 import { unreachableDependency } from '../services/dependencies';
-import { idParam, iso, limit, withTimeout, type Deps } from './common';
+import { idParam, iso, limit, type Deps } from './common';
+import { valueWithin } from '../../lib/timeout';
 
 export function campaignOut(c: Campaign, d: Deps) {
   const wf = c.workflowId ?? campaignWorkflowId(c.id);
@@ -33,7 +34,7 @@ export function campaignOut(c: Campaign, d: Deps) {
 /** The workflow's execution status and, while it runs, its `status` query (null when unknown). */
 export async function liveCampaign(client: Client, id: string, timeoutMs = 3000): Promise<{ execution: string; status: CampaignStatus | null } | null> {
   // gRPC deadlines, so that a query to a workflow nobody serves fails instead of staying pending.
-  const within = <T>(f: () => Promise<T>) => withTimeout(client.withDeadline(Date.now() + timeoutMs, f), timeoutMs + 500);
+  const within = <T>(f: () => Promise<T>) => valueWithin(client.withDeadline(Date.now() + timeoutMs, f), timeoutMs + 500);
   const desc = await within(() => client.workflow.getHandle(campaignWorkflowId(id)).describe());
   if (!desc) return null;
   const status = desc.status.name === 'RUNNING' ? await within(() => campaignStatus(client, id)) : null;

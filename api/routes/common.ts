@@ -22,17 +22,4 @@ export const limit = (max: number, def: number) => z.coerce.number().int().min(1
 export const sinceQuery = z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date-time' }).optional();
 export const campaignFilter = z.uuid({ message: 'expected a UUID' }).optional();
 
-/** Runs a Temporal call with a deadline (a query to a workflow nobody polls would wait for long). */
-export async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<null>((r) => {
-    timer = setTimeout(() => r(null), ms);
-  });
-  try {
-    return await Promise.race([p.catch(() => null), t]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);

@@ -2,7 +2,8 @@
 // Temporal; with the Asterisk backend also ARI and the media/streaming server). Ollama is optional.
 import { connect } from 'node:net';
 import { route, type AnyRoute } from '../http/routes';
-import { withTimeout, type Deps } from './common';
+import type { Deps } from './common';
+import { valueWithin } from '../../lib/timeout';
 
 interface Probe {
   status: string;
@@ -14,7 +15,7 @@ interface Probe {
 async function timed(required: boolean, f: () => Promise<string | void>, timeoutMs = 2000): Promise<Probe> {
   const t0 = performance.now();
   try {
-    const r = await withTimeout(f().then((x) => x ?? 'healthy').catch((e: Error) => `down: ${e.message}`), timeoutMs);
+    const r = await valueWithin(f().then((x) => x ?? 'healthy').catch((e: Error) => `down: ${e.message}`), timeoutMs);
     const ms = Math.round((performance.now() - t0) * 10) / 10;
     if (r === null) return { status: 'down', latency_ms: null, required, detail: `no answer within ${timeoutMs} ms` };
     if (r.startsWith('down: ')) return { status: 'down', latency_ms: ms, required, detail: r.slice(6).slice(0, 200) };

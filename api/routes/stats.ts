@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { Prisma } from '../../prisma/client';
 import { round } from '../../lib/metrics';
+import { maskNumber } from '../../lib/mask';
 import { webUiLink } from '../services/temporal';
 import { liveCampaign } from './campaigns';
 import { unreachableDependency } from '../services/dependencies';
@@ -131,7 +132,7 @@ export async function realtimeSnapshot(d: Deps) {
       };
     }),
     active_calls: active.map((a) => ({
-      id: a.id, campaign_id: a.campaignId, phone: a.phone.slice(0, 4) + '****' + a.phone.slice(-4), status: a.status, attempt: a.attempt,
+      id: a.id, campaign_id: a.campaignId, phone: maskNumber(a.phone), status: a.status, attempt: a.attempt,
       dialed_at: iso(a.dialedAt), duration_ms: now - a.dialedAt.getTime(), web_ui: webUiLink(cfg.TEMPORAL_UI_URL, cfg.TEMPORAL_NAMESPACE, a.workflowId) || null,
     })),
     performance: await performanceStats(d, {}),

@@ -8,11 +8,7 @@ import { AriError } from '../asterisk-ari';
 import { later, transition, type AstCall } from './call';
 import type { AdapterContext } from './context';
 import * as gate from './amd-gate';
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(what)), ms)))]).finally(() => clearTimeout(timer));
-}
+import { withTimeout } from '../../lib/timeout';
 
 export async function setupMedia(ctx: AdapterContext, c: AstCall): Promise<void> {
   if (c.mediaSetup || c.phase === 'ending') return;
@@ -32,7 +28,7 @@ export async function setupMedia(ctx: AdapterContext, c: AstCall): Promise<void>
       format: 'slin',
       transport_data: transportData,
     });
-    await withTimeout(c.mediaInStasis.promise, 5000, 'externalMedia channel did not enter Stasis');
+    await withTimeout(c.mediaInStasis.promise, 5000, 'externalMedia channel entering Stasis');
     await ari.bridges.addChannel(c.bridgeId, [c.id, c.mediaId]);
     if (c.record) {
       c.recordingName = `minibot-${c.id}`;

@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { createCampaign, launchCampaign } from '../../api/services/campaigns';
 import { ariCredentials } from '../../scripts/asterisk-render';
 import { startMediaWorker, type MediaWorker } from '../../workers/media-worker';
-import { KO_MODEL_DIR, ensureKoreanModel } from '../../media/testing/fixtures';
+import { KO_MODEL_DIR, ensureKoreanModel } from '../helpers/media-fixtures';
 import type { CampaignStatus } from '../../workflows/definitions';
 import { makeContacts, testStack, waitUntil, type TestStack } from '../helpers/stack';
 import { INSTALLED, REPO, asteriskTestEnv, freeTcpPort, skipReason } from '../helpers/asterisk';

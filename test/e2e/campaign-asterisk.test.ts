@@ -23,7 +23,7 @@ import { callTranscript, formatTranscript } from '../../api/services/transcripts
 import { analyzePcm16, parseWav } from '../../lib/audio-files';
 import { ariCredentials } from '../../scripts/asterisk-render';
 import { startMediaWorker, type MediaWorker } from '../../workers/media-worker';
-import { KO_MODEL_DIR, ensureKoreanModel } from '../../media/testing/fixtures';
+import { KO_MODEL_DIR, ensureKoreanModel } from '../helpers/media-fixtures';
 import type { CampaignStatus } from '../../workflows/definitions';
 import { makeContacts, testStack, waitUntil, type TestStack } from '../helpers/stack';
 import { CALLEE_REC_DIR, INSTALLED, REPO, asteriskTestEnv, freeTcpPort, skipReason } from '../helpers/asterisk';

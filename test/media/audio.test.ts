@@ -1,9 +1,10 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { initAudio, Resampler, resampleAll, decode, encode, rmsDbfs, parseWavMono } from '../../media/audio';
+import { initAudio, Resampler, resampleAll, decode, encode, rmsDbfs } from '../../media/audio';
+import { wavToMono16 } from '../../lib/audio-files';
 import { initVad, Vad } from '../../media/vad';
 import { codecInfo } from '../../media/protocol';
-import * as fx from '../../media/testing/fixtures';
+import * as fx from '../helpers/media-fixtures';
 
 before(async () => {
   await initAudio();
@@ -112,8 +113,8 @@ test('WAV parsing mixes stereo down and names the file on bad input', () => {
   data.writeInt16LE(3000, 2);
   data.writeInt16LE(-2000, 4);
   data.writeInt16LE(0, 6);
-  const { pcm, sampleRate } = parseWavMono(Buffer.concat([header(8, 2, 8000), data]), 'x.wav');
+  const { pcm, sampleRate } = wavToMono16(Buffer.concat([header(8, 2, 8000), data]), 'x.wav');
   assert.equal(sampleRate, 8000);
   assert.deepEqual([...pcm], [2000, -1000]);
-  assert.throws(() => parseWavMono(Buffer.from('not a wav at all'), 'prompts/bad.wav'), /prompts\/bad\.wav/);
+  assert.throws(() => wavToMono16(Buffer.from('not a wav at all'), 'prompts/bad.wav'), /prompts\/bad\.wav/);
 });

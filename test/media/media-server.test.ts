@@ -1,14 +1,14 @@
-// The media server driven by a peer that speaks chan_websocket the way Asterisk does (media/testing/
+// The media server driven by a peer that speaks chan_websocket the way Asterisk does (test/helpers/
 // asterisk-peer.ts): real sockets on loopback, real VAD/resampler/codecs, real Vosk for the ASR cases.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { MediaServer } from '../../media/server';
-import { workerVoskEngine } from '../../media/asr';
-import { AsteriskPeer, type PeerOptions } from '../../media/testing/asterisk-peer';
-import { RecordingSink } from '../../media/testing/recording-sink';
-import * as fx from '../../media/testing/fixtures';
-import { koreanSimilarity } from '../../media/testing/korean';
+import { workerVoskEngine } from '../../media/vosk-engine';
+import { AsteriskPeer, type PeerOptions } from '../helpers/asterisk-peer';
+import { RecordingSink } from '../helpers/recording-sink';
+import * as fx from '../helpers/media-fixtures';
+import { koreanSimilarity } from '../helpers/korean';
 
 const tools = fx.haveTools();
 if (!tools.ok) throw new Error(`missing ${tools.missing.join(', ')}: run scripts/setup-media-deps.sh`);

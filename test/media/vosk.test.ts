@@ -3,9 +3,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { VoskModel, VoskRecognizer, RecognizerPool, checkModelDir } from '../../media/vosk';
-import { workerVoskEngine, inlineVoskEngine, acquireModel, releaseModel, type AsrEngine } from '../../media/asr';
-import * as fx from '../../media/testing/fixtures';
-import { KOREAN_PHRASES, koreanSimilarity } from '../../media/testing/korean';
+import { workerVoskEngine, inlineVoskEngine, acquireModel, releaseModel } from '../../media/vosk-engine';
+import type { AsrEngine } from '../../media/asr';
+import * as fx from '../helpers/media-fixtures';
+import { KOREAN_PHRASES, koreanSimilarity } from '../helpers/korean';
 
 const setup = fx.ensureKoreanModel();
 const skip = 'error' in setup ? `SKIPPED: Vosk model could not be installed (${setup.error})` : false;

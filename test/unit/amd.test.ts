@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { join, resolve } from 'node:path';
-import { initVad, Vad } from '../../media/vad';
+import { initVad } from '../../media/vad';
+import { VadFramer } from '../../media/vad-framer';
+import { MediaTap, Pipeline } from '../../media/pipeline';
 import { readWavMono, rmsDbfs } from '../../media/audio';
 import { BEEP_FREQUENCIES, StreamAmd, combineAmd, goertzelPurity, resolveStreamAmd, type StreamVerdict } from '../../media/amd';
 
@@ -23,15 +25,11 @@ async function listen(names: string[], leadMs = 900, tailMs = 4000, rate = 8000)
     pcm.set(p, off);
     off += p.length;
   }
-  const vad = new Vad(rate, 20, 2);
+  // The AMD on the frame path, as in a call: VAD framer -> AMD tap (media/session.ts wires the same stages).
   const amd = new StreamAmd(0);
-  const n = rate / 50;
-  let verdict: StreamVerdict | null = null;
-  for (let i = 0, t = 0; i + n <= pcm.length; i += n, t += 20) {
-    const f = pcm.slice(i, i + n);
-    verdict = amd.push({ t, pcm: f, sampleRate: rate, speech: vad.isSpeech(f), dbfs: rmsDbfs(f) }) ?? verdict;
-  }
-  vad.free();
+  const pipeline = new Pipeline([new VadFramer({ sampleRate: rate, frameMs: 20, vadMode: 2 }), new MediaTap((f) => amd.push(f))], () => {});
+  pipeline.push({ kind: 'audio', t: 0, pcm, sampleRate: rate });
+  pipeline.close();
   return { verdict: amd.verdict, amd };
 }
 
@@ -105,7 +103,7 @@ describe('stream AMD on the test callees', () => {
     const amd = new StreamAmd(0);
     const echo = tone(300, 20, 8000, 2000);
     for (let t = 0; t < 4000; t += 20) {
-      const v = amd.push({ t, pcm: echo, sampleRate: 8000, speech: true, dbfs: rmsDbfs(echo), echoRefDbfs: rmsDbfs(echo) + 10 });
+      const v = amd.push({ kind: 'media', t, durMs: 20, pcm: echo, sampleRate: 8000, speech: true, dbfs: rmsDbfs(echo), echoRefDbfs: rmsDbfs(echo) + 10, promptAudible: true, bargeInArmed: true });
       assert.notEqual(v?.status, 'MACHINE', 'echo must not count as a long greeting');
     }
     assert.equal(amd.evidence().speechOnsetMs, null);

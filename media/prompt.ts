@@ -1,0 +1,53 @@
+// A prompt made ready for one call: resampled to the call's codec rate, padded to whole frames (so Asterisk
+// drops nothing, with no need for START/STOP_MEDIA_BUFFERING), encoded, with its level envelope (the echo
+// reference the barge-in detector compares the callee's audio against).
+import { encode, resampleAll, rmsDbfs, silenceByte } from './audio';
+import type { CodecInfo } from './protocol';
+
+/** Resolution of a prompt's level envelope. */
+export const ENVELOPE_MS = 10;
+
+export interface PromptInput {
+  promptId: string;
+  turn: number;
+  wavPath?: string;
+  pcm?: Int16Array;
+  sampleRate?: number;
+  bargeIn?: boolean;
+}
+
+export interface Prompt {
+  promptId: string;
+  turn: number;
+  bargeIn: boolean;
+  bytes: Uint8Array; // encoded in the call codec, whole frames
+  durationMs: number;
+  envelope: Float32Array; // dBFS per ENVELOPE_MS block
+  finished: boolean;
+}
+
+export function encodePrompt(
+  input: Pick<PromptInput, 'promptId' | 'turn' | 'bargeIn'>,
+  audio: { pcm: Int16Array; sampleRate: number },
+  codec: CodecInfo,
+  frameBytes: number,
+): Prompt {
+  const pcm = resampleAll(audio.pcm, audio.sampleRate, codec.sampleRate);
+  const frameSamples = frameBytes / codec.bytesPerSample;
+  const padded = new Int16Array(Math.max(1, Math.ceil(pcm.length / frameSamples)) * frameSamples);
+  padded.set(pcm);
+  const bytes = encode(codec, padded);
+  if (pcm.length < padded.length) bytes.fill(silenceByte(codec), encode(codec, pcm).length);
+  const block = (codec.sampleRate * ENVELOPE_MS) / 1000;
+  const envelope = new Float32Array(Math.ceil(padded.length / block));
+  for (let b = 0; b < envelope.length; b++) envelope[b] = rmsDbfs(padded, b * block, Math.min(padded.length, (b + 1) * block));
+  return {
+    promptId: input.promptId,
+    turn: input.turn,
+    bargeIn: input.bargeIn ?? true,
+    bytes,
+    durationMs: (padded.length / codec.sampleRate) * 1000,
+    envelope,
+    finished: false,
+  };
+}
