@@ -45,6 +45,8 @@ export interface InteractionInput {
 
 export interface FinalizeInput {
   workflowId: string;
+  /** The contact: if the call's record is gone, the contact is at least released (never left in_progress). */
+  contactId?: string;
   outcome: CallOutcome;
   maxAttempts: number;
   retryDelaySeconds: number;
@@ -189,9 +191,9 @@ export function createCallActivities(deps: { prisma: PrismaClient }) {
 
     /** Writes the outcome and what follows from it. Idempotent: a finalised call returns its stored result. */
     async finalizeCall(input: FinalizeInput): Promise<FinalizeResult> {
-      return orPermanent(PermanentErrorType.CallRecordNotFound, `finalizeCall ${input.workflowId}: its records were deleted`, () => prisma.$transaction(async (tx) => {
+      const done = await orPermanent(PermanentErrorType.CallRecordNotFound, `finalizeCall ${input.workflowId}: its records were deleted`, () => prisma.$transaction(async (tx) => {
         const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM calls WHERE workflow_id = ${input.workflowId} FOR UPDATE`;
-        if (!rows[0]) throw permanent(PermanentErrorType.CallRecordNotFound, `finalizeCall: no call record for ${input.workflowId} (deleted with its campaign or contact?)`);
+        if (!rows[0]) return null;
         const call = await tx.call.findUniqueOrThrow({ where: { id: rows[0].id } });
         if (call.outcome && call.endedAt) {
           const cc = await tx.campaignContact.findUnique({ where: { campaignId_contactId: { campaignId: call.campaignId, contactId: call.contactId } } });
@@ -199,6 +201,10 @@ export function createCallActivities(deps: { prisma: PrismaClient }) {
         }
         return applyFinal(tx, call, input);
       }));
+      if (done) return done;
+      // Deleted with its campaign: release the contact, so that another campaign may call it.
+      if (input.contactId) await prisma.contact.updateMany({ where: { id: input.contactId, status: 'in_progress' }, data: { status: 'pending' } });
+      throw permanent(PermanentErrorType.CallRecordNotFound, `finalizeCall: no call record for ${input.workflowId} (deleted with its campaign or contact?)`);
     },
 
     /**

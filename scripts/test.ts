@@ -1,7 +1,8 @@
 // npm test — node's test runner over every tier, with the services the tests need started here and stopped
 // afterwards: a Temporal dev server (in-memory) and a fresh Postgres database on free ports, plus the
 // per-tier prerequisites (speech tools and the Vosk test model, Asterisk in its chroot).
-//   tsx scripts/test.ts [unit] [integration] [media] [asterisk] [e2e]     (default: every tier)
+//   tsx scripts/test.ts [unit] [integration] [faults] [media] [asterisk] [e2e]     (default: every tier)
+// The faults tier starts further services of its own (test/faults/harness.ts): it kills them.
 // Tiers that need a service the machine cannot run are reported, never silently passed.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -12,9 +13,9 @@ import { startEphemeralTemporal } from './services/temporal';
 import { clusterPid, clusterUrl, initCluster, startCluster, stopCluster, waitForPostgres } from './services/postgres';
 import { migrate } from './services/migrations';
 
-const ALL_TIERS = ['unit', 'integration', 'media', 'asterisk', 'e2e'] as const;
+const ALL_TIERS = ['unit', 'integration', 'faults', 'media', 'asterisk', 'e2e'] as const;
 type Tier = (typeof ALL_TIERS)[number];
-const NEEDS_SERVICES: Tier[] = ['integration', 'media', 'asterisk', 'e2e'];
+const NEEDS_SERVICES: Tier[] = ['integration', 'faults', 'media', 'asterisk', 'e2e'];
 /** Idempotent setup scripts a tier needs before its tests (installs on a fresh machine). */
 const PREPARE: Partial<Record<Tier, string[]>> = {
   unit: ['scripts/audio-install-tools.sh'],

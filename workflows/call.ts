@@ -310,7 +310,7 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
     let final: Awaited<ReturnType<CallActivities['finalizeCall']>>;
     try {
       final = await db.finalizeCall({
-        workflowId, outcome: outcome!, maxAttempts: input.maxAttempts, retryDelaySeconds: input.retryDelaySeconds,
+        workflowId, contactId: input.contactId, outcome: outcome!, maxAttempts: input.maxAttempts, retryDelaySeconds: input.retryDelaySeconds,
         amdResult: ev.amd?.verdict ?? null, amdCause: ev.amd?.cause ?? null,
         hangupCause: hangupCause ?? ev.hungUp?.cause ?? 'normal',
         callbackAt, answeredAt: ev.answeredAt, endedAt: now(), optOut,

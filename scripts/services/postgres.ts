@@ -93,9 +93,10 @@ export function clusterPid(dataDir: string): number | undefined {
   return Number.isFinite(pid) && isAlive(pid) ? pid : undefined;
 }
 
-export function stopCluster(dataDir: string): void {
+/** `immediate` is a crash (no checkpoint, clients cut): the fault tier's Postgres outage. */
+export function stopCluster(dataDir: string, mode: 'fast' | 'immediate' = 'fast'): void {
   if (clusterPid(dataDir) === undefined) return;
-  pgRun('pg_ctl', ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '60']);
+  pgRun('pg_ctl', ['stop', '-D', dataDir, '-m', mode, '-w', '-t', '60']);
 }
 
 export async function waitForPostgres(url: string, timeoutMs = 30_000): Promise<void> {
