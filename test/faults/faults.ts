@@ -122,7 +122,7 @@ const campaignDeleted: FaultSpec = {
     const end = await lab.closed(c.workflowId, 180_000);
     const live = await liveCampaign(lab.client, c.id);
     // Everything the campaign had is gone with it; what must hold: no call left running, no contact left in_progress.
-    const figures = await lab.figures(c);
+    const figures = await lab.figures(c, { deleted: true });
     return {
       ...figures,
       completed: false,

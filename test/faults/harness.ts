@@ -296,8 +296,11 @@ export class Lab {
     return first ? Math.round((first.dialedAt.getTime() - t) / 100) / 10 : null;
   }
 
-  /** The four counts every fault must bring back to zero. */
-  async figures(c: CampaignRun): Promise<Pick<FaultFigures, 'contactsLost' | 'doubleDials' | 'stuckRows' | 'wedgedCalls'>> {
+  /**
+   * The four counts every fault must bring back to zero. For a deleted campaign (`deleted`), whose rows went
+   * with it, a contact is lost when it is left in_progress: no campaign would enrol it again.
+   */
+  async figures(c: CampaignRun, o: { deleted?: boolean } = {}): Promise<Pick<FaultFigures, 'contactsLost' | 'doubleDials' | 'stuckRows' | 'wedgedCalls'>> {
     const f = await campaignFigures(this.prisma, c.id);
     const rows = await this.prisma.campaignContact.findMany({ where: { campaignId: c.id }, select: { contactId: true, state: true, skipReason: true } });
     const dialed = new Set((await this.prisma.call.findMany({ where: { campaignId: c.id }, select: { contactId: true } })).map((x) => x.contactId));
@@ -306,7 +309,7 @@ export class Lab {
     // Lost: never enrolled, left to dial (pending / retry_wait) after the end, settled "done" without any call,
     // skipped for no legal reason, or a contact left in_progress (no campaign would enrol it again).
     const lostContacts = new Set<string>();
-    for (const id of c.contactIds) if (!enrolled.has(id)) lostContacts.add(id);
+    if (!o.deleted) for (const id of c.contactIds) if (!enrolled.has(id)) lostContacts.add(id);
     for (const r of rows) {
       if (r.state === 'pending' || r.state === 'retry_wait') lostContacts.add(r.contactId);
       if (r.state === 'done' && !dialed.has(r.contactId)) lostContacts.add(r.contactId);
