@@ -12,7 +12,10 @@ const CONTACTS = 30;
 
 /** Waits for the campaign to complete, and reports the common figures. */
 async function finish(lab: Lab, c: CampaignRun, o: { inProgress: number; recoveredAt: number | null; checks?: FaultCheck[]; timeoutMs?: number }) {
-  const end = await lab.closed(c.workflowId, o.timeoutMs ?? 300_000);
+  const end = await lab.closed(c.workflowId, o.timeoutMs ?? 300_000).catch(async (err) => {
+    await lab.diagnose(c);
+    throw err;
+  });
   const state = (end.result as CampaignStatus | null)?.state ?? null;
   const completed = end.status === 'COMPLETED' && state === 'completed';
   return {

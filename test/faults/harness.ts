@@ -85,21 +85,27 @@ export interface OwnPostgres {
   stop(): void;
 }
 
-async function ownPostgres(dir: string): Promise<OwnPostgres> {
+async function ownPostgres(dir: string, durable: boolean): Promise<OwnPostgres> {
   const dataDir = join(dir, 'pg');
   const creds = initCluster(dataDir);
   const port = await freePort();
-  startCluster(dataDir, port);
+  // A cluster that is crashed on purpose keeps its crash safety (see startCluster).
+  startCluster(dataDir, port, { durable });
   const adminUrl = clusterUrl({ dataDir, port, user: creds.user, password: creds.password, database: 'postgres' });
+  const interrupt = () => stopCluster(dataDir, 'immediate');
+  onInterrupt.add(interrupt);
   await waitForPostgres(adminUrl);
   return {
     adminUrl,
     crash: () => stopCluster(dataDir, 'immediate'),
     start: async () => {
-      startCluster(dataDir, port);
+      startCluster(dataDir, port, { durable });
       await waitForPostgres(adminUrl, 60_000);
     },
-    stop: () => stopCluster(dataDir),
+    stop: () => {
+      onInterrupt.delete(interrupt);
+      stopCluster(dataDir);
+    },
   };
 }
 
@@ -129,8 +135,19 @@ async function ownTemporal(dir: string, log: Log): Promise<OwnTemporal> {
     process.kill(pid, 'SIGKILL');
     while (isAlive(pid)) await sleep(50);
   };
+  const interrupt = () => {
+    const pid = readPid(pidFile);
+    if (pid !== undefined && isAlive(pid)) process.kill(pid, 'SIGKILL');
+  };
+  onInterrupt.add(interrupt);
   await start();
-  return { address, start, kill, stop: kill };
+  return {
+    address, start, kill,
+    stop: async () => {
+      onInterrupt.delete(interrupt);
+      await kill();
+    },
+  };
 }
 
 /** The shared services: those of `npm test` when it started them, else our own in-memory Temporal and a cluster. */
@@ -152,7 +169,7 @@ async function sharedServices(dir: string, log: Log): Promise<Shared> {
   }
   let adminUrl = process.env.MINIBOT_TEST_ADMIN_DATABASE_URL;
   if (!adminUrl) {
-    const p = await ownPostgres(join(dir, 'shared-pg'));
+    const p = await ownPostgres(join(dir, 'shared-pg'), false);
     adminUrl = p.adminUrl;
     closers.push(p.stop);
   }
@@ -217,6 +234,9 @@ export class Lab {
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/faults/worker.ts', role], {
       cwd: ROOT, env: { ...this.env, WORKER_INSTANCE_ID: `${this.name}-${instance}` }, stdio: ['ignore', 'pipe', 'inherit'],
     });
+    const interrupt = () => child.kill('SIGKILL');
+    onInterrupt.add(interrupt);
+    child.once('exit', () => onInterrupt.delete(interrupt));
     const w: WorkerProcess = {
       child,
       kill: async () => {
@@ -290,6 +310,21 @@ export class Lab {
     return { status, failureType, closedAt: closeTime?.getTime() ?? Date.now(), result };
   }
 
+  /** Logs what keeps a campaign from completing (rows still open, calls with no end): for a fault that failed. */
+  async diagnose(c: CampaignRun): Promise<void> {
+    try {
+      const open = await this.prisma.campaignContact.findMany({ where: { campaignId: c.id, state: { in: ['pending', 'queued', 'in_call', 'retry_wait'] } } });
+      for (const r of open) {
+        const calls = await this.prisma.call.findMany({ where: { campaignId: c.id, contactId: r.contactId }, orderBy: { attempt: 'asc' } });
+        this.log(`open row ${r.id} ${r.state} attempts=${r.attempts} token=${r.claimToken} updated=${r.updatedAt.toISOString()} next=${r.nextAttemptAt?.toISOString()} calls=${JSON.stringify(calls.map((k) => [k.workflowId, k.status, k.outcome, k.hangupCause, k.dialedAt, k.endedAt]))}`);
+      }
+      const st = await this.client.workflow.getHandle(c.workflowId).query('status').catch((e: Error) => e.message);
+      this.log(`campaign status: ${JSON.stringify(st)}`);
+    } catch (err) {
+      this.log(`diagnose: ${(err as Error).message}`);
+    }
+  }
+
   /** Seconds from `t` to the campaign's first dial at or after it (null: none). */
   async recoverySeconds(campaignId: string, t: number): Promise<number | null> {
     const first = await this.prisma.call.findFirst({ where: { campaignId, dialedAt: { gte: new Date(t) } }, orderBy: { dialedAt: 'asc' }, select: { dialedAt: true } });
@@ -355,12 +390,36 @@ export async function until(what: string, probe: () => Promise<boolean>, timeout
   throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
 }
 
+/**
+ * What to stop if we are interrupted (SIGINT / SIGTERM) before the normal cleanup: the servers and workers we
+ * started run detached or as our children and would outlive us. Synchronous, by the pids we recorded.
+ */
+const onInterrupt = new Set<() => void>();
+let interruptHandlers = false;
+function installInterruptHandlers(): void {
+  if (interruptHandlers) return;
+  interruptHandlers = true;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      for (const f of onInterrupt) {
+        try {
+          f();
+        } catch {
+          /* best effort: we are exiting */
+        }
+      }
+      process.exit(130);
+    });
+  }
+}
+
 /** Runs the faults concurrently, each in its own laboratory; never throws (a fault's error is in its report). */
 export async function runFaults(specs: FaultSpec[], o: HarnessOptions = {}): Promise<FaultReport[]> {
   const log = o.log ?? ((m: string) => console.error(`[faults] ${m}`));
   const speed = o.speed ?? 25;
   const dir = join(CACHE_DIR, `faults-${process.pid}`);
   mkdirSync(dir, { recursive: true });
+  installInterruptHandlers();
   const shared = await sharedServices(dir, log);
   try {
     return await Promise.all(specs.map((spec) => runOne(spec, shared, dir, speed, log)));
@@ -381,7 +440,7 @@ async function runOne(spec: FaultSpec, shared: Shared, dir: string, speed: numbe
     callsInProgressAtFault: 0, ended: 'not run', checks: [], seconds: 0,
   };
   try {
-    const postgres = spec.own?.postgres ? await ownPostgres(join(fdir, 'pg')) : undefined;
+    const postgres = spec.own?.postgres ? await ownPostgres(join(fdir, 'pg'), true) : undefined;
     if (postgres) cleanups.push(() => postgres.stop());
     const temporal = spec.own?.temporal ? await ownTemporal(fdir, flog) : undefined;
     if (temporal) cleanups.push(() => temporal.stop());
