@@ -120,7 +120,16 @@ const campaignDeleted: FaultSpec = {
     await lab.worker('all', 'w1');
     const c = await lab.campaign(CONTACTS);
     const inProgress = await lab.midCampaign(c);
-    await lab.prisma.campaign.delete({ where: { id: c.id } });
+    // The cascade may deadlock with the calls' own transactions: retried, as an operator would.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await lab.prisma.campaign.delete({ where: { id: c.id } });
+        break;
+      } catch (err) {
+        if (attempt >= 10 || !/deadlock|write conflict/i.test((err as Error).message)) throw err;
+        await sleep(200);
+      }
+    }
     const deletedAt = Date.now();
     const end = await lab.closed(c.workflowId, 180_000);
     const live = await liveCampaign(lab.client, c.id);
