@@ -43,6 +43,8 @@ export interface Step {
   bargeIn: BargeInPolicy;
   /** A terminal step: play the prompt, then hang up with this outcome unless one is already set. */
   end?: CallOutcome;
+  /** Keys the callee may press instead of speaking, read as intents (on top of DEFAULT_DTMF; null = key ignored). */
+  dtmf?: Partial<Record<string, Intent | null>>;
 }
 
 export interface Scenario {
@@ -205,6 +207,20 @@ export interface Decision {
  * What to do after `event` at `stepId`, given how many times the step was already replayed.
  * Opt-out outranks everything (the intent engine already ranks `stop` first).
  */
+/**
+ * What a key means when a step offers no mapping of its own: 1 yes, 2 no, 9 "do not call me again" (the opt-out
+ * key announced by scripts that offer one; it must work on every step that listens).
+ */
+export const DEFAULT_DTMF: Readonly<Record<string, Intent>> = { '1': 'affirm', '2': 'deny', '9': 'stop' };
+
+/** The intent a key press stands for on this step, or null when the key means nothing here. */
+export function dtmfIntent(step: Step, digit: string): Intent | null {
+  if (!step.listen) return null;
+  const own = step.dtmf?.[digit];
+  if (own !== undefined) return own;
+  return DEFAULT_DTMF[digit] ?? null;
+}
+
 export function decide(s: Scenario, stepId: string, event: StepEvent, retriesUsed: number): Decision {
   const step = s.steps[stepId];
   if (!step) throw new Error(`scenario ${s.name}: unknown step "${stepId}"`);

@@ -13,7 +13,10 @@ import { logger } from '../lib/logger';
 import type { OriginateRequest, PlayRequest, TelephonyPort } from './port';
 
 export type LineOutcome = 'answer' | 'no_answer' | 'busy' | 'machine' | 'failure';
-export type Persona = 'lead' | 'refuser' | 'convinced' | 'callback' | 'optout' | 'interrupter' | 'questioner' | 'silent' | 'hangs_up';
+export type Persona =
+  | 'lead' | 'refuser' | 'convinced' | 'callback' | 'optout' | 'interrupter' | 'questioner' | 'silent' | 'hangs_up'
+  // Callees who answer with the keypad (not in the default mix): "1" to every question, or "9" over the hello.
+  | 'keypad_lead' | 'keypad_optout';
 
 export interface SimulationOptions {
   /** Time compression: 10 = ten times faster than real time. */
@@ -38,6 +41,9 @@ const DEFAULT_PROMPT_MS: Record<PromptName, number> = {
   hello: 6500, retry: 4500, q1: 3500, q2: 3500, q3: 3500, is_leads: 4000, confirm: 4000, bye_success: 2500, bye_failed: 2500, test_audio: 3000,
 };
 
+/** A script line that is a key press, not speech: `${KEY}9`. */
+const KEY = 'DTMF:';
+
 // What each persona answers, by prompt and by how many times it has heard that prompt in this call.
 const YES = ['oui je vous écoute', 'oui tout à fait', 'oui bien sûr', 'oui allez-y', 'oui ça m intéresse'];
 const SCRIPTS: Record<Persona, Partial<Record<PromptName, string[]>>> = {
@@ -50,6 +56,8 @@ const SCRIPTS: Record<Persona, Partial<Record<PromptName, string[]>>> = {
   questioner: { hello: ['c est qui', 'ah d accord oui allez-y'], q1: ['oui'], q2: ['non'], q3: ['oui'], is_leads: ['non merci pas intéressé'], test_audio: ['c est quoi'] },
   silent: {},
   hangs_up: { hello: ['oui'], q1: ['euh oui'] },
+  keypad_lead: { hello: [`${KEY}1`], q1: [`${KEY}1`], q2: [`${KEY}1`], q3: [`${KEY}1`], is_leads: [`${KEY}1`], test_audio: [`${KEY}1`] },
+  keypad_optout: {}, // presses 9 while the hello plays (see play)
 };
 
 /** The real durations of the prompt files in `audioDir` (those that exist and parse), so simulated calls last as long as real ones. */
@@ -206,6 +214,10 @@ export class SimulatedTelephony implements TelephonyPort {
     }, this.t(durationMs));
     c.timers.add(timer);
     c.playing = { promptId: req.promptId, turn: req.turn, startedAt, durationMs, timer };
+    if (c.line === 'answer' && c.persona === 'keypad_optout' && req.prompt === 'hello' && !c.interruptedHello) {
+      c.interruptedHello = true;
+      this.later(c, durationMs * 0.4, () => this.press(c, '9'));
+    }
     if (c.line === 'answer' && c.persona === 'interrupter' && req.prompt === 'hello' && !c.interruptedHello && req.bargeIn) {
       c.interruptedHello = true;
       this.later(c, durationMs * (0.3 + c.rand() * 0.3), () => this.bargeIn(c, req));
@@ -239,7 +251,16 @@ export class SimulatedTelephony implements TelephonyPort {
     this.later(c, reaction, () => this.speak(c, req.turn, text, Date.now(), false));
   }
 
+  /** A key press reaches the workflow as DTMF (Asterisk reports it through ARI once, when the key is released). */
+  private press(c: SimCall, digit: string): void {
+    this.emit(this.sink.dtmf(c.id, { digit, at: Date.now() }), 'dtmf', c.id);
+  }
+
   private speak(c: SimCall, turn: number, text: string, speechStartAt: number, bargeIn: boolean): void {
+    if (text.startsWith(KEY)) {
+      this.press(c, text.slice(KEY.length));
+      return;
+    }
     if (!bargeIn) this.emit(this.sink.speechStarted(c.id, { turn, speechStartAt }), 'speechStarted', c.id);
     const speechMs = 350 + text.split(' ').length * 230;
     const asrMs = 90 + c.rand() * 140;

@@ -7,9 +7,9 @@ import {
   ActivityFailure, ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, log, patched, proxyActivities,
   proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
-import type { AmdResultEvent, HungUpEvent, PlaybackFinishedEvent, SpeechStartedEvent, UtteranceEvent } from '../lib/call-events';
+import type { AmdResultEvent, DtmfEvent, HungUpEvent, PlaybackFinishedEvent, SpeechStartedEvent, UtteranceEvent } from '../lib/call-events';
 import type { CallOutcome } from '../lib/outcomes';
-import { decide, getScenario, type StepEvent } from '../lib/scenario';
+import { decide, dtmfIntent, getScenario, type StepEvent } from '../lib/scenario';
 import type { CallActivities, InteractionInput } from '../activities/call';
 import type { TelephonyActivities } from '../activities/telephony';
 import type { createIntentActivities } from '../activities/intent';
@@ -61,6 +61,9 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
   const finished = new Map<string, PlaybackFinishedEvent>();
   const speech: SpeechStartedEvent[] = [];
   const utterances: UtteranceEvent[] = [];
+  // Keys pressed, with the turn whose prompt was playing. Runs recorded before keys were read ignored them.
+  const keysAreAnswers = patched('dtmf-answers');
+  const keys: (DtmfEvent & { turn: number })[] = [];
 
   setHandler(answeredSignal, (e) => {
     ev.answeredAt ??= e.at;
@@ -80,7 +83,9 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
   setHandler(utteranceSignal, (e) => {
     utterances.push(e);
   });
-  setHandler(dtmfSignal, () => undefined);
+  setHandler(dtmfSignal, (e) => {
+    if (keysAreAnswers) keys.push({ ...e, turn: state.turn });
+  });
   setHandler(callStateQuery, () => state);
 
   const result: CallResult = { workflowId, outcome: null, turns: 0 };
@@ -206,7 +211,13 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
           callId: workflowId, promptId, prompt: step.prompt, turn,
           bargeIn: input.bargeInEnabled && step.bargeIn.enabled, minSpeechMs: step.bargeIn.minSpeechMs,
         });
-        const done = await condition(() => finished.has(promptId) || ev.hungUp !== null || isMachine(), left(120_000));
+        // A key that means something on this step is an answer; it interrupts the prompt as speech does.
+        const keyFor = () => keys.find((k) => k.turn >= turn && dtmfIntent(step, k.digit) !== null);
+        const keyInterrupts = step.listen && input.bargeInEnabled && step.bargeIn.enabled;
+        const done = await condition(
+          () => finished.has(promptId) || ev.hungUp !== null || isMachine() || (keyInterrupts && keyFor() !== undefined),
+          left(120_000),
+        );
         if (!done) {
           hangupCause = 'max_duration';
           break;
@@ -216,6 +227,7 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
           break;
         }
         if (ev.hungUp !== null) break;
+        if (!finished.has(promptId) && keyFor()) await tel.stopPlayback({ callId: workflowId });
         if (step.end) {
           outcome ??= step.end;
           break;
@@ -229,17 +241,22 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
         const listenMs = Math.round(step.timeoutMs * input.timing.listenScale);
         const uttFor = () => utterances.find((u) => u.turn >= turn);
         const speaking = () => speech.some((s) => s.turn >= turn);
-        await condition(() => uttFor() !== undefined || ev.hungUp !== null || isMachine(), left(listenMs));
-        if (!uttFor() && speaking() && ev.hungUp === null) {
+        await condition(() => uttFor() !== undefined || keyFor() !== undefined || ev.hungUp !== null || isMachine(), left(listenMs));
+        if (!uttFor() && !keyFor() && speaking() && ev.hungUp === null) {
           // Speech began before the timeout: let the recogniser finish.
-          await condition(() => uttFor() !== undefined || ev.hungUp !== null, left(listenMs * 2));
+          await condition(() => uttFor() !== undefined || keyFor() !== undefined || ev.hungUp !== null, left(listenMs * 2));
         }
         if (ev.hungUp !== null || isMachine()) continue; // handled at the top of the loop
-        const utt = uttFor();
+        // A key press is unambiguous: it wins over what the recogniser heard on the same turn.
+        const key = keyFor();
+        if (key) keys.splice(keys.indexOf(key), 1);
+        const utt = key ? undefined : uttFor();
         if (utt) utterances.splice(utterances.indexOf(utt), 1);
         let event: StepEvent = 'silence';
         let classified: Awaited<ReturnType<IntentActivities['classifyIntent']>> | null = null;
-        if (utt && utt.text.trim() !== '') {
+        if (key) {
+          event = dtmfIntent(step, key.digit)!;
+        } else if (utt && utt.text.trim() !== '') {
           try {
             classified = await intent.classifyIntent({ callId: workflowId, step: step.id, text: utt.text, now: now(), timeZone: input.timeZone });
           } catch (err) {
@@ -254,8 +271,9 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
         if (d.outcome) outcome = d.outcome;
         if (d.effects.includes('opt_out')) {
           optOut = true;
-          // On the DNC list before the goodbye and the hang-up, not only when the call is written down.
-          await db.recordOptOut({ workflowId });
+          // On the DNC list before the goodbye and the hang-up, not only when the call is written down (runs
+          // recorded before this wrote it at the end only).
+          if (patched('opt-out-before-hangup')) await db.recordOptOut({ workflowId });
         }
         if (d.effects.includes('note_callback')) callbackAt = classified?.callbackTime?.at ?? null;
 
@@ -264,21 +282,22 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
         const interaction: InteractionInput = {
           workflowId, turn, step: step.id, prompt: step.prompt,
           transcript: utt?.text ?? null,
-          intent: classified?.intent ?? (utt ? null : 'silence'),
-          intentConfidence: classified?.confidence ?? null,
+          intent: key ? event : classified?.intent ?? (utt ? null : 'silence'),
+          intentConfidence: key ? 1 : classified?.confidence ?? null,
           asrLatencyMs: utt?.asrLatencyMs ?? null,
           intentLatencyMs: classified?.latencyMs ?? null,
           bargeInDetected: utt?.bargeIn ?? barge !== undefined,
           bargeInLatencyMs: barge?.flushedAt !== undefined ? barge.flushedAt - barge.speechStartAt : null,
           // End of the callee's speech → the bot's next prompt requested.
-          totalLatencyMs: utt ? Math.max(0, respondAt - utt.speechEndAt) : null,
-          processingMethod: classified?.processingMethod ?? null,
+          totalLatencyMs: utt ? Math.max(0, respondAt - utt.speechEndAt) : key ? Math.max(0, respondAt - key.at) : null,
+          processingMethod: key ? 'dtmf' : classified?.processingMethod ?? null,
           metadata: {
             promptPlayedMs: finished.get(promptId)?.playedMs ?? null,
             promptInterrupted: finished.get(promptId)?.interrupted ?? false,
             asrConfidence: utt?.confidence ?? null,
             callbackTime: classified?.callbackTime ?? null,
             decision: { next: d.next, repeat: d.repeat, outcome: d.outcome ?? null },
+            ...(key ? { dtmf: key.digit } : {}),
             ...(utt?.metadata ?? {}),
           },
           startedAt: playAt,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PRODUCTION, SCENARIOS, TEST, decide, getScenario, validateScenario, type Scenario } from '../../lib/scenario';
+import { PRODUCTION, SCENARIOS, TEST, decide, dtmfIntent, getScenario, validateScenario, type Scenario } from '../../lib/scenario';
 import { maxOverlap, percentile } from '../../lib/metrics';
 
 /** Walks a scenario with a list of events; returns the steps played and the final outcome. */
@@ -74,4 +74,22 @@ test('maxOverlap and percentile', () => {
   assert.equal(percentile([], 50), null);
   assert.equal(percentile([1, 2, 3, 4], 50), 2.5);
   assert.equal(percentile([5], 95), 5);
+});
+
+test('keys: 1 yes, 2 no, 9 opt-out on every listening step; a step may remap or silence a key; prompts that do not listen read none', () => {
+  const hello = PRODUCTION.steps.hello!;
+  assert.equal(dtmfIntent(hello, '1'), 'affirm');
+  assert.equal(dtmfIntent(hello, '2'), 'deny');
+  assert.equal(dtmfIntent(hello, '9'), 'stop');
+  assert.equal(dtmfIntent(hello, '5'), null);
+  assert.equal(dtmfIntent(hello, '#'), null);
+  // 9 is an opt-out everywhere the bot listens, and the scenario turns it into the polite goodbye + DNC.
+  for (const step of Object.values(PRODUCTION.steps).filter((s) => s.listen)) {
+    assert.deepEqual(decide(PRODUCTION, step.id, dtmfIntent(step, '9')!, 0), { next: 'bye_opt_out', repeat: false, outcome: 'opted_out', effects: ['opt_out'] }, step.id);
+  }
+  const custom = { ...hello, dtmf: { '5': 'callback' as const, '2': null } };
+  assert.equal(dtmfIntent(custom, '5'), 'callback');
+  assert.equal(dtmfIntent(custom, '2'), null);
+  assert.equal(dtmfIntent(custom, '1'), 'affirm');
+  assert.equal(dtmfIntent(PRODUCTION.steps.bye_success!, '9'), null);
 });
