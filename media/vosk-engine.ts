@@ -101,7 +101,7 @@ type FromWorker =
 export function workerVoskEngine(modelDir: string, opts: EngineOptions & { threads?: number } = {}): AsrEngineFactory {
   return async () => {
     const model = acquireModel(modelDir);
-    const n = Math.max(1, opts.threads ?? Math.min(2, os.availableParallelism()));
+    const n = Math.max(1, opts.threads ?? os.availableParallelism());
     const workers: { w: Worker; sessions: number }[] = [];
     const pending = new Map<string, { resolve: (r: AsrResult) => void; reject: (e: Error) => void }>();
     let nextId = 1;
