@@ -27,7 +27,7 @@ const sink: CallEventSink = {
 };
 
 const asr =
-  mode === 'none' ? null : mode === 'inline' ? inlineVoskEngine(fx.KO_MODEL_DIR, { prewarm: 2, sampleRate: 16000 }) : workerVoskEngine(fx.KO_MODEL_DIR, { threads, prewarm: 2, sampleRate: 16000 });
+  mode === 'none' ? null : mode === 'inline' ? inlineVoskEngine(fx.KO_MODEL_DIR, { prewarm: 2, sampleRate: 16000 }) : workerVoskEngine(fx.KO_MODEL_DIR, { threads, sampleRate: 16000 });
 const server = new MediaServer({ host: '127.0.0.1', port: 0, sink, asr, sampleRate: 16000, vadMode: 3, frameMs: 20 });
 const prompts = new Map<string, Int16Array>();
 

@@ -72,7 +72,8 @@ class Child {
   ready: Promise<void>;
   constructor(mode: string) {
     this.proc = fork(path.join(HERE, 'media-server.ts'), [], {
-      execArgv: ['--import', 'tsx'],
+      // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the server process (node --cpu-prof), to find its costs.
+      execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
       env: { ...process.env, BENCH_ASR_MODE: mode, BENCH_ASR_THREADS: process.env.BENCH_ASR_THREADS ?? '2', LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -212,12 +213,12 @@ async function runPhase(child: Child, mode: string, n: number, durationMs: numbe
     const answeredAt = now();
     await sleep(rand(300, 800)); // the callee's "allô" gap before the hello
     while (now() < end - 5000) {
-      const long = Math.random() < 0.6;
+      const long = Math.random() < 0.5;
       const promptId = long ? 'prompt' : 'short';
       const promptMs = long ? promptLongMs : promptShortMs;
       const finished = waitEvent(id, 'playbackFinished', promptMs + 4000);
       await child.call('play', { callId: id, promptId, turn: ++turn });
-      if (long && Math.random() < 0.35) {
+      if (long && Math.random() < 0.5) {
         // Barge-in: the callee talks over the prompt.
         await sleep(rand(1000, promptMs - 2500));
         const t0 = now();
