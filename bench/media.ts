@@ -388,8 +388,9 @@ async function main(): Promise<void> {
     const r = await runPhase(child, 'worker', n, PHASE_MS);
     results.push(r);
     console.log(row(r));
-    // Past the goals: a higher N only gets worse (one failing N is shown, then the sweep stops).
-    if (!holds(r)) break;
+    // Clearly past real time (server CPU-bound, its event loop or the recogniser far behind): higher N only
+    // gets worse. Phases that merely miss a goal go on, to show the trend on a loaded machine.
+    if (r.cpuPct > 185 || r.lagP99Ms > 150 || (pct(r.bargeIn, 95) ?? 0) > 300 || (pct(r.asrFinal, 95) ?? 0) > 5000) break;
   }
   await child.call('stop');
 
