@@ -3,9 +3,10 @@
 // the sink received it.
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { MediaServer } from '../media/server';
-import { workerVoskEngine, inlineVoskEngine } from '../media/vosk-engine';
+import { workerVoskEngine, inlineVoskEngine, acquireModel, releaseModel } from '../media/vosk-engine';
 import type { CallEventSink } from '../lib/call-events';
 import * as fx from '../test/helpers/media-fixtures';
+import { RecognizerPool } from '../media/vosk';
 
 const mode = (process.env.BENCH_ASR_MODE ?? 'worker') as 'worker' | 'inline' | 'none';
 const threads = Number(process.env.BENCH_ASR_THREADS ?? 1);
@@ -26,7 +27,7 @@ const sink: CallEventSink = {
 };
 
 const asr =
-  mode === 'none' ? null : mode === 'inline' ? inlineVoskEngine(fx.KO_MODEL_DIR, { prewarm: 2, sampleRate: 16000 }) : workerVoskEngine(fx.KO_MODEL_DIR, { threads, prewarm: 2, sampleRate: 16000 });
+  mode === 'none' ? null : mode === 'inline' ? inlineVoskEngine(fx.KO_MODEL_DIR, { prewarm: 2, sampleRate: 16000 }) : workerVoskEngine(fx.KO_MODEL_DIR, { threads, sampleRate: 16000 });
 const server = new MediaServer({ host: '127.0.0.1', port: 0, sink, asr, sampleRate: 16000, vadMode: 3, frameMs: 20 });
 const prompts = new Map<string, Int16Array>();
 
@@ -78,6 +79,30 @@ process.on('message', async (m: { id: number; type: string; [k: string]: unknown
             stats: server.stats(),
           },
         });
+        break;
+      }
+      case 'rtf': {
+        // The model's real-time factor: CPU seconds per second of audio decoded, one recogniser on this thread,
+        // the given phrases (16 kHz PCM) fed in 20 ms frames then finalised, as a call's feeder does. Run while
+        // no call is up, so the process's CPU time is the decoder's.
+        const model = acquireModel(fx.KO_MODEL_DIR); // the engine's model when one is loaded
+        const pool = new RecognizerPool(model.address);
+        const rec = pool.take(16000);
+        const phrases = (m.texts as string[]).map((t) => fx.speech(t, 16000, 'ko'));
+        let samples = 0;
+        const cpu0 = process.cpuUsage();
+        for (let round = 0; round < 3; round++) {
+          for (const pcm of phrases) {
+            for (let i = 0; i < pcm.length; i += 320) rec.accept(pcm.subarray(i, i + 320));
+            rec.final();
+            samples += pcm.length;
+          }
+        }
+        const cpu = process.cpuUsage(cpu0);
+        pool.give(rec);
+        pool.clear();
+        releaseModel();
+        send({ id: m.id, ok: { rtf: (cpu.user + cpu.system) / 1e6 / (samples / 16000), audioS: samples / 16000 } });
         break;
       }
       case 'stop':

@@ -122,7 +122,9 @@ export const envSchema = z.object({
   BARGE_IN_ECHO_MARGIN_DB: z.coerce.number().default(-6),
   VAD_END_SILENCE_MS: ms.default(220),
   ASR_MODE: z.enum(['worker', 'inline']).default('worker'),
-  ASR_THREADS: z.coerce.number().int().min(1).max(16).default(1),
+  // ASR worker threads. Unset: one per core of the machine, read by the media worker when it starts
+  // (media/asr.ts fromConfig; this module stays free of machine reads).
+  ASR_THREADS: z.coerce.number().int().min(1).max(64).optional(),
 
   // Call timing (ms)
   CALL_NO_ANSWER_TIMEOUT_MS: ms.default(30_000),

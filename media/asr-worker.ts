@@ -1,12 +1,12 @@
 // Worker thread hosting Vosk recognizers for media/asr.ts (vosk-worker engine). The model is loaded once by
 // the main thread; its native address arrives in workerData and recognizers are created from it here.
 import { parentPort, workerData } from 'node:worker_threads';
-import { RecognizerPool, type VoskRecognizer } from './vosk';
+import { LeasedRecognizer, RecognizerPool } from './vosk';
 
 const wd = workerData as { modelAddress: bigint; prewarm: number; sampleRate: number };
 const pool = new RecognizerPool(BigInt(wd.modelAddress));
 pool.prewarm(wd.sampleRate, wd.prewarm);
-const recs = new Map<number, VoskRecognizer>();
+const recs = new Map<number, LeasedRecognizer>(); // one per call, holding a pooled recogniser per utterance
 parentPort!.postMessage({ t: 'ready' });
 
 type Msg =
@@ -21,7 +21,7 @@ parentPort!.on('message', (m: Msg) => {
   try {
     switch (m.t) {
       case 'open':
-        recs.set(m.id, pool.take(m.rate));
+        recs.set(m.id, new LeasedRecognizer(pool, m.rate));
         break;
       case 'audio':
         recs.get(m.id)?.accept(m.pcm);
@@ -38,13 +38,12 @@ parentPort!.on('message', (m: Msg) => {
         break;
       case 'close':
         {
-          const r = recs.get(m.id);
+          recs.get(m.id)?.release();
           recs.delete(m.id);
-          if (r) pool.give(r);
         }
         break;
       case 'shutdown':
-        for (const r of recs.values()) r.free();
+        for (const r of recs.values()) r.release();
         recs.clear();
         pool.clear();
         parentPort!.close();

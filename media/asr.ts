@@ -1,5 +1,6 @@
 // The speech-recognition port: what the media pipeline needs from an ASR engine, whatever the engine.
 // One implementation today, Vosk (media/vosk-engine.ts); configuration picks it (fromConfig).
+import os from 'node:os';
 import type { Config } from '../lib/config';
 import type { TranscriptWord } from './frames';
 import { inlineVoskEngine, workerVoskEngine } from './vosk-engine';
@@ -36,9 +37,13 @@ export type AsrEngineFactory = () => Promise<AsrEngine>;
 
 /**
  * The engine this configuration asks for. Without a model configured the factory fails when the media server
- * starts, with the reason (never on the first call).
+ * starts, with the reason (never on the first call). ASR_THREADS unset: one decoding thread per core (`cores`,
+ * the machine's by default), since decoding is what decides how many calls a media worker holds.
  */
-export function fromConfig(cfg: Pick<Config, 'VOSK_MODEL_PATH' | 'ASR_MODE' | 'ASR_THREADS'>): AsrEngineFactory {
+export function fromConfig(
+  cfg: Pick<Config, 'VOSK_MODEL_PATH' | 'ASR_MODE' | 'ASR_THREADS'>,
+  cores: number = os.availableParallelism(),
+): AsrEngineFactory {
   const dir = cfg.VOSK_MODEL_PATH;
   if (!dir) {
     return async () => {
@@ -48,5 +53,5 @@ export function fromConfig(cfg: Pick<Config, 'VOSK_MODEL_PATH' | 'ASR_MODE' | 'A
       );
     };
   }
-  return cfg.ASR_MODE === 'inline' ? inlineVoskEngine(dir) : workerVoskEngine(dir, { threads: cfg.ASR_THREADS });
+  return cfg.ASR_MODE === 'inline' ? inlineVoskEngine(dir) : workerVoskEngine(dir, { threads: cfg.ASR_THREADS ?? cores });
 }

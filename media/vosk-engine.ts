@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import os from 'node:os';
 import type { AsrEngineFactory, AsrResult, AsrSession } from './asr';
-import { VoskModel, VoskRecognizer, RecognizerPool, checkModelDir, type VoskFinal } from './vosk';
+import { VoskModel, LeasedRecognizer, RecognizerPool, checkModelDir, type VoskFinal } from './vosk';
 
 export class ModelMissingError extends Error {
   constructor(reason: string) {
@@ -43,9 +43,9 @@ export function releaseModel(): void {
 }
 
 class InlineSession implements AsrSession {
-  private rec: VoskRecognizer;
-  constructor(private pool: RecognizerPool, sampleRate: number) {
-    this.rec = pool.take(sampleRate);
+  private rec: LeasedRecognizer;
+  constructor(pool: RecognizerPool, sampleRate: number) {
+    this.rec = new LeasedRecognizer(pool, sampleRate);
   }
   accept(pcm: Int16Array): void {
     this.rec.accept(pcm);
@@ -59,7 +59,7 @@ class InlineSession implements AsrSession {
     this.rec.reset();
   }
   close(): void {
-    this.pool.give(this.rec);
+    this.rec.release();
   }
 }
 
@@ -101,14 +101,14 @@ type FromWorker =
 export function workerVoskEngine(modelDir: string, opts: EngineOptions & { threads?: number } = {}): AsrEngineFactory {
   return async () => {
     const model = acquireModel(modelDir);
-    const n = Math.max(1, opts.threads ?? Math.min(2, os.availableParallelism()));
+    const n = Math.max(1, opts.threads ?? os.availableParallelism());
     const workers: { w: Worker; sessions: number }[] = [];
     const pending = new Map<string, { resolve: (r: AsrResult) => void; reject: (e: Error) => void }>();
     let nextId = 1;
     let nextReq = 1;
     for (let i = 0; i < n; i++) {
       const w = new Worker(new URL('./asr-worker.mjs', import.meta.url), {
-        workerData: { modelAddress: model.address, prewarm: opts.prewarm ?? 1, sampleRate: opts.sampleRate ?? 16000 },
+        workerData: { modelAddress: model.address, prewarm: opts.prewarm ?? 4, sampleRate: opts.sampleRate ?? 16000 },
       });
       w.unref();
       w.on('message', (m: FromWorker) => {

@@ -189,7 +189,7 @@ export function parseFinal(json: string): VoskFinal {
  */
 export class RecognizerPool {
   private free_: Map<number, VoskRecognizer[]> = new Map();
-  constructor(private modelAddress: bigint, private max = 8) {}
+  constructor(private modelAddress: bigint, private max = 64) {}
   private create(rate: number): VoskRecognizer {
     const r = new VoskRecognizer(this.modelAddress, rate);
     r.accept(new Int16Array(rate / 10));
@@ -222,5 +222,40 @@ export class RecognizerPool {
   clear(): void {
     for (const l of this.free_.values()) for (const r of l) r.free();
     this.free_.clear();
+  }
+}
+
+/**
+ * One call's recogniser as the ASR port sees it, leased from the pool for one utterance at a time: taken at
+ * the utterance's first audio, given back (reset, warm) at its final result or when it is dropped. A call
+ * holds no recogniser while it is silent or the bot talks, so the pool only needs as many recognisers as
+ * utterances decoded at once (a fraction of the calls), and they stay warm: a new call never pays the cold
+ * first decode on the thread that decodes the other calls.
+ */
+export class LeasedRecognizer {
+  private rec: VoskRecognizer | null = null;
+  constructor(private readonly pool: RecognizerPool, readonly sampleRate: number) {}
+  accept(pcm: Int16Array): void {
+    this.rec ??= this.pool.take(this.sampleRate);
+    this.rec.accept(pcm);
+  }
+  /** Final result of the utterance fed since the last final/reset (nothing fed: empty, nothing decoded). */
+  final(): VoskFinal {
+    const rec = this.rec;
+    if (!rec) return { text: '', confidence: 0, words: [] };
+    this.rec = null;
+    try {
+      return rec.final();
+    } finally {
+      this.pool.give(rec);
+    }
+  }
+  reset(): void {
+    this.release();
+  }
+  release(): void {
+    const rec = this.rec;
+    this.rec = null;
+    if (rec) this.pool.give(rec);
   }
 }

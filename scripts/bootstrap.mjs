@@ -1,15 +1,24 @@
-// Entry point of `npm run demo` and `npm test` on a fresh clone: installs the npm dependencies (and so the
-// generated Prisma client) when they are missing, then runs the given TypeScript entry point with tsx.
-// Plain JavaScript with no dependencies, because it runs before anything is installed.
+// Entry point of `npm run demo`, `npm test` and the benchmarks on a fresh clone: installs the npm dependencies
+// (and so the generated Prisma client) when they are missing, runs the idempotent setup scripts given with
+// `--setup <script.sh>` (e.g. the media fixtures' tools and Vosk model, the Asterisk chroot), then runs the
+// given TypeScript entry point with tsx. Plain JavaScript with no dependencies: it runs before anything is
+// installed.
+//   node scripts/bootstrap.mjs [--setup scripts/x.sh]… <entry.ts> [args…]
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const [entry, ...args] = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const setups = [];
+while (argv[0] === '--setup' && argv[1]) {
+  setups.push(argv[1]);
+  argv.splice(0, 2);
+}
+const [entry, ...args] = argv;
 if (!entry) {
-  console.error('usage: node scripts/bootstrap.mjs <entry.ts> [args…]');
+  console.error('usage: node scripts/bootstrap.mjs [--setup scripts/x.sh]… <entry.ts> [args…]');
   process.exit(2);
 }
 
@@ -23,6 +32,16 @@ if (!ready()) {
   if (r.status !== 0 || !ready()) {
     console.error('[bootstrap] npm ci failed');
     process.exit(r.status || 1);
+  }
+}
+
+// The setup scripts are idempotent (quick when everything is there), and run after npm ci: the media one
+// checks the vosk npm package's libvosk.so.
+for (const script of setups) {
+  const s = spawnSync('bash', [join(root, script)], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (s.status !== 0) {
+    console.error(`[bootstrap] ${script} failed (exit ${s.status ?? s.signal})`);
+    process.exit(s.status || 1);
   }
 }
 

@@ -47,6 +47,13 @@ export class AsteriskPeer {
   closeCode: number | null = null;
   /** Frames of bot audio actually played to the callee (what Asterisk dequeued), with times. */
   playedFrames = 0;
+  /**
+   * Ticks where a prompt was playing and its next frame had not arrived in time: the queue ran dry right after
+   * a played frame while the app had not yet asked for QUEUE_DRAINED (it asks once the whole prompt is sent)
+   * and had not flushed or paused it. The callee hears a gap: the app is late to Asterisk.
+   */
+  lateFrames = 0;
+  private playedLastTick = false;
   playedLog: { at: number; pcm: Int16Array }[] = [];
   private queue: Uint8Array[] = [];
   private leftover: Uint8Array | null = null;
@@ -200,12 +207,14 @@ export class AsteriskPeer {
         setImmediate(() => this.close());
         break;
       case 'FLUSH_MEDIA':
+        this.playedLastTick = false;
         this.queue = [];
         this.bulk = false;
         this.leftover = null;
         this.paused = false;
         break;
       case 'PAUSE_MEDIA':
+        this.playedLastTick = false;
         this.paused = true;
         break;
       case 'CONTINUE_MEDIA':
@@ -324,6 +333,8 @@ export class AsteriskPeer {
         this.event('MEDIA_XON');
       }
       const f = this.queue.shift();
+      if (!f && this.playedLastTick && !this.reportDrained) this.lateFrames++;
+      this.playedLastTick = !!f;
       if (f) {
         played = this.decode(f);
         this.playedFrames++;

@@ -91,7 +91,7 @@ describe('inbound stages, one at a time', () => {
     speech, dbfs: speech ? -20 : -100, echoRefDbfs: -Infinity, promptAudible: false, bargeInArmed: false,
   });
 
-  test('segmenter + pre-roll: onset, confirm and end after the frames that decided them; the recogniser gets the last 300 ms before onset, then the utterance', () => {
+  test('segmenter + pre-roll: onset, confirm and end after the frames that decided them; at the confirmation the recogniser gets the last 300 ms before onset and the held frames, then the utterance', () => {
     const frames = [...Array.from({ length: 30 }, (_, k) => frame(k, false)), ...Array.from({ length: 40 }, (_, k) => frame(30 + k, true)), ...Array.from({ length: 20 }, (_, k) => frame(70 + k, false))];
     const out = run([new SegmenterStage(new SpeechSegmenter(DEFAULT_BARGE_IN)), new PreRoll(16000)], frames);
     const speech = out.filter((f): f is SpeechFrame => f.kind === 'speech');
@@ -107,22 +107,23 @@ describe('inbound stages, one at a time', () => {
     assert.deepEqual(out.filter((f) => f.kind === 'media').map((f) => f.t), frames.map((f) => f.t));
     assert.ok(out.indexOf(speech[0]!) === out.indexOf(frames[31]!) + 1);
     const audio = out.filter((f): f is UtteranceAudioFrame => f.kind === 'utterance-audio');
-    // The pre-roll comes right after the onset (never before it: a flush must not wait for the recogniser).
-    assert.equal(out.indexOf(audio[0]!), out.indexOf(speech[0]!) + 1);
-    assert.deepEqual([audio[0]!.t, audio[0]!.pcm.length, audio[0]!.segment], [340, 4800, 1]);
-    assert.deepEqual([...new Set(audio[0]!.pcm)], Array.from({ length: 15 }, (_, i) => 17 + i)); // frames 17..31
-    assert.deepEqual(audio.slice(1).map((a) => a.pcm[0]), Array.from({ length: 49 }, (_, i) => 32 + i)); // frames 32..80
+    // Nothing reaches the recogniser before the confirmation; then the pre-roll and the held frames in one piece,
+    // right after the confirm frame (never before it: a flush must not wait for the recogniser).
+    assert.equal(out.indexOf(audio[0]!), out.indexOf(speech[1]!) + 1);
+    assert.deepEqual([audio[0]!.t, audio[0]!.pcm.length, audio[0]!.segment], [340, 19 * 320, 1]);
+    assert.deepEqual([...new Set(audio[0]!.pcm)], Array.from({ length: 19 }, (_, i) => 17 + i)); // frames 17..31 (pre-roll), 32..35 (held)
+    assert.deepEqual(audio.slice(1).map((a) => a.pcm[0]), Array.from({ length: 45 }, (_, i) => 36 + i)); // frames 36..80
     assert.ok(audio.every((a) => a.segment === 1));
   });
 
-  test('segmenter + pre-roll: a short sound over a prompt is released, and the recogniser stops getting audio', () => {
+  test('segmenter + pre-roll: a short sound over a prompt is released before its confirmation, and the recogniser never gets any of it', () => {
     const armed = (f: MediaFrame) => ({ ...f, bargeInArmed: true, promptAudible: true });
     const frames = [...Array.from({ length: 20 }, (_, k) => frame(k, false)), ...Array.from({ length: 5 }, (_, k) => frame(20 + k, true)), ...Array.from({ length: 30 }, (_, k) => frame(25 + k, false))].map(armed);
     const out = run([new SegmenterStage(new SpeechSegmenter(DEFAULT_BARGE_IN)), new PreRoll(16000)], frames);
     const speech = out.filter((f): f is SpeechFrame => f.kind === 'speech');
     assert.deepEqual(speech.map((s) => [s.type, s.t, s.segment, s.bargeInArmed]), [['onset', 440, 1, true], ['release', 760, 1, true]]);
-    const audio = out.filter((f): f is UtteranceAudioFrame => f.kind === 'utterance-audio');
-    assert.equal(audio.at(-1)!.pcm[0], 37); // the frame that released it (250 ms after the sound), then nothing
+    assert.equal(out.filter((f) => f.kind === 'utterance-audio').length, 0);
+    assert.equal(out.filter((f) => f.kind === 'media').length, frames.length); // the frames themselves all pass on
   });
 });
 
