@@ -91,7 +91,9 @@ contacts
     'consent_date/date_consentement, consent_source, consent_version/version_consentement, consent_proof,\n' +
     'client_existant, opt_out. Consent evidence (source, wording version) without a consent date is rejected.\n' +
     'Delimiter (, ; tab |) and encoding (UTF-8, Windows-1252, UTF-16 with BOM) are detected.\n' +
-    'Rejected rows are listed in FILE.errors.csv (line, column, value, reason).')
+    'Invisible characters pasted into phone numbers (zero-width space, soft hyphen, bidi marks, NBSP) are stripped;\n' +
+    'names longer than 200 characters are kept truncated.\n' +
+    'Rejected rows, in-file duplicates and truncated names are listed in FILE.errors.csv (line, column, value, reason).')
   .argument('<file>', 'CSV file')
   .option('--validate', 'advanced validation: e-mail syntax, personal lines only (no 08xx), consent dates not in the future', false)
   .option('--dedupe', 'leave numbers already in the database untouched (default: update them); in-file duplicates are always reported', false)
@@ -158,6 +160,7 @@ contacts
         ['  updated', summary.updated],
         ['  unchanged', summary.unchanged],
         ...(o.dedupe ? [['  already in database (kept)', summary.existingSkipped] as [string, number]] : []),
+        ['  kept with a truncated name', summary.truncated],
         ['rejected', summary.rejected],
         ['duplicates in file', summary.duplicates],
         ['filtered (region)', summary.filtered],
