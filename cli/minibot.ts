@@ -2,7 +2,7 @@
 // their Temporal signals. `npx minibot --help` (and `--help` on every command) documents everything.
 // Services: DATABASE_URL / TEMPORAL_ADDRESS from the environment, else the dev stack of `npm run dev:up`.
 import { basename } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { applyDevEnv } from '../scripts/services/dev-stack';
 import { parseDepartementList } from '../lib/departement';
@@ -456,6 +456,37 @@ compliance
     }
     await prisma.$disconnect();
     if (r.path) console.error(`compliance report: ${r.rows} contact(s) written to ${r.path}`);
+  });
+
+// ---- speech recognition model ------------------------------------------------------------------------------
+const asr = program.command('asr').description('the speech recognition (Vosk) model of the media worker');
+asr
+  .command('install')
+  .description('download a French Vosk model from the official models site (alphacephei), check its size and\n' +
+    'MD5 against the publisher\'s, unpack it into the models folder (atomically: a failed or corrupt download leaves\n' +
+    'nothing) and print the VOSK_MODEL_PATH line to use. Already installed: nothing is downloaded.\n' +
+    'Models: fr-small (vosk-model-small-fr-0.22, 41 MB), fr (vosk-model-fr-0.22, 1.4 GB).')
+  .addArgument(new Argument('<model>', 'model to install').choices(['fr-small', 'fr']))
+  .option('--dir <folder>', 'models folder (default: VOSK_MODELS_DIR, "models")')
+  .option('--from <url>', 'base URL of the models site or a mirror (default: VOSK_MODELS_URL, https://alphacephei.com/vosk/models)')
+  .option('--force', 'download and replace even when the model is already installed', false)
+  .option('--json', 'print the result as JSON only', false)
+  .action(async (model: string, o) => {
+    const { config } = await import('../lib/config');
+    const cfg = config();
+    const { installModel, InstallError } = await import('./asr/install');
+    let r;
+    try {
+      r = await installModel(model, { base: o.from ?? cfg.VOSK_MODELS_URL, dir: o.dir ?? cfg.VOSK_MODELS_DIR, force: o.force, log: o.json ? undefined : (l) => console.error(l) });
+    } catch (e) {
+      if (e instanceof InstallError) fail(e.message);
+      throw e;
+    }
+    if (o.json) console.log(JSON.stringify(r));
+    else {
+      console.error(r.installed ? `installed ${r.model} (${r.files} files, SHA-256 ${r.sha256})` : `${r.model} is already installed in ${r.path}`);
+      console.log(`VOSK_MODEL_PATH=${r.path}`);
+    }
   });
 
 try {
