@@ -19,6 +19,14 @@ const uuid = (v: string) => {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v)) throw new InvalidArgumentError('expected a campaign id (UUID)');
   return v.toLowerCase();
 };
+/** An ISO 8601 instant with its offset (a time without a zone would be ambiguous). */
+const isoInstant = (v: string) => {
+  const d = new Date(v);
+  if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/.test(v) || Number.isNaN(d.getTime())) {
+    throw new InvalidArgumentError(`"${v}" is not an ISO 8601 instant (2026-03-02 or 2026-03-02T08:00:00Z)`);
+  }
+  return d;
+};
 const days = (v: string) => {
   const out = new Set<number>();
   for (const part of v.split(',')) {
@@ -456,6 +464,32 @@ compliance
     }
     await prisma.$disconnect();
     if (r.path) console.error(`compliance report: ${r.rows} contact(s) written to ${r.path}`);
+  });
+
+// ---- leads -------------------------------------------------------------------------------------------------
+const leads = program.command('leads').description('the qualified leads of a campaign');
+leads
+  .command('export')
+  .description('the leads of a campaign (calls with outcome "lead", oldest first by the end of the call): contact,\n' +
+    'call, the answer heard at each step with its intent, the callback time. CSV: delimiter ";", UTF-8 with BOM,\n' +
+    'cells starting with = + - @ are quoted against formula injection; JSON Lines: one lead per line.')
+  .requiredOption('--campaign <id>', 'campaign id', uuid)
+  .option('--since <iso>', 'only leads whose call ended at or after this instant (ISO 8601, e.g. 2026-03-02T00:00:00Z)', isoInstant)
+  .addOption(new Option('--format <format>', 'output format').choices(['csv', 'jsonl']).default('csv'))
+  .option('--out <file>', 'write to this file (default: standard output)')
+  .action(async (o) => {
+    const { prisma } = await services();
+    const { exportLeads } = await import('./leads');
+    let r;
+    try {
+      r = await exportLeads(prisma, o.campaign, { since: o.since, format: o.format, out: o.out ?? null });
+    } catch (e) {
+      await prisma.$disconnect();
+      await rethrowIfDown(e);
+      fail((e as Error).message);
+    }
+    await prisma.$disconnect();
+    if (r.path) console.error(`leads: ${r.leads} lead(s) written to ${r.path}`);
   });
 
 // ---- speech recognition model ------------------------------------------------------------------------------
