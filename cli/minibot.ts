@@ -2,7 +2,7 @@
 // their Temporal signals. `npx minibot --help` (and `--help` on every command) documents everything.
 // Services: DATABASE_URL / TEMPORAL_ADDRESS from the environment, else the dev stack of `npm run dev:up`.
 import { basename } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { applyDevEnv } from '../scripts/services/dev-stack';
 import { parseDepartementList } from '../lib/departement';
@@ -18,6 +18,14 @@ function positiveInt(name: string, max = 1_000_000) {
 const uuid = (v: string) => {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v)) throw new InvalidArgumentError('expected a campaign id (UUID)');
   return v.toLowerCase();
+};
+/** An ISO 8601 instant with its offset (a time without a zone would be ambiguous). */
+const isoInstant = (v: string) => {
+  const d = new Date(v);
+  if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/.test(v) || Number.isNaN(d.getTime())) {
+    throw new InvalidArgumentError(`"${v}" is not an ISO 8601 instant (2026-03-02 or 2026-03-02T08:00:00Z)`);
+  }
+  return d;
 };
 const days = (v: string) => {
   const out = new Set<number>();
@@ -91,7 +99,9 @@ contacts
     'consent_date/date_consentement, consent_source, consent_version/version_consentement, consent_proof,\n' +
     'client_existant, opt_out. Consent evidence (source, wording version) without a consent date is rejected.\n' +
     'Delimiter (, ; tab |) and encoding (UTF-8, Windows-1252, UTF-16 with BOM) are detected.\n' +
-    'Rejected rows are listed in FILE.errors.csv (line, column, value, reason).')
+    'Invisible characters pasted into phone numbers (zero-width space, soft hyphen, bidi marks, NBSP) are stripped;\n' +
+    'names longer than 200 characters are kept truncated.\n' +
+    'Rejected rows, in-file duplicates and truncated names are listed in FILE.errors.csv (line, column, value, reason).')
   .argument('<file>', 'CSV file')
   .option('--validate', 'advanced validation: e-mail syntax, personal lines only (no 08xx), consent dates not in the future', false)
   .option('--dedupe', 'leave numbers already in the database untouched (default: update them); in-file duplicates are always reported', false)
@@ -158,6 +168,7 @@ contacts
         ['  updated', summary.updated],
         ['  unchanged', summary.unchanged],
         ...(o.dedupe ? [['  already in database (kept)', summary.existingSkipped] as [string, number]] : []),
+        ['  kept with a truncated name', summary.truncated],
         ['rejected', summary.rejected],
         ['duplicates in file', summary.duplicates],
         ['filtered (region)', summary.filtered],
@@ -453,6 +464,63 @@ compliance
     }
     await prisma.$disconnect();
     if (r.path) console.error(`compliance report: ${r.rows} contact(s) written to ${r.path}`);
+  });
+
+// ---- leads -------------------------------------------------------------------------------------------------
+const leads = program.command('leads').description('the qualified leads of a campaign');
+leads
+  .command('export')
+  .description('the leads of a campaign (calls with outcome "lead", oldest first by the end of the call): contact,\n' +
+    'call, the answer heard at each step with its intent, the callback time. CSV: delimiter ";", UTF-8 with BOM,\n' +
+    'cells starting with = + - @ are quoted against formula injection; JSON Lines: one lead per line.')
+  .requiredOption('--campaign <id>', 'campaign id', uuid)
+  .option('--since <iso>', 'only leads whose call ended at or after this instant (ISO 8601, e.g. 2026-03-02T00:00:00Z)', isoInstant)
+  .addOption(new Option('--format <format>', 'output format').choices(['csv', 'jsonl']).default('csv'))
+  .option('--out <file>', 'write to this file (default: standard output)')
+  .action(async (o) => {
+    const { prisma } = await services();
+    const { exportLeads } = await import('./leads');
+    let r;
+    try {
+      r = await exportLeads(prisma, o.campaign, { since: o.since, format: o.format, out: o.out ?? null });
+    } catch (e) {
+      await prisma.$disconnect();
+      await rethrowIfDown(e);
+      fail((e as Error).message);
+    }
+    await prisma.$disconnect();
+    if (r.path) console.error(`leads: ${r.leads} lead(s) written to ${r.path}`);
+  });
+
+// ---- speech recognition model ------------------------------------------------------------------------------
+const asr = program.command('asr').description('the speech recognition (Vosk) model of the media worker');
+asr
+  .command('install')
+  .description('download a French Vosk model from the official models site (alphacephei), check its size and\n' +
+    'MD5 against the publisher\'s, unpack it into the models folder (atomically: a failed or corrupt download leaves\n' +
+    'nothing) and print the VOSK_MODEL_PATH line to use. Already installed: nothing is downloaded.\n' +
+    'Models: fr-small (vosk-model-small-fr-0.22, 41 MB), fr (vosk-model-fr-0.22, 1.4 GB).')
+  .addArgument(new Argument('<model>', 'model to install').choices(['fr-small', 'fr']))
+  .option('--dir <folder>', 'models folder (default: VOSK_MODELS_DIR, "models")')
+  .option('--from <url>', 'base URL of the models site or a mirror (default: VOSK_MODELS_URL, https://alphacephei.com/vosk/models)')
+  .option('--force', 'download and replace even when the model is already installed', false)
+  .option('--json', 'print the result as JSON only', false)
+  .action(async (model: string, o) => {
+    const { config } = await import('../lib/config');
+    const cfg = config();
+    const { installModel, InstallError } = await import('./asr/install');
+    let r;
+    try {
+      r = await installModel(model, { base: o.from ?? cfg.VOSK_MODELS_URL, dir: o.dir ?? cfg.VOSK_MODELS_DIR, force: o.force, log: o.json ? undefined : (l) => console.error(l) });
+    } catch (e) {
+      if (e instanceof InstallError) fail(e.message);
+      throw e;
+    }
+    if (o.json) console.log(JSON.stringify(r));
+    else {
+      console.error(r.installed ? `installed ${r.model} (${r.files} files, SHA-256 ${r.sha256})` : `${r.model} is already installed in ${r.path}`);
+      console.log(`VOSK_MODEL_PATH=${r.path}`);
+    }
   });
 
 try {

@@ -1,10 +1,8 @@
 // The compliance report of a campaign (`minibot compliance report`): one CSV row per enrolled contact saying
 // whether it was dialed or skipped, under which rule, on which legal basis with its evidence, and the local
 // time (the contact's own zone) of every attempt. Pure: the caller reads the rows from the database.
-// CSV for French spreadsheets: `;` delimiter, UTF-8 BOM (Excel otherwise reads it as Windows-1252), and every
-// cell that a spreadsheet would run as a formula (= + - @ tab CR) prefixed with a quote (csv-stringify's
-// escape_formulas; OWASP "CSV injection"): names and consent sources come from imported files.
-import { stringify } from 'csv-stringify/sync';
+// CSV for French spreadsheets (`;`, BOM, formula injection neutralised): lib/spreadsheet-csv.ts.
+import { spreadsheetCsv } from './spreadsheet-csv';
 import { DateTime } from 'luxon';
 import type { LegalBasis } from './compliance';
 
@@ -75,8 +73,5 @@ export function reportRow(c: ReportContact): string[] {
 
 /** CSV text of some rows; `header` (and the BOM) only for the first chunk of a file. */
 export function reportCsv(rows: ReportContact[], opts: { header: boolean }): string {
-  const body = stringify(rows.map(reportRow), {
-    delimiter: ';', header: opts.header, columns: [...REPORT_COLUMNS], escape_formulas: true, record_delimiter: '\r\n',
-  });
-  return (opts.header ? '\uFEFF' : '') + body;
+  return spreadsheetCsv(rows.map(reportRow), REPORT_COLUMNS, opts);
 }

@@ -79,6 +79,10 @@ export const envSchema = z.object({
   // Vosk ASR
   VOSK_MODEL_PATH: z.string().optional(),
   VOSK_SAMPLE_RATE: z.coerce.number().pipe(z.union([z.literal(8000), z.literal(16000)])).default(16000),
+  // `minibot asr install`: where the models are downloaded from (alphacephei's official models site; a mirror or
+  // a local server in tests) and the folder they are unpacked into.
+  VOSK_MODELS_URL: z.string().url().default('https://alphacephei.com/vosk/models'),
+  VOSK_MODELS_DIR: z.string().default('models'),
 
   // Ollama NLP (optional: the embedded intent classifier works alone)
   OLLAMA_URL: z.string().url().optional(),

@@ -138,7 +138,11 @@ export interface RowIssue {
   value: string;
 }
 
-export type RowResult = { ok: true; contact: ContactRow; notes: string[] } | { ok: false; issues: RowIssue[] };
+/**
+ * `warnings`: the row is kept, but a value was changed on the way in (a name cut to its column's limit); they go
+ * to the per-row report like the issues, so the operator knows which contacts to check.
+ */
+export type RowResult = { ok: true; contact: ContactRow; notes: string[]; warnings: RowIssue[] } | { ok: false; issues: RowIssue[] };
 
 export interface RowOptions {
   /** Advanced validation: e-mail syntax, personal line types only, no future consent dates. */
@@ -153,7 +157,19 @@ const FALSE = new Set(['0', 'false', 'no', 'non', 'n', 'faux', '']);
 const email = z.email();
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u202e\u202d]/;
-const MAX_TEXT = 200;
+/** The limit of every free-text column of a contact (names, consent source, wording version, proof). */
+export const MAX_TEXT = 200;
+/**
+ * Names longer than the limit are cut, not rejected: losing a valid phone number for an over-long name (a cell
+ * pasted from a comment field) costs more than a shortened name. Consent evidence is never cut: a shortened
+ * proof would no longer be the proof, so those rows are still rejected.
+ */
+const TRUNCATED_FIELDS: ReadonlySet<Field> = new Set(['lastName', 'firstName']);
+
+/** The first `max` code points of `v` (a surrogate pair is never split). */
+function truncate(v: string, max: number): string {
+  return Array.from(v).slice(0, max).join('');
+}
 
 export function parseFrenchDate(raw: string): Date | null {
   const s = raw.trim();
@@ -175,6 +191,7 @@ export function parseFrenchDate(raw: string): Date | null {
 export function mapRow(record: string[], cols: ColumnMap, headers: string[], opts: RowOptions, now = new Date()): RowResult | { ok: 'filtered'; departement: string | null } {
   const issues: RowIssue[] = [];
   const notes: string[] = [];
+  const warnings: RowIssue[] = [];
   const get = (f: Field): string | null => {
     const i = cols[f];
     if (i === undefined) return null;
@@ -189,7 +206,12 @@ export function mapRow(record: string[], cols: ColumnMap, headers: string[], opt
       issues.push({ column: col(f), reason: 'contains control characters', value: v });
       return null;
     }
-    if (v.length > MAX_TEXT) {
+    const length = Array.from(v).length;
+    if (length > MAX_TEXT && TRUNCATED_FIELDS.has(f)) {
+      warnings.push({ column: col(f), reason: `kept, truncated to ${MAX_TEXT} characters (was ${length})`, value: v });
+      return truncate(v, MAX_TEXT).trimEnd();
+    }
+    if (length > MAX_TEXT) {
       issues.push({ column: col(f), reason: `longer than ${MAX_TEXT} characters`, value: v });
       return null;
     }
@@ -280,6 +302,7 @@ export function mapRow(record: string[], cols: ColumnMap, headers: string[], opt
   return {
     ok: true,
     notes,
+    warnings,
     contact: {
       phone: phone!, phoneType, lastName, firstName, email: mail, departement, status,
       timezone: calleeTimeZone(departement, country),

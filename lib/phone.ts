@@ -41,8 +41,16 @@ const FICTION_PREFIXES: [string, PhoneType][] = [
 /** Line types a call robot may call as a person's number. */
 export const PERSONAL_TYPES: ReadonlySet<PhoneType> = new Set(['mobile', 'fixed_line', 'fixed_line_or_mobile', 'voip']);
 
+/**
+ * Characters that render as nothing, carried in by copy-paste from a web page or a spreadsheet: zero-width
+ * space and joiners, word joiner, soft hyphen, bidi marks and isolates (U+200E/F, U+202A–E, U+2066–9), BOM…
+ * Unicode's Default_Ignorable_Code_Point is exactly "invisible unless supported", so they are stripped like the
+ * spaces are. (NBSP and narrow NBSP are spaces: NFKC and \s take care of them.)
+ */
+const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\uFEFF]/gu;
+
 function cleanup(raw: string): string | PhoneError {
-  let s = raw.normalize('NFKC').trim();
+  let s = raw.replace(INVISIBLE, '').normalize('NFKC').trim();
   if (s === '') return { ok: false, reason: 'empty' };
   if (s.length > 40) return { ok: false, reason: 'too long to be a phone number' };
   if (/[A-Za-z]/.test(s)) return { ok: false, reason: 'contains letters' };

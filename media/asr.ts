@@ -48,8 +48,9 @@ export function fromConfig(
   if (!dir) {
     return async () => {
       throw new Error(
-        'VOSK_MODEL_PATH is not set: the media worker needs a Vosk model (e.g. vosk-model-small-fr-0.22). ' +
-          'See README "Speech recognition model".',
+        'VOSK_MODEL_PATH is not set: the media worker needs a Vosk model. Install the French one with ' +
+          '`minibot asr install fr-small` (or `npm run minibot -- asr install fr-small`) and set the VOSK_MODEL_PATH ' +
+          'line it prints. See README "Speech recognition model".',
       );
     };
   }

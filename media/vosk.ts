@@ -103,13 +103,16 @@ export function voskLib(): VoskLib {
 
 /** Checks that a directory looks like a Vosk model (am/ + conf/ + graph/). Returns a reason or null. */
 export function checkModelDir(dir: string | undefined): string | null {
-  if (!dir) return 'VOSK_MODEL_PATH is not set';
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) return `VOSK_MODEL_PATH=${dir} is not a directory`;
+  if (!dir) return `VOSK_MODEL_PATH is not set; ${INSTALL_HINT}`;
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return `VOSK_MODEL_PATH=${dir} is not a directory; ${INSTALL_HINT}`;
   for (const sub of ['am', 'conf']) {
-    if (!existsSync(path.join(dir, sub))) return `VOSK_MODEL_PATH=${dir} has no ${sub}/ folder: not a Vosk model`;
+    if (!existsSync(path.join(dir, sub))) return `VOSK_MODEL_PATH=${dir} has no ${sub}/ folder: not a Vosk model; ${INSTALL_HINT}`;
   }
   return null;
 }
+
+/** What to do about a missing model, said wherever one is missing. */
+export const INSTALL_HINT = 'install the French model with `minibot asr install fr-small` and use the VOSK_MODEL_PATH line it prints';
 
 export class VoskModel {
   private ptr: bigint | null;

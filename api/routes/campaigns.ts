@@ -14,7 +14,9 @@ import { percentile, round } from '../../lib/metrics';
 import { route, type AnyRoute } from '../http/routes';
 import { ApiError, conflict, notFound, serviceUnavailable } from '../http/errors';
 import { unreachableDependency } from '../services/dependencies';
-import { idParam, iso, limit, type Deps } from './common';
+import { idParam, iso, limit, sinceQuery, type Deps } from './common';
+import { countLeads, readLeads } from '../services/leads';
+import { leadJson } from '../../lib/leads';
 import { valueWithin } from '../../lib/timeout';
 
 export function campaignOut(c: Campaign, d: Deps) {
@@ -189,6 +191,25 @@ export function campaignRoutes(d: Deps): AnyRoute[] {
           max_concurrent_measured: f.maxConcurrent, max_concurrent_calls: c.maxConcurrentCalls, double_dials: f.doubleDials,
           outcomes: f.outcomes, skipped: f.skipped,
         };
+      },
+    }),
+    route({
+      method: 'get', path: '/campaigns/:id/leads', tag: 'campaigns',
+      summary: 'The leads of a campaign (calls with outcome "lead", oldest first by the end of the call): contact, call, answers per step, callback time',
+      params: idParam, errors: [404],
+      query: z.object({
+        since: sinceQuery,
+        limit: limit(1000, 100),
+        offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+      }).strict(),
+      handler: async ({ params, query }) => {
+        const c = await find(params.id);
+        const since = query.since ? new Date(query.since) : undefined;
+        const [items, total] = await Promise.all([
+          readLeads(prisma, c.id, { since, take: query.limit, skip: query.offset }),
+          countLeads(prisma, c.id, since),
+        ]);
+        return { campaign_id: c.id, since: iso(since), total, limit: query.limit, offset: query.offset, items: items.map(leadJson) };
       },
     }),
     route({

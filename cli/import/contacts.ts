@@ -1,6 +1,7 @@
 // Streaming contact import: file → per-line decoding (UTF-8 / Windows-1252 / UTF-16) → csv-parse → row
 // validation (lib/contact-import) → batches written each in one transaction with a single INSERT … ON CONFLICT
-// (an unchanged contact is not touched, so re-importing a file changes nothing). Memory stays bounded: one
+// (an unchanged contact is not touched, so re-importing a file changes nothing). The report lists the rejected
+// rows, the in-file duplicates and the rows kept with a shortened name. Memory stays bounded: one
 // batch of rows plus one number per distinct phone (for in-file duplicate detection).
 import { unreachableDependency, type Dependency } from '../../api/services/dependencies';
 import { createReadStream, createWriteStream, statSync, type WriteStream } from 'node:fs';
@@ -38,6 +39,8 @@ export interface ImportSummary {
   unchanged: number;
   existingSkipped: number;
   rejected: number;
+  /** Rows kept with a value cut to its column's limit (each listed in the report). */
+  truncated: number;
   duplicates: number;
   filtered: number;
   batches: number;
@@ -229,7 +232,7 @@ export async function importContacts(prisma: PrismaClient, file: string, o: Impo
 
   const s: ImportSummary = {
     file, source, delimiter, encodings: decoder.encodings, rows: 0, valid: 0, created: 0, updated: 0, unchanged: 0, existingSkipped: 0,
-    rejected: 0, duplicates: 0, filtered: 0, batches: 0, phoneTypes: {}, reportPath, reportedIssues: 0, dryRun: !!o.dryRun,
+    rejected: 0, truncated: 0, duplicates: 0, filtered: 0, batches: 0, phoneTypes: {}, reportPath, reportedIssues: 0, dryRun: !!o.dryRun,
     durationMs: 0, rowsPerSecond: 0, fatal: null, unreachable: null,
   };
   const regionFilter = o.regionFilter ? new Set(o.regionFilter) : undefined;
@@ -285,6 +288,8 @@ export async function importContacts(prisma: PrismaClient, file: string, o: Impo
         } else {
           seen.set(key, line);
           s.valid += 1;
+          if (r.warnings.length) s.truncated += 1;
+          for (const warning of r.warnings) await report.add(line, warning);
           s.phoneTypes[r.contact.phoneType] = (s.phoneTypes[r.contact.phoneType] ?? 0) + 1;
           batch.push({ line, c: r.contact });
           if (batch.length >= o.batchSize) await flush();

@@ -42,12 +42,17 @@ const cp1252 = (s: string) => Buffer.from(new TextEncoder().encode(s).length ===
  * missing columns, a Windows-1252 line, a quoted multi-line field with the delimiter inside, a formula, a
  * control character, an in-file duplicate in another spelling, a bad e-mail, a premium number, a bad postal
  * code, a consent date in the future, extra columns, an empty line, an SQL-looking name, a number whose
- * leading 0 was lost. (Line breaks inside a cell are LF, as Excel writes them.) Expected figures are counted while writing, by construction.
+ * leading 0 was lost, a number with invisible characters pasted from a web page (zero-width space, word joiner,
+ * soft hyphen, bidi isolates, narrow NBSP), a 5 000-character name (kept, truncated, reported). (Line breaks inside
+ * a cell are LF, as Excel writes them.) Expected figures are counted while writing, by construction.
  */
 function hostileCsv(path: string, rows: number, block: string) {
   const parts: Buffer[] = [Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('Nom;Prénom;Téléphone;Email;Code postal;Date consentement\r\n')];
   let line = 1;
-  const exp = { rows: 0, valid: 0, rejected: 0, duplicates: 0, cp1252Lines: 0, rejectedLines: [] as number[], duplicateLines: [] as number[] };
+  const exp = {
+    rows: 0, valid: 0, rejected: 0, duplicates: 0, cp1252Lines: 0, rejectedLines: [] as number[], duplicateLines: [] as number[],
+    truncatedLines: [] as number[], invisiblePhones: [] as string[],
+  };
   const phone = (i: number) => `06${block}${String(i).padStart(6, '0')}`; // 06 + 2-digit block + 6 digits
   const spaced = (p: string) => p.replace(/(\d\d)(?=\d)/g, '$1 ');
   const push = (s: string | Buffer, kind: 'valid' | 'rejected' | 'duplicate') => {
@@ -85,6 +90,16 @@ function hostileCsv(path: string, rows: number, block: string) {
       case 12: parts.push(Buffer.from('\r\n')); line += 1; push(`Après;Vide;${p};${email};20167;\r\n`, 'valid'); break;
       case 13: push(`"Robert'); DROP TABLE contacts;--";Bobby;${p};${email};75007;\r\n`, 'valid'); break;
       case 14: push(`Zéro;Perdu;6${block}${String(i).padStart(6, '0')};${email};97400;\r\n`, 'valid'); break;
+      case 15: {
+        const invisible = `\u2066\u200b${p.slice(0, 2)}\u2060${p.slice(2, 4)}\u00ad${p.slice(4, 6)}\u202f${p.slice(6, 8)}\u200e${p.slice(8)}\ufeff\u2069`;
+        push(`Invisible;Collé;${invisible};${email};75008;\r\n`, 'valid');
+        exp.invisiblePhones.push(`+33${p.slice(1)}`);
+        break;
+      }
+      case 16:
+        push(`${'Long'.repeat(1_250)};Nom;${p};${email};75009;\r\n`, 'valid');
+        exp.truncatedLines.push(line);
+        break;
       default: push(`Nom${i};Prénom${i};${spaced(p)};${email};${String(1 + (i % 95)).padStart(2, '0')}100;\r\n`, 'valid');
     }
   }
@@ -129,6 +144,8 @@ describe('minibot contacts import', () => {
     assert.equal(s.created, exp.valid);
     assert.equal(s.rejected, exp.rejected);
     assert.equal(s.duplicates, exp.duplicates);
+    assert.equal(s.truncated, exp.truncatedLines.length);
+    assert.equal(s.truncated, 500);
     assert.equal(s.batches, Math.ceil(exp.valid / 1000));
     assert.equal(s.encodings['windows-1252'], exp.cp1252Lines);
     assert.equal(await stack.prisma.contact.count({ where: { source } }), exp.valid);
@@ -144,13 +161,23 @@ describe('minibot contacts import', () => {
     assert.equal(reunion.timezone, 'Indian/Reunion');
     assert.match(reunion.phone, /^\+336\d{8}$/);
     assert.equal((await stack.prisma.contact.findFirstOrThrow({ where: { source, lastName: 'Après' } })).departement, '2A');
+    // Invisible characters stripped: every such row is a contact with exactly its number.
+    const invisible = await stack.prisma.contact.findMany({ where: { source, lastName: 'Invisible' }, orderBy: { phone: 'asc' } });
+    assert.equal(exp.invisiblePhones.length, 500);
+    assert.deepEqual(invisible.map((c) => c.phone), [...exp.invisiblePhones].sort());
+    // The 5 000-character names: the contacts are kept, the name cut to the column's 200 characters.
+    const long = await stack.prisma.contact.findMany({ where: { source, firstName: 'Nom', lastName: { startsWith: 'LongLong' } } });
+    assert.equal(long.length, exp.truncatedLines.length);
+    assert.ok(long.every((c) => c.lastName === 'Long'.repeat(50)), 'truncated to 200 characters');
 
     // The report: one line per issue, with the CSV line number, the column and the reason.
     const report = readFileSync(`${file}.errors.csv`, 'utf8').replace(/^\uFEFF/, '').trim().split('\n');
     assert.equal(report[0], 'line,column,value,reason');
-    assert.equal(report.length - 1, exp.rejected + exp.duplicates);
+    assert.equal(report.length - 1, exp.rejected + exp.duplicates + exp.truncatedLines.length);
     const lines = report.slice(1).map((l) => Number(l.split(',')[0]));
-    assert.deepEqual(lines, [...exp.rejectedLines, ...exp.duplicateLines].sort((a, b) => a - b));
+    assert.deepEqual(lines, [...exp.rejectedLines, ...exp.duplicateLines, ...exp.truncatedLines].sort((a, b) => a - b));
+    assert.match(report.find((l) => l.startsWith(`${exp.truncatedLines[0]},`))!, /^\d+,Nom,(Long){20}…,"kept, truncated to 200 characters \(was 5000\)"$/);
+    assert.ok(!report.some((l) => /characters other than digits/.test(l)), 'no number rejected for an invisible character');
     const first = report.slice(1);
     assert.match(first.find((l) => l.startsWith(`${exp.rejectedLines[0]},`))!, /Téléphone,12 34,"too short/);
     assert.match(first.find((l) => l.startsWith(`${exp.rejectedLines[1]},`))!, /Téléphone,,missing phone number/);
@@ -168,6 +195,7 @@ describe('minibot contacts import', () => {
     assert.equal(again.updated, 0);
     assert.equal(again.unchanged, exp.valid);
     assert.equal(again.rejected, exp.rejected);
+    assert.equal(again.truncated, exp.truncatedLines.length);
     assert.deepEqual(await stack.prisma.contact.aggregate({ where: { source }, _max: { updatedAt: true } }), stamp);
     assert.equal(await stack.prisma.contact.count({ where: { source } }), exp.valid);
 

@@ -29,7 +29,8 @@ function recognise(rec: VoskRecognizer, pcm: Int16Array): string {
 }
 
 test('model directory check names the problem', () => {
-  assert.match(checkModelDir(undefined)!, /VOSK_MODEL_PATH is not set/);
+  assert.match(checkModelDir(undefined)!, /VOSK_MODEL_PATH is not set; install the French model with `minibot asr install fr-small`/);
+  assert.match(checkModelDir('/nonexistent/model')!, /minibot asr install fr-small/);
   assert.match(checkModelDir('/nonexistent/model')!, /not a directory/);
   assert.match(checkModelDir(fx.ROOT)!, /not a Vosk model/);
   assert.throws(() => new VoskModel('/nonexistent/model'), /vosk: VOSK_MODEL_PATH=\/nonexistent\/model is not a directory/);

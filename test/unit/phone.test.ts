@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { maskNumber, normalizeFrenchPhone } from '../../lib/phone';
 import { departementFromPostalCode, normalizeDepartement, parseDepartementList } from '../../lib/departement';
-import { decodeLine, mapRow, parseFrenchDate, resolveColumns, sniffDelimiter, ImportSetupError } from '../../lib/contact-import';
+import { decodeLine, mapRow, MAX_TEXT, parseFrenchDate, resolveColumns, sniffDelimiter, ImportSetupError } from '../../lib/contact-import';
 
 test('French spellings normalise to one E.164 number, with the line type', () => {
   for (const raw of ['06 12 34 56 78', '06.12.34.56.78', '06-12-34-56-78', '+33 6 12 34 56 78', '+33 (0)6 12 34 56 78', '0033612345678', '33612345678', '612345678', '\u00a006 12 34 56 78 ']) {
@@ -105,4 +105,56 @@ test('rows: normalised contact, issues naming the column, region filter, advance
   assert.deepEqual(filtered, { ok: 'filtered', departement: '75' });
   const missing = mapRow(['X'], cols, headers, { validate: false }, now);
   assert.ok(missing.ok === false && missing.issues[0]!.reason === 'missing phone number');
+});
+
+test('invisible characters pasted from a web page or a spreadsheet are stripped like spaces', () => {
+  const invisible: [string, string][] = [
+    ['zero-width space', '\u200b'], ['zero-width non-joiner', '\u200c'], ['zero-width joiner', '\u200d'], ['word joiner', '\u2060'],
+    ['soft hyphen', '\u00ad'], ['left-to-right mark', '\u200e'], ['right-to-left mark', '\u200f'],
+    ['LRE', '\u202a'], ['RLE', '\u202b'], ['PDF', '\u202c'], ['LRO', '\u202d'], ['RLO', '\u202e'],
+    ['LRI', '\u2066'], ['RLI', '\u2067'], ['FSI', '\u2068'], ['PDI', '\u2069'], ['BOM', '\ufeff'], ['Arabic letter mark', '\u061c'],
+    ['no-break space', '\u00a0'], ['narrow no-break space', '\u202f'], ['figure space', '\u2007'],
+  ];
+  for (const [name, ch] of invisible) {
+    for (const raw of [`${ch}06 12 34 56 78`, `06${ch}12${ch}34${ch}56${ch}78`, `+33${ch}6 12 34 56 78${ch}`]) {
+      const r = normalizeFrenchPhone(raw);
+      assert.ok(r.ok, `${name} in ${JSON.stringify(raw)}: ${!r.ok && r.reason}`);
+      assert.equal(r.e164, '+33612345678', name);
+    }
+  }
+  // A spreadsheet cell wrapped in bidi isolates with a word joiner inside (what a copy from an RTL page gives).
+  const wrapped = normalizeFrenchPhone('\u2067\u200f+33\u20606\u00ad12\u200b34 56\u202f78\u2069');
+  assert.ok(wrapped.ok && wrapped.e164 === '+33612345678');
+  // Visible foreign characters are still refused, and invisible ones do not hide a short number.
+  assert.match((normalizeFrenchPhone('06\u200b12\u200b34') as { reason: string }).reason, /too short \(6 digits/);
+  assert.match((normalizeFrenchPhone('06 12 34 56 78 \u2605') as { reason: string }).reason, /characters other than digits/);
+});
+
+test('rows: a 5 000-character name keeps the contact, truncated to the column limit, with a warning', () => {
+  const headers = ['nom', 'prenom', 'telephone', 'preuve_consentement', 'date_consentement'];
+  const cols = resolveColumns(headers);
+  const long = 'A'.repeat(4_000) + 'é'.repeat(1_000);
+  const r = mapRow([long, 'Jean', '06\u200b12 34 56 78', '', ''], cols, headers, { validate: true });
+  assert.ok(r.ok === true, JSON.stringify(r).slice(0, 200));
+  assert.equal(r.contact.phone, '+33612345678');
+  assert.equal(r.contact.lastName, 'A'.repeat(MAX_TEXT));
+  assert.equal(r.contact.firstName, 'Jean');
+  assert.deepEqual(r.warnings, [{ column: 'nom', reason: 'kept, truncated to 200 characters (was 5000)', value: long }]);
+
+  // Code points, not UTF-16 units: an emoji at the cut is not split in half; trailing spaces at the cut go.
+  const emoji = mapRow(['N', '😀'.repeat(250), '0612345678', '', ''], cols, headers, { validate: false });
+  assert.ok(emoji.ok === true);
+  assert.equal(emoji.contact.firstName, '😀'.repeat(200));
+  assert.equal(emoji.warnings[0]!.column, 'prenom');
+  const spaced = mapRow(['x'.repeat(199) + ' '.repeat(10) + 'y', '', '0612345678', '', ''], cols, headers, { validate: false });
+  assert.ok(spaced.ok === true && spaced.contact.lastName === 'x'.repeat(199));
+
+  // Exactly at the limit: kept as is, no warning.
+  const exact = mapRow(['B'.repeat(MAX_TEXT), '', '0612345678', '', ''], cols, headers, { validate: false });
+  assert.ok(exact.ok === true && exact.contact.lastName === 'B'.repeat(MAX_TEXT) && exact.warnings.length === 0);
+
+  // Consent evidence is never cut (a shortened proof is not the proof): that row is still rejected.
+  const proof = mapRow(['N', '', '0612345678', 'p'.repeat(201), '01/02/2025'], cols, headers, { validate: false });
+  assert.ok(proof.ok === false);
+  assert.deepEqual(proof.issues.map((i) => [i.column, i.reason]), [['preuve_consentement', 'longer than 200 characters']]);
 });
