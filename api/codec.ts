@@ -15,7 +15,7 @@ const body = z.object({
   payloads: z.array(z.object({
     metadata: z.record(z.string(), z.string().base64()).optional(),
     data: z.string().base64().optional(),
-  })).max(10_000),
+  })).max(10_000).default([]), // proto3 JSON omits an empty list: {} is no payloads
 });
 
 /** Allowed browser origins: TEMPORAL_CODEC_CORS_ORIGINS, else the origin of TEMPORAL_UI_URL. */
