@@ -1,6 +1,6 @@
 // The MiniBot REST API as an express application (no listening here: api/server.ts does that, tests mount it
 // on a free port). Order: request id + access log → security headers → rate limit → public pages (dashboard,
-// docs, OpenAPI document, /health) → bearer authentication → JSON body (bounded) → routes → JSON errors.
+// docs, OpenAPI document, /health) → bearer authentication → codec server (api/codec.ts) → JSON body (bounded) → routes → JSON errors.
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -20,6 +20,7 @@ import { campaignRoutes } from './routes/campaigns';
 import { callRoutes } from './routes/calls';
 import { statsRoutes } from './routes/stats';
 import { healthRoutes } from './routes/health';
+import { CODEC_PATH, codecCors, codecOrigins, codecRouter } from './codec';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -140,7 +141,9 @@ export function createApp(d: Deps, o: AppOptions): express.Express {
     }
     next();
   };
+  app.use(CODEC_PATH, codecCors(codecOrigins(d.cfg)));
   app.use(auth);
+  app.use(CODEC_PATH, codecRouter(d.client.options.dataConverter.payloadCodecs ?? []));
   app.use(express.json({ limit: o.bodyLimit ?? '64kb', strict: true, type: ['application/json', 'application/*+json'] }));
   app.use(mount(routes.filter((r) => !r.public)));
   app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route ${req.method} ${req.path.slice(0, 100)}`)));

@@ -2,6 +2,7 @@
 // once. Names follow the MiniBotPanel v2 guide where it has one. Anything invalid fails at start with an
 // error naming the variable and the reason.
 import { z } from 'zod';
+import { parseCodecKeys } from './codec-keys';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
@@ -28,6 +29,36 @@ export const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('minibot'),
   TEMPORAL_UI_URL: z.string().url().optional(),
   TEMPORAL_CLI: z.string().optional(),
+  // Payload encryption (AES-256-GCM, api/services/payload-codec.ts): comma-separated <key id>:<base64 32-byte key>;
+  // the first encrypts, all decrypt (rotate by putting a new key first and keeping the old ones while histories
+  // need them). Required in production; unset in development = payloads in clear (the test runner sets a random
+  // key, so the test tier runs encrypted). New key: `node -e "console.log(require('crypto').randomBytes(32).toString('base64'))"`.
+  TEMPORAL_CODEC_KEYS: z
+    .string()
+    .superRefine((v, ctx) => {
+      try {
+        parseCodecKeys(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    })
+    .optional(),
+  // Origins allowed to call the codec endpoint (/codec/encode, /codec/decode) from a browser, comma-separated;
+  // default: the origin of TEMPORAL_UI_URL (the Temporal Web UI decoding payloads for operators).
+  TEMPORAL_CODEC_CORS_ORIGINS: z.string().optional(),
+  // The codec endpoint the dev stack's Web UI is started with (`temporal server start-dev --ui-codec-endpoint`),
+  // e.g. http://127.0.0.1:8000/codec; unset = none.
+  TEMPORAL_UI_CODEC_ENDPOINT: z.string().url().optional(),
+  // Secure connection to Temporal for every client and worker: server TLS (TEMPORAL_TLS=true, implied by any of
+  // the files below or by an API key), mTLS client certificate and key (PEM files, both or neither), the CA of
+  // the server's certificate (PEM file; default: the system's roots) and the TLS server name (SNI) to check.
+  TEMPORAL_TLS: bool.optional(),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().optional(),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
+  // API key of the Temporal namespace (Temporal Cloud), sent as a bearer token over TLS.
+  TEMPORAL_API_KEY: z.string().min(8, 'must be at least 8 characters').optional(),
 
   // API
   API_HOST: z.string().default('127.0.0.1'),
@@ -187,10 +218,19 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     );
   }
   const config = result.data;
+  const tlsIssues: { variable: string; reason: string }[] = [];
+  if (config.TEMPORAL_TLS_CLIENT_CERT_PATH && !config.TEMPORAL_TLS_CLIENT_KEY_PATH)
+    tlsIssues.push({ variable: 'TEMPORAL_TLS_CLIENT_KEY_PATH', reason: 'required with TEMPORAL_TLS_CLIENT_CERT_PATH (mTLS needs the certificate and its key)' });
+  if (config.TEMPORAL_TLS_CLIENT_KEY_PATH && !config.TEMPORAL_TLS_CLIENT_CERT_PATH)
+    tlsIssues.push({ variable: 'TEMPORAL_TLS_CLIENT_CERT_PATH', reason: 'required with TEMPORAL_TLS_CLIENT_KEY_PATH (mTLS needs the certificate and its key)' });
+  if (config.TEMPORAL_TLS === false && (config.TEMPORAL_TLS_CLIENT_CERT_PATH || config.TEMPORAL_TLS_SERVER_CA_CERT_PATH || config.TEMPORAL_TLS_SERVER_NAME || config.TEMPORAL_API_KEY))
+    tlsIssues.push({ variable: 'TEMPORAL_TLS', reason: 'false contradicts the TLS files, server name or API key that are set' });
+  if (tlsIssues.length) throw new ConfigError(tlsIssues);
   if (config.NODE_ENV === 'production') {
     const missing: { variable: string; reason: string }[] = [];
     if (!config.API_KEY) missing.push({ variable: 'API_KEY', reason: 'required in production' });
     if (!config.DATABASE_URL) missing.push({ variable: 'DATABASE_URL', reason: 'required in production' });
+    if (!config.TEMPORAL_CODEC_KEYS) missing.push({ variable: 'TEMPORAL_CODEC_KEYS', reason: 'required in production (phone numbers and transcripts must not reach Temporal in clear)' });
     if (config.TELEPHONY_BACKEND === 'asterisk' && !config.ARI_PASSWORD)
       missing.push({ variable: 'ARI_PASSWORD', reason: 'required with TELEPHONY_BACKEND=asterisk' });
     if (missing.length) throw new ConfigError(missing);

@@ -61,6 +61,9 @@ export async function createWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
     namespace: o.namespace,
     taskQueue: o.taskQueue,
     workflowBundle: await workflowBundle(),
+    // The client's data converter (api/services/temporal.ts: payload encryption), so that workers and clients
+    // always read and write payloads alike.
+    dataConverter: o.client.options.dataConverter,
     activities: {
       ...createCampaignActivities({ prisma: o.prisma, client: o.client }),
       ...createCallActivities({ prisma: o.prisma }),
@@ -77,6 +80,7 @@ export async function createWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
     for (const taskQueue of [telephonyQueue(o.taskQueue), instanceQueue]) {
       workers.push(await Worker.create({
         connection: o.connection, namespace: o.namespace, taskQueue, activities, maxConcurrentActivityTaskExecutions: 200,
+        dataConverter: o.client.options.dataConverter,
       }));
     }
   }

@@ -1,7 +1,11 @@
 // Connections to Temporal for the processes that are clients (API, CLI, demo) or workers.
-import { Client, Connection, ServiceError, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
+import { Client, Connection, ServiceError, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type TLSConfig } from '@temporalio/client';
+import { readFileSync } from 'node:fs';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
-import type { Config } from '../../lib/config';
+import { ConfigError, type Config } from '../../lib/config';
+import { parseCodecKeys } from '../../lib/codec-keys';
+import { EncryptionCodec } from '../../lib/payload-codec';
 import { installRuntime } from '../../workers/runtime';
 import { DependencyDownError, unreachableDependency } from './dependencies';
 
@@ -16,14 +20,58 @@ export interface TemporalClientOptions {
   connectTimeoutMs?: number;
 }
 
+type SecurityConfig = Pick<Config, 'TEMPORAL_TLS' | 'TEMPORAL_TLS_CLIENT_CERT_PATH' | 'TEMPORAL_TLS_CLIENT_KEY_PATH' | 'TEMPORAL_TLS_SERVER_CA_CERT_PATH' | 'TEMPORAL_TLS_SERVER_NAME' | 'TEMPORAL_API_KEY'>;
+type TemporalConfig = Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_CODEC_KEYS'> & Partial<SecurityConfig>;
+
+/**
+ * TLS / mTLS and API key of every connection (clients and workers alike), from the config; the PEM files are
+ * read here, once, so an unreadable file stops the process at start-up with the variable's name.
+ */
+export function connectionSecurity(cfg: Partial<SecurityConfig>, read: (path: string) => Buffer = readFileSync): { tls?: TLSConfig; apiKey?: string } {
+  const file = (variable: keyof SecurityConfig, path: string | undefined): Buffer | undefined => {
+    if (!path) return undefined;
+    try {
+      const b = read(path);
+      if (!b.length) throw new Error('the file is empty');
+      return b;
+    } catch (err) {
+      throw new ConfigError([{ variable, reason: `cannot read ${path}: ${(err as Error).message}` }]);
+    }
+  };
+  const crt = file('TEMPORAL_TLS_CLIENT_CERT_PATH', cfg.TEMPORAL_TLS_CLIENT_CERT_PATH);
+  const key = file('TEMPORAL_TLS_CLIENT_KEY_PATH', cfg.TEMPORAL_TLS_CLIENT_KEY_PATH);
+  const ca = file('TEMPORAL_TLS_SERVER_CA_CERT_PATH', cfg.TEMPORAL_TLS_SERVER_CA_CERT_PATH);
+  const wantsTls = cfg.TEMPORAL_TLS === true || !!(crt || ca || cfg.TEMPORAL_TLS_SERVER_NAME || cfg.TEMPORAL_API_KEY);
+  const out: { tls?: TLSConfig; apiKey?: string } = {};
+  if (wantsTls) {
+    out.tls = {
+      ...(cfg.TEMPORAL_TLS_SERVER_NAME ? { serverNameOverride: cfg.TEMPORAL_TLS_SERVER_NAME } : {}),
+      ...(ca ? { serverRootCACertificate: ca } : {}),
+      ...(crt && key ? { clientCertPair: { crt, key } } : {}),
+    };
+  }
+  if (cfg.TEMPORAL_API_KEY) out.apiKey = cfg.TEMPORAL_API_KEY;
+  return out;
+}
+
+/**
+ * The one data converter of every client and worker: payloads encrypted by the codec when TEMPORAL_CODEC_KEYS is
+ * set (workers take it from their client: see workers/workers.ts), the SDK's default JSON converter otherwise.
+ */
+export function dataConverter(cfg: Pick<Config, 'TEMPORAL_CODEC_KEYS'>): DataConverter {
+  return cfg.TEMPORAL_CODEC_KEYS ? { payloadCodecs: [new EncryptionCodec(parseCodecKeys(cfg.TEMPORAL_CODEC_KEYS))] } : {};
+}
+
 /** A Temporal client; a server that cannot be reached raises DependencyDownError('temporal'). */
-export async function temporalClient(cfg: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'>, o: TemporalClientOptions = {}): Promise<Client> {
+export async function temporalClient(cfg: TemporalConfig, o: TemporalClientOptions = {}): Promise<Client> {
   const options = {
     address: cfg.TEMPORAL_ADDRESS,
+    ...connectionSecurity(cfg),
     ...(o.connectTimeoutMs ? { connectTimeout: o.connectTimeoutMs } : {}),
     ...(o.failFast ? { interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3 }))] } : {}),
   };
-  if (o.lazy) return new Client({ connection: Connection.lazy(options), namespace: cfg.TEMPORAL_NAMESPACE });
+  const converter = dataConverter(cfg);
+  if (o.lazy) return new Client({ connection: Connection.lazy(options), namespace: cfg.TEMPORAL_NAMESPACE, dataConverter: converter });
   let connection: Connection;
   try {
     connection = await Connection.connect(options);
@@ -33,12 +81,12 @@ export async function temporalClient(cfg: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEM
     if (err instanceof ServiceError && unreachableDependency(err) !== 'temporal') throw err;
     throw new DependencyDownError('temporal', cfg.TEMPORAL_ADDRESS, err);
   }
-  return new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
+  return new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE, dataConverter: converter });
 }
 
-export async function workerConnection(cfg: Pick<Config, 'TEMPORAL_ADDRESS'>): Promise<NativeConnection> {
+export async function workerConnection(cfg: Pick<Config, 'TEMPORAL_ADDRESS'> & Partial<SecurityConfig>): Promise<NativeConnection> {
   installRuntime();
-  return NativeConnection.connect({ address: cfg.TEMPORAL_ADDRESS });
+  return NativeConnection.connect({ address: cfg.TEMPORAL_ADDRESS, ...connectionSecurity(cfg) });
 }
 
 /** The Web UI link of a workflow (empty when no UI is known). */

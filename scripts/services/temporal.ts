@@ -106,6 +106,8 @@ export interface TemporalServerOptions {
   namespace: string;
   logFile: string;
   pidFile: string;
+  /** The codec server the Web UI decodes payloads with (MiniBot's /codec, TEMPORAL_UI_CODEC_ENDPOINT). */
+  uiCodecEndpoint?: string;
 }
 
 export function startTemporal(o: TemporalServerOptions): number {
@@ -117,6 +119,7 @@ export function startTemporal(o: TemporalServerOptions): number {
     ...(o.dbFile ? ['--db-filename', o.dbFile] : []),
     '--namespace', o.namespace,
     '--log-level', 'warn',
+    ...(o.uiCodecEndpoint ? ['--ui-codec-endpoint', o.uiCodecEndpoint] : []),
     ...SEARCH_ATTRIBUTES.flatMap((a) => ['--search-attribute', `${a}=Keyword`]),
   ];
   return spawnDaemon(o.bin, args, { logFile: o.logFile, pidFile: o.pidFile });

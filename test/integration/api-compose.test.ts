@@ -63,6 +63,11 @@ test('docker compose config accepts the stack and it has every part, health chec
   assert.deepEqual(published('api'), ['8000:8000']);
   assert.deepEqual(published('temporal'), ['7233:7233']);
   assert.deepEqual(published('temporal-ui'), ['8233:8080']);
+  // Temporal's gRPC and its Web UI have no authentication of their own: published on loopback only.
+  const hostIps = (s: string) => (c.services[s].ports ?? []).map((p: any) => p.host_ip);
+  assert.deepEqual(hostIps('temporal'), ['127.0.0.1']);
+  assert.deepEqual(hostIps('temporal-ui'), ['127.0.0.1']);
+  assert.equal(c.services['temporal-ui'].environment.TEMPORAL_CODEC_ENDPOINT, 'http://localhost:8000/codec', 'the UI decodes through MiniBot');
   assert.ok(published('asterisk').includes('5060:5060'));
 });
 

@@ -3,7 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import type { AddressInfo } from 'node:net';
 import { DateTime } from 'luxon';
+import { createApp } from '../../api/app';
 import { createCampaign, launchCampaign, signalCampaign, campaignStatus, setCampaignConcurrency } from '../../api/services/campaigns';
 import { campaignFigures } from '../../api/services/stats';
 import { makeContacts, startWorkers, testStack, waitUntil, type RunningWorkers, type TestStack } from '../helpers/stack';
@@ -100,9 +102,18 @@ describe('campaign workflow', () => {
     const c = await createCampaign(stack.prisma, { name: 'pause', max_concurrent_calls: 2, contact_source: source, time_scale: 1 / 20, ignore_window: true, max_attempts: 1 });
     const { workflowId } = await launchCampaign(stack.client, stack.prisma, stack.cfg, c.id);
     await waitUntil('first calls', async () => (await stack.prisma.call.count({ where: { campaignId: c.id } })) >= 2);
-    // Plain Temporal CLI, as an operator would (asynchronously: the worker answering queries runs in this process).
+    // Plain Temporal CLI, as an operator would (asynchronously: the worker answering queries runs in this process),
+    // reading and writing payloads through MiniBot's codec server (payloads are encrypted).
+    const key = 'campaign-test-codec-key-0123456789';
+    const codec = createApp({ cfg: stack.cfg, prisma: stack.prisma, client: stack.client }, { apiKey: key }).listen(0, '127.0.0.1');
+    await new Promise((r) => codec.once('listening', r));
+    after(() => {
+      codec.closeAllConnections();
+      codec.close();
+    });
+    const endpoint = `http://127.0.0.1:${(codec.address() as AddressInfo).port}/codec`;
     const cli = async (...args: string[]) =>
-      (await execFileAsync(process.env.TEMPORAL_CLI!, [...args, '--address', stack.cfg.TEMPORAL_ADDRESS, '--workflow-id', workflowId])).stdout;
+      (await execFileAsync(process.env.TEMPORAL_CLI!, [...args, '--address', stack.cfg.TEMPORAL_ADDRESS, '--workflow-id', workflowId, '--codec-endpoint', endpoint, '--codec-auth', `Bearer ${key}`])).stdout;
     await cli('workflow', 'signal', '--name', 'pause');
     await waitUntil('paused in Postgres', async () => (await stack.prisma.campaign.findUniqueOrThrow({ where: { id: c.id } })).status === 'paused');
     // Calls in progress finish; after that nothing new starts while paused.

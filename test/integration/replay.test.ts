@@ -37,7 +37,7 @@ test('campaign and call histories replay deterministically', async () => {
   const runsOfCampaign = histories.filter((h) => h.workflowId === workflowId).length;
   assert.ok(runsOfCampaign >= 2, 'the campaign continued as new at least once');
   let replayed = 0;
-  for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) {
+  for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle(), dataConverter: stack.client.options.dataConverter }, histories)) {
     assert.equal(r.error, undefined, `${r.workflowId}: ${r.error?.message}`);
     replayed++;
   }
@@ -48,11 +48,12 @@ test('histories recorded by earlier code replay on the current code', async () =
   // A windowed campaign (3 contacts, its window opening 5 s after launch, in the campaign's zone) and its calls,
   // recorded with commit c736d93, before the window was read in each callee's local time (patch
   // "callee-local-window"): fetchHistory() encoded as protobuf, base64. Fiction numbers (ARCEP 01 99 00).
+  // Recorded before payload encryption: they replay through the same data converter (its codec passes them).
   const recorded = JSON.parse(readFileSync(new URL('../fixtures/histories-c736d93-windowed-campaign.json', import.meta.url), 'utf8')) as { workflowId: string; history: string }[];
   const histories = recorded.map((r) => ({ workflowId: r.workflowId, history: proto.temporal.api.history.v1.History.decode(Buffer.from(r.history, 'base64')) }));
   assert.equal(histories.filter((h) => h.workflowId.startsWith('campaign-')).length, 1);
   let replayed = 0;
-  for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) {
+  for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle(), dataConverter: stack.client.options.dataConverter }, histories)) {
     assert.equal(r.error, undefined, `${r.workflowId}: ${r.error?.message}`);
     replayed++;
   }

@@ -25,7 +25,7 @@ test('a bad variable is named with its reason', () => {
 test('production refuses to start without its secrets', () => {
   assert.throws(() => parseConfig({ NODE_ENV: 'production' }), (err: unknown) => {
     assert.ok(err instanceof ConfigError);
-    assert.deepEqual(err.issues.map((i) => i.variable).sort(), ['API_KEY', 'DATABASE_URL']);
+    assert.deepEqual(err.issues.map((i) => i.variable).sort(), ['API_KEY', 'DATABASE_URL', 'TEMPORAL_CODEC_KEYS']);
     return true;
   });
   assert.throws(() => parseConfig({ NODE_ENV: 'production', API_KEY: 'short', DATABASE_URL: 'postgresql://x@h/db' }), /API_KEY/);
