@@ -5,7 +5,6 @@
 // The faults tier starts further services of its own (test/faults/harness.ts): it kills them.
 // Tiers that need a service the machine cannot run are reported, never silently passed.
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { CACHE_DIR, ROOT } from './services/paths';
@@ -60,9 +59,6 @@ if (files.length === 0) {
 }
 
 const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
-// The tests run with payload encryption on, under a key made for this run (secrets have no default): what a
-// production deployment does is what the tests exercise.
-env.TEMPORAL_CODEC_KEYS ||= `test-${Date.now().toString(36)}:${randomBytes(32).toString('base64')}`;
 const runDir = join(CACHE_DIR, 'test-run');
 const cleanups: (() => Promise<void> | void)[] = [];
 

@@ -1,5 +1,5 @@
-// Payload encryption end to end, against the real Temporal dev server (scripts/test.ts runs every test with a
-// per-run TEMPORAL_CODEC_KEYS): after a small campaign, a call workflow's raw history as the temporal CLI prints
+// Payload encryption end to end, against the real Temporal dev server (under a TEMPORAL_CODEC_KEYS of this file's
+// own): after a small campaign, a call workflow's raw history as the temporal CLI prints
 // it holds no phone number and no transcript in clear, while the API and the MiniBot CLI still show them; the
 // codec server (/codec) decodes that history for the CLI (as for the Web UI) only with the API key; a history
 // written under an old key id still decodes after a rotation; search attributes carry no personal data.
@@ -71,7 +71,9 @@ let transcripts: string[];
 let firstName: string;
 
 before(async () => {
-  assert.ok(process.env.TEMPORAL_CODEC_KEYS, 'scripts/test.ts sets TEMPORAL_CODEC_KEYS');
+  // This file's own key (secrets have no default; the other test files run unencrypted): the stack, its workers
+  // and the CLI processes spawned below all read it from the environment.
+  process.env.TEMPORAL_CODEC_KEYS ||= `test-${Date.now().toString(36)}:${randomBytes(32).toString('base64')}`;
   stack = await testStack();
   workers = await startWorkers(stack, { speed: 60, seed: 'encryption-test' });
   base = await serve(createApp({ cfg: stack.cfg, prisma: stack.prisma, client: stack.client }, { apiKey: KEY, rateLimitPerMinute: 100_000 }));
