@@ -1,8 +1,7 @@
 // Connections to Temporal for the processes that are clients (API, CLI, demo) or workers.
 import { Client, Connection, ServiceError, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../../lib/config';
-import { installRuntime } from '../../workers/runtime';
 import { DependencyDownError, unreachableDependency } from './dependencies';
 
 export interface TemporalClientOptions {
@@ -36,7 +35,12 @@ export async function temporalClient(cfg: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEM
   return new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
 }
 
+/**
+ * The workers' connection. The worker SDK (native core) is loaded here, on first use, so that the client
+ * processes (API, CLI), which import this module, never load it (test/unit/layers.test.ts).
+ */
 export async function workerConnection(cfg: Pick<Config, 'TEMPORAL_ADDRESS'>): Promise<NativeConnection> {
+  const [{ NativeConnection }, { installRuntime }] = await Promise.all([import('@temporalio/worker'), import('../../workers/runtime')]);
   installRuntime();
   return NativeConnection.connect({ address: cfg.TEMPORAL_ADDRESS });
 }

@@ -1,0 +1,60 @@
+// Layers point one way: the API process (and the application services the CLI loads) must not load the
+// worker SDK (@temporalio/worker and its native core), the activities or the Ollama client. Checked in a
+// child process that really starts the API entry point (lazy connections: nothing needs to run) and then
+// imports every application service, and lists the modules it loaded.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+function modulesLoadedBy(imports: string[]): string[] {
+  const script = `
+    for (const m of ${JSON.stringify(imports)}) await import(m);
+    process.stdout.write('MODULES ' + JSON.stringify(globalThis.loadedModules()) + '\\n');
+    process.exit(0);`;
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--import', './test/helpers/module-recorder.mjs', '--input-type=module', '-e', script], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      API_KEY: 'layers-test-key-0123456789',
+      API_HOST: '127.0.0.1',
+      API_PORT: '0',
+      // Unreachable on purpose: the API connects on first use, and this process exits before any request.
+      DATABASE_URL: 'postgresql://minibot:minibot@127.0.0.1:1/minibot',
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+    },
+  });
+  const line = out.split('\n').find((l) => l.startsWith('MODULES '));
+  assert.ok(line, `the child printed its modules:\n${out}`);
+  return JSON.parse(line.slice('MODULES '.length)) as string[];
+}
+
+const forbidden = (mods: string[]) => ({
+  worker: mods.filter((m) => /node_modules\/@temporalio\/(worker|core-bridge)\//.test(m)),
+  activities: mods.filter((m) => /\/activities\/[^/]+\.ts$/.test(m)),
+  ollama: mods.filter((m) => /node_modules\/ollama\//.test(m)),
+});
+
+test('the API entry point and the application services load no worker SDK, activity or Ollama client', () => {
+  const services = readdirSync(new URL('../../api/services', import.meta.url)).filter((f) => f.endsWith('.ts')).map((f) => `./api/services/${f}`);
+  const cli = ['./cli/import/contacts.ts', './cli/import/dnc.ts', './cli/import/validate.ts', './cli/compliance.ts'];
+  const mods = modulesLoadedBy(['./api/server.ts', ...services, ...cli]);
+  assert.ok(mods.some((m) => m.endsWith('/api/app.ts')), 'the API app was loaded');
+  assert.ok(mods.some((m) => m.endsWith('/api/services/campaigns.ts')), 'the campaign service was loaded');
+  assert.ok(mods.some((m) => /node_modules\/@temporalio\/client\//.test(m)), 'the Temporal client was loaded');
+  assert.deepEqual(forbidden(mods), { worker: [], activities: [], ollama: [] });
+});
+
+test('the check sees them when they are loaded (the worker set imports all three)', () => {
+  const f = forbidden(modulesLoadedBy(['./workers/workers.ts']));
+  assert.ok(f.worker.some((m) => m.includes('@temporalio/worker/')), `worker SDK seen: ${f.worker.length}`);
+  assert.ok(f.activities.some((m) => m.endsWith('/activities/intent.ts')), `activities seen: ${f.activities.join(', ')}`);
+  assert.ok(f.ollama.length > 0, 'Ollama client seen');
+});
