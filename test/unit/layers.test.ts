@@ -4,7 +4,8 @@
 // imports every application service, and lists the modules it loaded.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -57,4 +58,25 @@ test('the check sees them when they are loaded (the worker set imports all three
   assert.ok(f.worker.some((m) => m.includes('@temporalio/worker/')), `worker SDK seen: ${f.worker.length}`);
   assert.ok(f.activities.some((m) => m.endsWith('/activities/intent.ts')), `activities seen: ${f.activities.join(', ')}`);
   assert.ok(f.ollama.length > 0, 'Ollama client seen');
+});
+
+test('no production module imports scripts/ or test/ (cli/demo.ts, a dev tool that starts the dev stack, excepted)', () => {
+  const PRODUCTION = ['api', 'activities', 'cli', 'intent', 'lib', 'media', 'runtime', 'telephony', 'workers', 'workflows'];
+  const EXCEPTED = new Set(['cli/demo.ts']);
+  const offenders: string[] = [];
+  let files = 0;
+  for (const dir of PRODUCTION) {
+    for (const f of readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })) {
+      const rel = `${dir}/${f}`;
+      if (!/\.(ts|mjs)$/.test(rel) || EXCEPTED.has(rel)) continue;
+      files++;
+      const src = readFileSync(join(ROOT, rel), 'utf8');
+      for (const m of src.matchAll(/(?:from\s+|import\s*\(\s*)['"]([^'"]+)['"]/g)) {
+        const target = resolve(dirname(join(ROOT, rel)), m[1]!);
+        if (m[1]!.startsWith('.') && /^(scripts|test)(\/|$)/.test(relative(ROOT, target))) offenders.push(`${rel} imports ${m[1]}`);
+      }
+    }
+  }
+  assert.ok(files > 100, `production files read: ${files}`);
+  assert.deepEqual(offenders, []);
 });
