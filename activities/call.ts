@@ -6,6 +6,8 @@ import { attemptWindowStart, dialDecision, legalBasis } from '../lib/compliance'
 import type { CallingWindow } from '../lib/calling-window';
 import { calleeOf } from '../lib/territory';
 import { contactStatusAfter, isRefusal, retryDecision, type CallOutcome } from '../lib/outcomes';
+import { ALREADY_DIALED } from '../workflows/definitions';
+import { PermanentErrorType, orPermanent, permanent } from './errors';
 
 export interface BeginCallInput {
   workflowId: string;
@@ -19,6 +21,10 @@ export interface BeginCallInput {
   window?: CallingWindow | null;
 }
 
+/**
+ * `already_dialed`: this attempt's call record is already finalised, so this run is a re-run of a finished call
+ * workflow (an operator reset): it must not dial again (see cli/README.md, "Resetting a call workflow").
+ */
 export type BeginCallResult =
   | { allowed: true; callRowId: string }
   | { allowed: false; reason: string; detail: string; requeued?: boolean };
@@ -44,6 +50,8 @@ export interface InteractionInput {
 
 export interface FinalizeInput {
   workflowId: string;
+  /** The contact: if the call's record is gone, the contact is at least released (never left in_progress). */
+  contactId?: string;
   outcome: CallOutcome;
   maxAttempts: number;
   retryDelaySeconds: number;
@@ -114,13 +122,19 @@ export function createCallActivities(deps: { prisma: PrismaClient }) {
      * 4-calls-in-30-days rule at once; when allowed, opens the call record. Idempotent by workflow id.
      */
     async beginCall(input: BeginCallInput): Promise<BeginCallResult> {
-      return prisma.$transaction(async (tx) => {
+      return orPermanent(PermanentErrorType.CallRecordNotFound, `beginCall ${input.workflowId}: its campaign or contact no longer exists`, () => prisma.$transaction(async (tx) => {
         await tx.$queryRaw`SELECT id FROM contacts WHERE id = ${input.contactId}::uuid FOR UPDATE`;
-        const existing = await tx.call.findUnique({ where: { workflowId: input.workflowId }, select: { id: true } });
+        const existing = await tx.call.findUnique({ where: { workflowId: input.workflowId }, select: { id: true, endedAt: true, outcome: true } });
+        // A crash re-runs this activity before the call ended (idempotent: same record). A finalised record means
+        // this run is a reset of a finished call workflow: never a second call for the same attempt.
+        if (existing?.endedAt) {
+          return { allowed: false as const, reason: ALREADY_DIALED, detail: `attempt already dialed and finalised (${existing.outcome ?? 'no outcome'} at ${existing.endedAt.toISOString()})` };
+        }
         if (existing) return { allowed: true as const, callRowId: existing.id };
         const cc = await tx.campaignContact.findUnique({ where: { id: BigInt(input.campaignContactId) } });
         if (cc?.state === 'skipped' && cc.skipReason) return { allowed: false as const, reason: cc.skipReason, detail: 'skipped at dial time' };
-        const contact = await tx.contact.findUniqueOrThrow({ where: { id: input.contactId } });
+        const contact = await tx.contact.findUnique({ where: { id: input.contactId } });
+        if (!contact) throw permanent(PermanentErrorType.ContactNotFound, `beginCall ${input.workflowId}: contact ${input.contactId} no longer exists`);
         const now = new Date();
         const [inDnc, recent] = await Promise.all([
           tx.dncEntry.count({ where: { phone: contact.phone } }),
@@ -154,7 +168,7 @@ export function createCallActivities(deps: { prisma: PrismaClient }) {
         await tx.campaignContact.update({ where: { id: BigInt(input.campaignContactId) }, data: { state: 'in_call', attempts: input.attempt } });
         await tx.contact.update({ where: { id: contact.id }, data: { attempts: { increment: 1 }, lastCalledAt: now, status: 'in_progress' } });
         return { allowed: true as const, callRowId: call.id };
-      });
+      }));
     },
 
     async markAnswered(input: { workflowId: string; at: number }): Promise<void> {
@@ -163,7 +177,10 @@ export function createCallActivities(deps: { prisma: PrismaClient }) {
 
     /** One row per bot turn (upsert on call + turn). */
     async recordInteraction(input: InteractionInput): Promise<void> {
-      const call = await prisma.call.findUniqueOrThrow({ where: { workflowId: input.workflowId }, select: { id: true } });
+      const call = await prisma.call.findUnique({ where: { workflowId: input.workflowId }, select: { id: true, endedAt: true } });
+      if (!call) throw permanent(PermanentErrorType.CallRecordNotFound, `recordInteraction: no call record for ${input.workflowId} (deleted?)`);
+      // A finalised call's transcript is history: a reset re-run walking old events never rewrites it.
+      if (call.endedAt) return;
       const data = {
         step: input.step,
         prompt: input.prompt,
@@ -180,11 +197,12 @@ export function createCallActivities(deps: { prisma: PrismaClient }) {
         startedAt: new Date(input.startedAt),
         endedAt: new Date(input.endedAt),
       };
-      await prisma.callInteraction.upsert({
-        where: { callId_turn: { callId: call.id, turn: input.turn } },
-        create: { callId: call.id, turn: input.turn, ...data },
-        update: data,
-      });
+      await orPermanent(PermanentErrorType.CallRecordNotFound, `recordInteraction: call record of ${input.workflowId} deleted`, () =>
+        prisma.callInteraction.upsert({
+          where: { callId_turn: { callId: call.id, turn: input.turn } },
+          create: { callId: call.id, turn: input.turn, ...data },
+          update: data,
+        }));
     },
 
     /**
@@ -205,36 +223,45 @@ export function createCallActivities(deps: { prisma: PrismaClient }) {
 
     /** Writes the outcome and what follows from it. Idempotent: a finalised call returns its stored result. */
     async finalizeCall(input: FinalizeInput): Promise<FinalizeResult> {
-      return prisma.$transaction(async (tx) => {
+      const done = await orPermanent(PermanentErrorType.CallRecordNotFound, `finalizeCall ${input.workflowId}: its records were deleted`, () => prisma.$transaction(async (tx) => {
         const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM calls WHERE workflow_id = ${input.workflowId} FOR UPDATE`;
-        if (!rows[0]) throw new Error(`finalizeCall: no call record for ${input.workflowId}`);
+        if (!rows[0]) return null;
         const call = await tx.call.findUniqueOrThrow({ where: { id: rows[0].id } });
         if (call.outcome && call.endedAt) {
           const cc = await tx.campaignContact.findUnique({ where: { campaignId_contactId: { campaignId: call.campaignId, contactId: call.contactId } } });
           return { outcome: call.outcome as CallOutcome, retryAt: cc?.state === 'retry_wait' && cc.nextAttemptAt ? cc.nextAttemptAt.getTime() : null };
         }
         return applyFinal(tx, call, input);
-      });
+      }));
+      if (done) return done;
+      // Deleted with its campaign: release the contact, so that another campaign may call it.
+      if (input.contactId) await prisma.contact.updateMany({ where: { id: input.contactId, status: 'in_progress' }, data: { status: 'pending' } });
+      throw permanent(PermanentErrorType.CallRecordNotFound, `finalizeCall: no call record for ${input.workflowId} (deleted with its campaign or contact?)`);
     },
 
     /**
      * A call workflow closed without finalising (terminated by an operator, or it failed): its record is
-     * closed as failed (retried within the policy); a contact that was never dialed goes back to pending.
+     * closed as failed (retried within the policy); a contact that was never dialed goes back to pending, or,
+     * with `skipReason` (its call could not even begin, for a reason a retry would meet again), is skipped.
      */
-    async abandonCall(input: { workflowId: string; campaignId: string; contactId: string; maxAttempts: number; retryDelaySeconds: number }): Promise<FinalizeResult | null> {
+    async abandonCall(input: {
+      workflowId: string; campaignId: string; contactId: string; maxAttempts: number; retryDelaySeconds: number; skipReason?: string; hangupCause?: string;
+    }): Promise<FinalizeResult | null> {
       return prisma.$transaction(async (tx) => {
+        const campaign = await tx.campaign.findUnique({ where: { id: input.campaignId }, select: { id: true } });
+        if (!campaign) throw permanent(PermanentErrorType.CampaignNotFound, `campaign ${input.campaignId} no longer exists (deleted while its workflow ran)`);
         const call = await tx.call.findUnique({ where: { workflowId: input.workflowId } });
         if (!call) {
           await tx.campaignContact.updateMany({
             where: { campaignId: input.campaignId, contactId: input.contactId, state: { in: ['queued', 'in_call'] } },
-            data: { state: 'pending', claimToken: null },
+            data: input.skipReason ? { state: 'skipped', skipReason: input.skipReason, claimToken: null } : { state: 'pending', claimToken: null },
           });
           return null;
         }
         if (call.outcome && call.endedAt) return { outcome: call.outcome as CallOutcome, retryAt: null };
         return applyFinal(tx, call, {
           workflowId: input.workflowId, outcome: 'failed', maxAttempts: input.maxAttempts, retryDelaySeconds: input.retryDelaySeconds,
-          hangupCause: 'workflow_closed', endedAt: Date.now(), optOut: false,
+          hangupCause: input.hangupCause ?? 'workflow_closed', endedAt: Date.now(), optOut: false,
         });
       });
     },

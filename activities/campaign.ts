@@ -8,6 +8,10 @@ import { attemptWindowStart, dialDecision, localWindowDecision } from '../lib/co
 import type { CallingWindow } from '../lib/calling-window';
 import { calleeOf, calleeOfGroup } from '../lib/territory';
 import type { CallResult, ClaimedContact, ZoneWait } from '../workflows/definitions';
+import { PermanentErrorType, orPermanent, permanent } from './errors';
+
+const gone = (campaignId: string) =>
+  permanent(PermanentErrorType.CampaignNotFound, `campaign ${campaignId} no longer exists (its row was deleted while its workflow ran)`);
 
 export interface ClaimInput {
   campaignId: string;
@@ -60,7 +64,8 @@ export function createCampaignActivities(deps: { prisma: PrismaClient; client?: 
     /** Enrols the campaign's contacts (up to its contact limit). Idempotent. */
     async enrollContacts(input: { campaignId: string }): Promise<{ enrolled: number; total: number }> {
       return prisma.$transaction(async (tx) => {
-        const campaign = await tx.campaign.findUniqueOrThrow({ where: { id: input.campaignId } });
+        const campaign = await tx.campaign.findUnique({ where: { id: input.campaignId } });
+        if (!campaign) throw gone(input.campaignId);
         const settings = (campaign.settings ?? {}) as { contactIds?: string[]; departements?: string[]; source?: string };
         const existing = await tx.campaignContact.count({ where: { campaignId: campaign.id } });
         const room = campaign.contactLimit == null ? 1_000_000_000 : Math.max(0, campaign.contactLimit - existing);
@@ -93,6 +98,8 @@ export function createCampaignActivities(deps: { prisma: PrismaClient; client?: 
     async claimContacts(input: ClaimInput): Promise<ClaimResult> {
       const now = new Date();
       const since = attemptWindowStart(now);
+      // Without this, a deleted campaign would look like one with nobody left to call.
+      if (!(await prisma.campaign.findUnique({ where: { id: input.campaignId }, select: { id: true } }))) throw gone(input.campaignId);
       const window = input.window ?? null;
       const waits: ZoneWait[] = [];
       const rows = await prisma.$transaction(async (tx) => {
@@ -214,12 +221,12 @@ export function createCampaignActivities(deps: { prisma: PrismaClient; client?: 
       if (input.status === 'running') data.startedAt = undefined;
       if (input.status === 'stopped' || input.status === 'completed') data.endedAt = new Date();
       if (input.workflowId) data.workflowId = input.workflowId;
-      await prisma.$transaction(async (tx) => {
+      await orPermanent(PermanentErrorType.CampaignNotFound, `campaign ${input.campaignId} no longer exists`, () => prisma.$transaction(async (tx) => {
         await tx.campaign.update({ where: { id: input.campaignId }, data });
         if (input.status === 'running') {
           await tx.$executeRaw`UPDATE campaigns SET started_at = COALESCE(started_at, now()) WHERE id = ${input.campaignId}::uuid`;
         }
-      });
+      }));
     },
 
     /**

@@ -5,6 +5,9 @@
 import { Context } from '@temporalio/activity';
 import type { TelephonyPort, PlayRequest } from '../telephony/port';
 
+/** How often watchCall heartbeats (the workflow's heartbeat timeout is a few times this). */
+export const WATCH_HEARTBEAT_MS = 1000;
+
 export function createTelephonyActivities(port: TelephonyPort, instanceTaskQueue: string) {
   return {
     async originate(input: { callId: string; phone: string; ringTimeoutMs: number; record?: boolean; callerId?: string }): Promise<{ taskQueue: string }> {
@@ -23,6 +26,18 @@ export function createTelephonyActivities(port: TelephonyPort, instanceTaskQueue
     },
     async hangupCall(input: { callId: string }): Promise<void> {
       await port.hangup(input.callId);
+    },
+    /**
+     * Runs on the instance holding the call for as long as the call is up there, heartbeating: when this
+     * process dies, the heartbeat stops and Temporal tells the call workflow, which ends the call as
+     * `media_lost` at once instead of waiting for events that will never come. Returns when the call is gone.
+     */
+    async watchCall(input: { callId: string }): Promise<void> {
+      const ctx = Context.current();
+      while (port.activeCalls().includes(input.callId)) {
+        ctx.heartbeat();
+        await ctx.sleep(WATCH_HEARTBEAT_MS); // rejects when the workflow cancels the watch
+      }
     },
   };
 }

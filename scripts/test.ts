@@ -1,7 +1,8 @@
 // npm test — node's test runner over every tier, with the services the tests need started here and stopped
 // afterwards: a Temporal dev server (in-memory) and a fresh Postgres database on free ports, plus the
 // per-tier prerequisites (speech tools and the Vosk test model, Asterisk in its chroot).
-//   tsx scripts/test.ts [unit] [integration] [media] [asterisk] [e2e]     (default: every tier)
+//   tsx scripts/test.ts [unit] [integration] [faults] [media] [asterisk] [e2e]     (default: every tier)
+// The faults tier starts further services of its own (test/faults/harness.ts): it kills them.
 // Tiers that need a service the machine cannot run are reported, never silently passed.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';

@@ -39,6 +39,8 @@ export interface WorkerSetOptions {
   taskQueue: string;
   prisma: PrismaClient;
   telephony: TelephonyPort | null; // null: this process does not handle calls' media
+  /** false: only the telephony workers (a process that holds calls' media and runs no workflows). Default true. */
+  orchestration?: boolean;
   instanceId?: string;
   intent?: Parameters<typeof createIntentActivities>[0];
   maxConcurrentActivities?: number;
@@ -53,7 +55,7 @@ export interface WorkerSet {
 
 export async function createWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
   const workers: Worker[] = [];
-  const orchestration = await Worker.create({
+  if (o.orchestration !== false) workers.push(await Worker.create({
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: o.taskQueue,
@@ -66,8 +68,7 @@ export async function createWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
     maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? 100,
     maxConcurrentWorkflowTaskExecutions: 100,
     maxCachedWorkflows: 2000,
-  });
-  workers.push(orchestration);
+  }));
   let instanceQueue: string | null = null;
   if (o.telephony) {
     instanceQueue = `${telephonyQueue(o.taskQueue)}-${o.instanceId ?? randomUUID().slice(0, 8)}`;

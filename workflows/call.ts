@@ -4,8 +4,8 @@
 // campaign. Deterministic: all I/O is in activities; time is Temporal's (the sandbox's Date is the
 // workflow-task time, identical on replay).
 import {
-  ActivityFailure, condition, getExternalWorkflowHandle, log, proxyActivities, proxyLocalActivities, setHandler,
-  upsertSearchAttributes, workflowInfo,
+  ActivityFailure, ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, log, patched, proxyActivities,
+  proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { AmdResultEvent, HungUpEvent, PlaybackFinishedEvent, SpeechStartedEvent, UtteranceEvent } from '../lib/call-events';
 import type { CallOutcome } from '../lib/outcomes';
@@ -14,8 +14,8 @@ import type { CallActivities, InteractionInput } from '../activities/call';
 import type { TelephonyActivities } from '../activities/telephony';
 import type { createIntentActivities } from '../activities/intent';
 import {
-  amdResultSignal, answeredSignal, callFinishedSignal, callStateQuery, dtmfSignal, hungUpSignal, playbackFinishedSignal,
-  speechStartedSignal, utteranceSignal, type CallInput, type CallResult, type CallState,
+  ALREADY_DIALED, amdResultSignal, answeredSignal, callFinishedSignal, callStateQuery, dtmfSignal, hungUpSignal, playbackFinishedSignal,
+  speechStartedSignal, utteranceSignal, type CallFinished, type CallInput, type CallResult, type CallState,
 } from './definitions';
 import { CallOutcomeKey } from './search-attributes';
 
@@ -24,9 +24,12 @@ type IntentActivities = ReturnType<typeof createIntentActivities>;
 // The call's database writes are short, idempotent Postgres transactions on the orchestration worker: they run
 // as local activities (recorded as markers in the workflow task that needs them), which spares the server a
 // task round trip per write. A crash re-runs the workflow task and so the write: idempotency makes that safe.
+// No attempt limit: a write that gives up loses the call's record (a contact stuck in_call, a call with no end),
+// whereas a database outage ends by itself; the interval is capped so that the write lands within seconds of
+// Postgres coming back. Errors a retry cannot fix are non-retryable (activities/errors.ts) and end the loop.
 const db = proxyLocalActivities<CallActivities>({
   startToCloseTimeout: '10s',
-  retry: { initialInterval: '200ms', maximumInterval: '5s', maximumAttempts: 30 },
+  retry: { initialInterval: '200ms', maximumInterval: '5s', backoffCoefficient: 2 },
 });
 const intent = proxyLocalActivities<IntentActivities>({
   startToCloseTimeout: '30s',
@@ -39,6 +42,15 @@ function now(): number {
 }
 
 class CallEnded extends Error {}
+/** The intent classifier failed (its retries exhausted): the call ends `failed`, cause `intent_failed`. */
+class IntentFailed extends Error {}
+
+/** The type and message of a permanent activity error, for the history and the campaign. */
+function failureOf(err: unknown): { type: string; message: string } {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'ApplicationFailure', message: cause.message };
+  return { type: (cause as Error)?.name ?? 'Error', message: (cause as Error)?.message ?? String(cause) };
+}
 
 export async function callWorkflow(input: CallInput): Promise<CallResult> {
   const { workflowId } = workflowInfo();
@@ -79,13 +91,30 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
     retry: { initialInterval: '200ms', maximumAttempts: 5 },
   });
 
+  let failure: CallFinished['failure'];
+  let notify = true;
   try {
     // 1. The law, at dial time.
-    const begin = await db.beginCall({
-      workflowId, campaignId: input.campaignId, campaignContactId: input.campaignContactId, contactId: input.contactId,
-      phone: input.phone, attempt: input.attempt, nonCommercial: input.nonCommercial,
-      ...(input.window !== undefined ? { window: input.window } : {}),
-    });
+    let begin: Awaited<ReturnType<CallActivities['beginCall']>>;
+    try {
+      begin = await db.beginCall({
+        workflowId, campaignId: input.campaignId, campaignContactId: input.campaignContactId, contactId: input.contactId,
+        phone: input.phone, attempt: input.attempt, nonCommercial: input.nonCommercial,
+        ...(input.window !== undefined ? { window: input.window } : {}),
+      });
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      failure = { stage: 'begin', ...failureOf(err) };
+      throw ApplicationFailure.create({ type: 'CallNotBegun', nonRetryable: true, message: `the call could not begin: ${failure.type}: ${failure.message}`, cause: err });
+    }
+    if (!begin.allowed && begin.reason === ALREADY_DIALED) {
+      // A reset re-run of a finished call (the first run reported to the campaign already).
+      notify = false;
+      throw ApplicationFailure.create({
+        type: 'AttemptAlreadyDialed', nonRetryable: true,
+        message: `refused: ${begin.detail}. A reset never dials the same attempt again; to call this contact again use POST /calls/:id/retry (a new, counted attempt)`,
+      });
+    }
     if (!begin.allowed) {
       result.skipReason = begin.reason;
       if (begin.requeued) result.requeued = true;
@@ -104,6 +133,8 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
     let callbackAt: string | null = null;
     const pending: Promise<void>[] = [];
     let tel: TelephonyActivities | null = null;
+    // Cancelled when the call ends: stops the watch of the call's media (below).
+    const watchScope = new CancellationScope();
 
     try {
       const { taskQueue } = await telMain.originate({
@@ -116,6 +147,26 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
         startToCloseTimeout: '10s',
         retry: { initialInterval: '200ms', maximumAttempts: 3 },
       });
+      if (patched('media-watch')) {
+        // The instance holding the call heartbeats while the call is up there. If that process dies, the
+        // heartbeat timeout (then a retry nobody picks up) ends the call as media_lost at once, whatever the
+        // workflow is waiting for. A retry covers a Temporal server restart (heartbeats lost, worker alive).
+        const watcher = proxyActivities<TelephonyActivities>({
+          taskQueue,
+          scheduleToStartTimeout: '5s',
+          startToCloseTimeout: input.timing.maxCallMs + input.timing.noAnswerTimeoutMs + 60_000,
+          heartbeatTimeout: '5s',
+          retry: { initialInterval: '200ms', maximumAttempts: 3 },
+        });
+        void watchScope.run(() => watcher.watchCall({ callId: workflowId })).then(
+          () => undefined,
+          (err) => {
+            if (watchScope.consideredCancelled) return;
+            log.warn('the call\'s telephony worker is gone', { workflowId, error: (err as Error).message });
+            ev.hungUp ??= { cause: 'media_lost', at: now(), detail: 'telephony worker lost' };
+          },
+        );
+      }
       state.phase = 'ringing';
       await condition(() => ev.answeredAt !== null || ev.hungUp !== null, input.timing.noAnswerTimeoutMs);
       if (ev.answeredAt === null) {
@@ -124,7 +175,7 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
         throw new CallEnded();
       }
       state.phase = 'in_call';
-      pending.push(db.markAnswered({ workflowId, at: ev.answeredAt }));
+      pending.push(db.markAnswered({ workflowId, at: ev.answeredAt }).catch(writeFailed('markAnswered')));
 
       // 3. The scenario. The hello starts at once (no dead air); the AMD verdict arrives while it plays.
       const isMachine = () => ev.amd?.verdict === 'machine';
@@ -189,7 +240,13 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
         let event: StepEvent = 'silence';
         let classified: Awaited<ReturnType<IntentActivities['classifyIntent']>> | null = null;
         if (utt && utt.text.trim() !== '') {
-          classified = await intent.classifyIntent({ callId: workflowId, step: step.id, text: utt.text, now: now(), timeZone: input.timeZone });
+          try {
+            classified = await intent.classifyIntent({ callId: workflowId, step: step.id, text: utt.text, now: now(), timeZone: input.timeZone });
+          } catch (err) {
+            if (!(err instanceof ActivityFailure)) throw err;
+            log.warn('intent classification failed', { workflowId, error: err.cause?.message ?? err.message });
+            throw new IntentFailed();
+          }
           event = classified.intent;
         }
         const d = decide(scenario, stepId, event, retries[stepId] ?? 0);
@@ -227,7 +284,7 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
           startedAt: playAt,
           endedAt: respondAt,
         };
-        pending.push(db.recordInteraction(interaction));
+        pending.push(db.recordInteraction(interaction).catch(writeFailed('recordInteraction')));
         stepId = d.next;
       }
       if (ev.hungUp !== null && outcome === null) {
@@ -238,7 +295,10 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
       }
       outcome ??= hangupCause === 'max_duration' ? 'failed' : 'not_interested';
     } catch (err) {
-      if (!(err instanceof CallEnded)) {
+      if (err instanceof IntentFailed) {
+        outcome = 'failed';
+        hangupCause = 'intent_failed';
+      } else if (!(err instanceof CallEnded)) {
         if (!(err instanceof ActivityFailure)) throw err;
         log.warn('telephony failed during the call', { workflowId, error: err.message });
         outcome = 'failed';
@@ -248,6 +308,7 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
 
     // 4. Hang up (our side) and write everything down.
     state.phase = 'ending';
+    watchScope.cancel();
     if (ev.hungUp === null && tel) {
       try {
         await tel.hangupCall({ callId: workflowId });
@@ -255,13 +316,20 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
         log.warn('hangup failed (the call is gone with its worker)', { workflowId, error: (err as Error).message });
       }
     }
-    await Promise.all(pending);
-    const final = await db.finalizeCall({
-      workflowId, outcome: outcome!, maxAttempts: input.maxAttempts, retryDelaySeconds: input.retryDelaySeconds,
-      amdResult: ev.amd?.verdict ?? null, amdCause: ev.amd?.cause ?? null,
-      hangupCause: hangupCause ?? ev.hungUp?.cause ?? 'normal',
-      callbackAt, answeredAt: ev.answeredAt, endedAt: now(), optOut,
-    });
+    await Promise.all(pending); // each has its own catch: never rejects
+    let final: Awaited<ReturnType<CallActivities['finalizeCall']>>;
+    try {
+      final = await db.finalizeCall({
+        workflowId, contactId: input.contactId, outcome: outcome!, maxAttempts: input.maxAttempts, retryDelaySeconds: input.retryDelaySeconds,
+        amdResult: ev.amd?.verdict ?? null, amdCause: ev.amd?.cause ?? null,
+        hangupCause: hangupCause ?? ev.hungUp?.cause ?? 'normal',
+        callbackAt, answeredAt: ev.answeredAt, endedAt: now(), optOut,
+      });
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      failure = { stage: 'finalize', ...failureOf(err) };
+      throw ApplicationFailure.create({ type: 'CallNotFinalised', nonRetryable: true, message: `the call's outcome could not be written: ${failure.type}: ${failure.message}`, cause: err });
+    }
     result.outcome = final.outcome;
     result.turns = state.turn;
     state.outcome = final.outcome;
@@ -269,16 +337,26 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
     upsertSearchAttributes([{ key: CallOutcomeKey, value: final.outcome }]);
     return result;
   } finally {
-    // Tell the campaign, whatever happened (it also reconciles calls it never hears back from).
+    // Tell the campaign, whatever happened (it also reconciles calls it never hears back from); a call that
+    // could not be written says so, and the campaign repairs the contact's state.
     try {
-      await getExternalWorkflowHandle(input.campaignWorkflowId).signal(callFinishedSignal, {
-        workflowId, contactId: input.contactId, attempt: input.attempt, outcome: result.outcome, skipReason: result.skipReason,
-        ...(result.requeued ? { requeued: true } : {}),
-      });
+      if (notify) {
+        await getExternalWorkflowHandle(input.campaignWorkflowId).signal(callFinishedSignal, {
+          workflowId, contactId: input.contactId, attempt: input.attempt, outcome: result.outcome, skipReason: result.skipReason,
+          ...(result.requeued ? { requeued: true } : {}),
+          ...(failure ? { failure } : {}),
+        });
+      }
     } catch (err) {
       log.warn('could not notify the campaign', { workflowId, error: (err as Error).message });
     }
   }
+}
+
+/** A catch for the call's background writes: they retry until the database answers, so only a permanent error
+ * (the record deleted) lands here; it must not become an unhandled rejection that wedges the workflow. */
+function writeFailed(what: string): (err: unknown) => void {
+  return (err) => log.warn(`${what} failed for good; the call goes on`, failureOf(err));
 }
 
 function ringOutcome(cause: HungUpEvent['cause']): CallOutcome {

@@ -5,8 +5,8 @@
 // Children report back with a `callFinished` signal (so calls outlive a continue-as-new of their parent);
 // calls never heard from are reconciled through Temporal itself.
 import {
-  ParentClosePolicy, WorkflowIdReusePolicy, condition, continueAsNew, log, patched, proxyActivities, setHandler, startChild,
-  workflowInfo, allHandlersFinished,
+  ActivityFailure, ApplicationFailure, ParentClosePolicy, WorkflowIdReusePolicy, condition, continueAsNew, log, patched,
+  proxyActivities, setHandler, startChild, workflowInfo, allHandlersFinished,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { isOpen, nextOpening, type CallingWindow } from '../lib/calling-window';
@@ -36,7 +36,26 @@ function now(): number {
   return Date.now();
 }
 
+/** Activity errors that no retry can fix: the campaign fails with them, typed, instead of retrying forever. */
+const PERMANENT = new Set(['CampaignNotFound']);
+
 export async function campaignWorkflow(input: CampaignInput, carry?: CampaignCarry): Promise<CampaignStatus> {
+  try {
+    return await runCampaign(input, carry);
+  } catch (err) {
+    const cause = err instanceof ActivityFailure ? err.cause : null;
+    if (cause instanceof ApplicationFailure && cause.type && PERMANENT.has(cause.type)) {
+      throw ApplicationFailure.create({
+        type: cause.type, nonRetryable: true,
+        message: `campaign ${input.campaignId} cannot go on: ${cause.message}. Calls in progress finish on their own; nothing more is dialed.`,
+        cause: err as Error,
+      });
+    }
+    throw err;
+  }
+}
+
+async function runCampaign(input: CampaignInput, carry?: CampaignCarry): Promise<CampaignStatus> {
   const info = workflowInfo();
   const batchSize = input.batchSize ?? DEFAULT_BATCH;
   const historyLimit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
@@ -65,7 +84,15 @@ export async function campaignWorkflow(input: CampaignInput, carry?: CampaignCar
   let wake = 0; // bumped by every signal, so waits can be interrupted
   const freedAt: number[] = []; // slots freed at the cap, waiting for the next call (scheduler lag)
 
+  // Calls that reported they could not write their record: repaired by the main loop (an activity).
+  const repairs: CallFinished[] = [];
+
   const onFinished = (f: CallFinished) => {
+    if (f.failure) {
+      if (active.has(f.workflowId) && !repairs.some((r) => r.workflowId === f.workflowId)) repairs.push(f);
+      wake++;
+      return;
+    }
     const atCap = active.size >= s.maxConcurrent;
     if (!active.delete(f.workflowId)) return; // duplicate, or reconciled already
     if (atCap) freedAt.push(now());
@@ -127,7 +154,21 @@ export async function campaignWorkflow(input: CampaignInput, carry?: CampaignCar
     await condition(() => until() || wake !== seen, ms === undefined ? undefined : Math.max(1, ms));
   };
 
+  /** Closes the record of each call that could not (a `failed` call, retried by the policy; a call that never began is skipped). */
+  const repair = async () => {
+    while (repairs.length > 0) {
+      const f = repairs.shift()!;
+      const r = await acts.abandonCall({
+        workflowId: f.workflowId, campaignId: input.campaignId, contactId: f.contactId, maxAttempts: input.maxAttempts,
+        retryDelaySeconds: input.retryDelaySeconds, skipReason: f.failure!.stage === 'begin' ? 'call_not_begun' : undefined,
+        hangupCause: f.failure!.stage === 'finalize' ? 'finalize_failed' : undefined,
+      });
+      onFinished({ workflowId: f.workflowId, contactId: f.contactId, attempt: f.attempt, outcome: r?.outcome ?? null, skipReason: r ? undefined : 'call_not_begun' });
+    }
+  };
+
   const reconcile = async () => {
+    await repair();
     const overdue = [...active.values()].filter((a) => now() - a.startedAt > input.timing.maxCallMs + input.timing.noAnswerTimeoutMs + RECONCILE_GRACE_MS);
     if (overdue.length === 0) return;
     const states = await acts.reconcileCalls({ workflowIds: overdue.map((a) => a.workflowId) });
@@ -171,8 +212,9 @@ export async function campaignWorkflow(input: CampaignInput, carry?: CampaignCar
         }],
         // The call outlives this run (continue-as-new) and even a terminated campaign: never cut a live call.
         parentClosePolicy: ParentClosePolicy.ABANDON,
-        // An id is used once: a replayed or retried start can never dial the same attempt twice.
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        // An id is used once, unless its run failed or was terminated before its call began (its contact went
+        // back to pending): a call that began has a record, and the contact's next attempt has a new id.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
         typedSearchAttributes: [
           { key: CampaignIdKey, value: input.campaignId },
           { key: ContactIdKey, value: c.contactId },
@@ -199,6 +241,7 @@ export async function campaignWorkflow(input: CampaignInput, carry?: CampaignCar
   let exhausted = false;
 
   while (!s.stopped) {
+    if (repairs.length > 0) await repair();
     if (s.paused) {
       phase = 'paused';
       if (statusInDb !== 'paused') {

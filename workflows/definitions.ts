@@ -115,10 +115,15 @@ export interface CallFinished {
   workflowId: string;
   contactId: string;
   attempt: number;
-  outcome: CallOutcome | null; // null when skipped at dial time
+  outcome: CallOutcome | null; // null when skipped at dial time, or when `failure` says the call could not be written
   skipReason?: string;
   /** Not dialed because the callee's window had closed: the contact waits again (neither dialed nor skipped). */
   requeued?: boolean;
+  /**
+   * The call workflow could not begin or finalise its record (a permanent error): the campaign repairs the
+   * contact's state itself (finalises the call `failed`, or skips a contact whose call never began).
+   */
+  failure?: { stage: 'begin' | 'finalize'; type: string; message: string };
 }
 
 // ---- call -------------------------------------------------------------------------------------------------
@@ -167,6 +172,9 @@ export interface CallResult {
   requeued?: boolean;
   turns: number;
 }
+
+/** beginCall's reason for an attempt whose call is already finalised (a reset re-run): the workflow refuses. */
+export const ALREADY_DIALED = 'already_dialed';
 
 export function callWorkflowId(campaignId: string, contactId: string, attempt: number): string {
   return `call-${campaignId}-${contactId}-${attempt}`;

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { callStateQuery, campaignWorkflowId } from '../../workflows/definitions';
 import { launchCampaign } from '../services/campaigns';
+import { createCallActivities } from '../../activities/call';
 import { webUiLink } from '../services/temporal';
 import { route, type AnyRoute } from '../http/routes';
 import { conflict, notFound } from '../http/errors';
@@ -81,16 +82,37 @@ export function callRoutes(d: Deps): AnyRoute[] {
       description: 'The contact is put back in its campaign queue; the campaign workflow dials it at its next look. A completed campaign is restarted; a stopped one is not.',
       params: idParam, errors: [404, 409], needs: ['postgres', 'temporal'], success: { status: 202 },
       handler: async ({ params }) => {
-        const call = await prisma.call.findUnique({ where: { id: params.id }, include: { contact: true, campaign: true } });
+        let call = await prisma.call.findUnique({ where: { id: params.id }, include: { contact: true, campaign: true } });
         if (!call) throw notFound(`call ${params.id}`);
-        if (!call.endedAt) throw conflict('the call is still in progress');
+        const stateOf = () => prisma.campaignContact.findUnique({ where: { campaignId_contactId: { campaignId: call!.campaignId, contactId: call!.contactId } } });
+        const before = await stateOf();
+        let repaired = false;
+        if (!call.endedAt || (before && before.attempts === call.attempt && ['queued', 'in_call'].includes(before.state))) {
+          // A call with no end, or a contact left in_call by it: in progress only if its workflow still runs.
+          // Otherwise the workflow died without writing its outcome: repair that first (the call ends failed).
+          const running = await client.withDeadline(Date.now() + 3000, () => client.workflow.getHandle(call!.workflowId).describe())
+            .then((x) => x.status.name === 'RUNNING')
+            .catch((e) => {
+              if (e instanceof WorkflowNotFoundError) return false;
+              throw e;
+            });
+          if (running) throw conflict('the call is still in progress');
+          await createCallActivities({ prisma }).abandonCall({
+            workflowId: call.workflowId, campaignId: call.campaignId, contactId: call.contactId, maxAttempts: call.campaign.maxAttempts,
+            retryDelaySeconds: call.campaign.retryDelaySeconds, hangupCause: 'workflow_closed',
+          });
+          call = (await prisma.call.findUnique({ where: { id: params.id }, include: { contact: true, campaign: true } }))!;
+          repaired = true;
+        }
         if (call.contact.optOut) throw conflict('the contact opted out');
         if (await prisma.dncEntry.findUnique({ where: { phone: call.contact.phone }, select: { id: true } })) throw conflict('the number is on the do-not-call list');
         if (call.campaign.status === 'stopped') throw conflict('the campaign is stopped');
         if (call.campaign.status === 'draft') throw conflict('the campaign has not been launched');
-        const cc = await prisma.campaignContact.findUnique({ where: { campaignId_contactId: { campaignId: call.campaignId, contactId: call.contactId } } });
+        const cc = await stateOf();
         if (!cc) throw conflict('the contact is no longer enrolled in the campaign');
-        if (['pending', 'queued', 'in_call', 'retry_wait'].includes(cc.state)) throw conflict(`the contact is already queued (${cc.state})`);
+        // After a repair the contact may be waiting for its policy retry: this request brings it forward.
+        const queued = repaired ? ['pending', 'queued', 'in_call'] : ['pending', 'queued', 'in_call', 'retry_wait'];
+        if (queued.includes(cc.state)) throw conflict(`the contact is already queued (${cc.state})`);
         // Temporal first: when it is down the answer is 503 before anything is written (a contact put back in
         // the queue of a campaign whose workflow cannot be started would wait there for nobody).
         const running = await client.withDeadline(Date.now() + 3000, () => client.workflow.getHandle(campaignWorkflowId(call.campaignId)).describe())
@@ -102,7 +124,7 @@ export function callRoutes(d: Deps): AnyRoute[] {
         await prisma.campaignContact.update({ where: { id: cc.id }, data: { state: 'retry_wait', nextAttemptAt: new Date(), skipReason: null, claimToken: null } });
         let relaunched = false;
         if (!running) relaunched = (await launchCampaign(client, prisma, cfg, call.campaignId, { relaunch: true })).started;
-        return { call_id: call.id, campaign_id: call.campaignId, contact_id: call.contactId, next_attempt: cc.attempts + 1, campaign_relaunched: relaunched };
+        return { call_id: call.id, campaign_id: call.campaignId, contact_id: call.contactId, next_attempt: cc.attempts + 1, campaign_relaunched: relaunched, repaired };
       },
     }),
   ];

@@ -1,7 +1,7 @@
 // /campaigns: create (+ start the Temporal workflow), list, read with the live workflow state, figures,
 // analytics, and the pause / resume / stop signals.
 import { z } from 'zod';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ApplicationFailure, WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Campaign } from '../../prisma/client';
 import {
   assertLaunchable, campaignCreateSchema, campaignStatus, createCampaign, launchCampaign, setCampaignConcurrency, signalCampaign, ValidationError,
@@ -31,14 +31,28 @@ export function campaignOut(c: Campaign, d: Deps) {
   };
 }
 
+export interface LiveCampaign {
+  execution: string;
+  status: CampaignStatus | null;
+  /** Why the workflow failed (a typed, permanent error such as CampaignNotFound), when it did. */
+  failure: { type: string | null; message: string } | null;
+}
+
 /** The workflow's execution status and, while it runs, its `status` query (null when unknown). */
-export async function liveCampaign(client: Client, id: string, timeoutMs = 3000): Promise<{ execution: string; status: CampaignStatus | null } | null> {
+export async function liveCampaign(client: Client, id: string, timeoutMs = 3000): Promise<LiveCampaign | null> {
   // gRPC deadlines, so that a query to a workflow nobody serves fails instead of staying pending.
   const within = <T>(f: () => Promise<T>) => valueWithin(client.withDeadline(Date.now() + timeoutMs, f), timeoutMs + 500);
-  const desc = await within(() => client.workflow.getHandle(campaignWorkflowId(id)).describe());
+  const handle = client.workflow.getHandle(campaignWorkflowId(id));
+  const desc = await within(() => handle.describe());
   if (!desc) return null;
   const status = desc.status.name === 'RUNNING' ? await within(() => campaignStatus(client, id)) : null;
-  return { execution: desc.status.name, status };
+  let failure: LiveCampaign['failure'] = null;
+  if (desc.status.name === 'FAILED') {
+    const err = await within(() => handle.result().then(() => null, (e: unknown) => e));
+    const cause = err instanceof WorkflowFailedError ? err.cause : null;
+    failure = { type: cause instanceof ApplicationFailure ? cause.type ?? null : null, message: cause?.message ?? 'the campaign workflow failed' };
+  }
+  return { execution: desc.status.name, status, failure };
 }
 
 export function campaignRoutes(d: Deps): AnyRoute[] {
@@ -127,7 +141,16 @@ export function campaignRoutes(d: Deps): AnyRoute[] {
       method: 'get', path: '/campaigns/:id', tag: 'campaigns', summary: 'A campaign with its live workflow state',
       params: idParam, errors: [404],
       handler: async ({ params }) => {
-        const c = await find(params.id);
+        const c = await prisma.campaign.findUnique({ where: { id: params.id } });
+        if (!c) {
+          // Deleted under its workflow: say what became of that workflow (it fails with CampaignNotFound).
+          const gone = await liveCampaign(client, params.id).catch(() => null);
+          if (!gone) throw notFound(`campaign ${params.id}`);
+          const why = gone.failure ? `: ${gone.failure.type ?? 'error'}: ${gone.failure.message}` : '';
+          throw new ApiError(404, 'not_found', `campaign ${params.id} not found (deleted); its workflow is ${gone.execution.toLowerCase()}${why}`, undefined, {
+            workflow: { execution_status: gone.execution.toLowerCase(), failure: gone.failure },
+          });
+        }
         const live = await liveCampaign(client, c.id);
         return {
           ...campaignOut(c, d),
@@ -142,6 +165,7 @@ export function campaignRoutes(d: Deps): AnyRoute[] {
             next_retry_at: live.status?.nextRetryAt ?? null,
             runs: live.status?.runs ?? null,
             history_length: live.status?.historyLength ?? null,
+            failure: live.failure,
           } : null,
         };
       },

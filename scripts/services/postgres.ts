@@ -74,14 +74,19 @@ export function initCluster(dataDir: string): { user: string; password: string }
   return creds;
 }
 
-export function startCluster(dataDir: string, port: number): void {
+/**
+ * `durable`: keep Postgres's crash safety (fsync, synchronous commit). Off by default for speed (tests, dev), which
+ * is fine as long as nothing crashes the server; a cluster that is to be crashed on purpose needs it on, or a
+ * crash loses transactions whose commit it already acknowledged (no application can survive that).
+ */
+export function startCluster(dataDir: string, port: number, o: { durable?: boolean } = {}): void {
   const sockDir = join(dataDir, 'run');
   const owner = pgUser();
   mkdirSync(sockDir, { recursive: true });
   if (owner) chownSync(sockDir, owner.uid, owner.gid);
   pgRun('pg_ctl', [
     'start', '-D', dataDir, '-w', '-t', '60', '-l', join(dataDir, 'server.log'),
-    '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${sockDir} -c max_connections=200 -c fsync=off -c synchronous_commit=off`,
+    '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${sockDir} -c max_connections=200${o.durable ? '' : ' -c fsync=off -c synchronous_commit=off'}`,
   ]);
 }
 

@@ -347,6 +347,28 @@ describe('campaigns, calls and statistics on a real campaign', () => {
     if (optedOut) assert.equal((await call('POST', `/calls/${optedOut.id}/retry`)).status, 409);
   });
 
+  test('retry repairs a call whose workflow closed without writing its outcome, then dials a new attempt', async () => {
+    // The state a call workflow that died mid-call leaves: a record with no end, its contact in_call.
+    const { ids } = await makeContacts(stack.prisma, 1);
+    const contactId = ids[0]!;
+    const workflowId = `call-${campaignId}-${contactId}-1`;
+    await stack.prisma.campaignContact.create({ data: { campaignId, contactId, state: 'in_call', attempts: 1 } });
+    total += 1; // one more contact in the campaign, for the figures checked below
+    const orphan = await stack.prisma.call.create({ data: { campaignId, contactId, attempt: 1, workflowId, phone: 'x', status: 'answered', dialedAt: new Date(Date.now() - 60_000) } });
+    const r = await call('POST', `/calls/${orphan.id}/retry`);
+    assert.equal(r.status, 202, r.text);
+    assert.equal(r.json.repaired, true);
+    assert.equal(r.json.next_attempt, 2);
+    const closed = await stack.prisma.call.findUniqueOrThrow({ where: { id: orphan.id } });
+    assert.equal(closed.outcome, 'failed');
+    assert.equal(closed.hangupCause, 'workflow_closed');
+    assert.ok(closed.endedAt);
+    await waitUntil('the new attempt', async () => (await stack.prisma.call.count({ where: { campaignId, contactId, attempt: 2 } })) === 1, 60_000);
+    await waitUntil('the campaign to complete again', async () => (await stack.client.workflow.getHandle(`campaign-${campaignId}`).describe()).status.name === 'COMPLETED', 60_000);
+    const cc = await stack.prisma.campaignContact.findUniqueOrThrow({ where: { campaignId_contactId: { campaignId, contactId } } });
+    assert.ok(['done', 'skipped'].includes(cc.state), `the contact reached a final state (${cc.state})`);
+  });
+
   test('signals to a finished or unknown campaign: 409 / 404; list; realtime stream; metrics', async () => {
     assert.equal((await call('POST', `/campaigns/${campaignId}/pause`)).status, 409);
     assert.equal((await call('POST', '/campaigns/00000000-0000-4000-8000-000000000000/stop')).status, 404);

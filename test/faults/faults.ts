@@ -1,0 +1,213 @@
+// The faults, one entry each: a real campaign, one fault injected while calls are in progress, then the figures
+// (harness.ts) and the fault's own checks. Add a fault by adding an entry to FAULTS.
+import { sleep } from '../../scripts/services/process';
+import { liveCampaign } from '../../api/routes/campaigns';
+import type { CampaignStatus } from '../../workflows/definitions';
+import type { CampaignRun, FaultCheck, FaultReport, FaultSpec, Lab } from './harness';
+
+/** The Postgres outage of fault a and the Temporal outage of fault b (the issue's figures). */
+export const OUTAGES = { postgresSeconds: 180, temporalSeconds: 60 };
+
+const CONTACTS = 30;
+
+/** Waits for the campaign to complete, and reports the common figures. */
+async function finish(lab: Lab, c: CampaignRun, o: { inProgress: number; recoveredAt: number | null; checks?: FaultCheck[]; timeoutMs?: number }): Promise<Omit<FaultReport, 'name' | 'seconds'>> {
+  const end = await lab.closed(c.workflowId, o.timeoutMs ?? 300_000).catch(async (err) => {
+    await lab.diagnose(c);
+    throw err;
+  });
+  const state = (end.result as CampaignStatus | null)?.state ?? null;
+  const completed = end.status === 'COMPLETED' && state === 'completed';
+  return {
+    ...(await lab.figures(c)),
+    completed,
+    recoverySeconds: o.recoveredAt === null ? null : await lab.recoverySeconds(c.id, o.recoveredAt),
+    callsInProgressAtFault: o.inProgress,
+    ended: completed ? 'completed' : `${end.status.toLowerCase()} ${state ?? end.failureType ?? ''}`.trim(),
+    checks: o.checks ?? [],
+  };
+}
+
+const postgresStop: FaultSpec = {
+  name: 'postgres-stop',
+  description: `Postgres stopped (pg_ctl stop -m immediate) mid-campaign for ${OUTAGES.postgresSeconds} s, then started again`,
+  own: { postgres: true },
+  async run(lab) {
+    await lab.worker('all', 'w1');
+    const c = await lab.campaign(CONTACTS);
+    const inProgress = await lab.midCampaign(c);
+    lab.postgres!.crash();
+    lab.log(`postgres down with ${inProgress} calls in progress`);
+    await sleep(OUTAGES.postgresSeconds * 1000);
+    await lab.postgres!.start();
+    const recoveredAt = Date.now();
+    lab.log('postgres back');
+    return finish(lab, c, { inProgress, recoveredAt });
+  },
+};
+
+const temporalKill: FaultSpec = {
+  name: 'temporal-kill',
+  description: `Temporal server SIGKILLed mid-campaign, restarted on the same SQLite file ${OUTAGES.temporalSeconds} s later`,
+  own: { temporal: true },
+  async run(lab) {
+    await lab.worker('all', 'w1');
+    const c = await lab.campaign(CONTACTS);
+    const inProgress = await lab.midCampaign(c);
+    await lab.temporal!.kill();
+    lab.log(`temporal killed with ${inProgress} calls in progress`);
+    await sleep(OUTAGES.temporalSeconds * 1000);
+    await lab.temporal!.start();
+    const recoveredAt = Date.now();
+    lab.log('temporal back');
+    return finish(lab, c, { inProgress, recoveredAt });
+  },
+};
+
+const orchestrationKill: FaultSpec = {
+  name: 'orchestration-kill',
+  description: 'the worker process (orchestration + telephony) SIGKILLed mid-campaign; a new one started 5 s later',
+  async run(lab) {
+    const first = await lab.worker('all', 'w1');
+    const c = await lab.campaign(CONTACTS);
+    const inProgress = await lab.midCampaign(c);
+    await first.kill();
+    lab.log(`worker killed with ${inProgress} calls in progress`);
+    await sleep(5000);
+    await lab.worker('all', 'w2');
+    const recoveredAt = Date.now();
+    return finish(lab, c, { inProgress, recoveredAt });
+  },
+};
+
+const telephonyKill: FaultSpec = {
+  name: 'telephony-kill',
+  description: 'the telephony worker SIGKILLed with calls up (orchestration in another process); a new one started 5 s later',
+  async run(lab) {
+    await lab.worker('orchestration', 'orch');
+    const tel = await lab.worker('telephony', 't1');
+    const c = await lab.campaign(CONTACTS);
+    await lab.midCampaign(c, { answered: 1 });
+    await tel.kill();
+    // The calls the dead process held: their media are gone with it.
+    const cut = await lab.prisma.call.findMany({ where: { campaignId: c.id, endedAt: null }, select: { workflowId: true, contactId: true, attempt: true, status: true } });
+    lab.log(`telephony killed with ${cut.length} calls in progress (${cut.filter((x) => x.status === 'answered').length} answered)`);
+    await sleep(5000);
+    await lab.worker('telephony', 't2');
+    const recoveredAt = Date.now();
+    const r = await finish(lab, c, { inProgress: cut.length, recoveredAt });
+    const after = await lab.prisma.call.findMany({ where: { workflowId: { in: cut.filter((x) => x.status === 'answered').map((x) => x.workflowId) } } });
+    // An answered call whose conversation had already ended keeps its outcome (only our hang-up failed); every
+    // other one needed the dead process and must end failed / media_lost, then get its next attempt.
+    const lost = after.filter((k) => k.hangupCause === 'media_lost');
+    const retried = await Promise.all(lost.map(async (k) =>
+      k.attempt >= c.maxAttempts || (await lab.prisma.call.count({ where: { campaignId: c.id, contactId: k.contactId, attempt: k.attempt + 1 } })) === 1));
+    r.checks = [
+      { what: 'answered calls lost their media with the kill (at least one)', expected: true, actual: lost.length >= 1 },
+      { what: 'each answered call ended, with an outcome', expected: after.map(() => true), actual: after.map((k) => k.endedAt !== null && k.outcome !== null) },
+      { what: 'a failed one failed for media_lost (its real cause)', expected: after.filter((k) => k.outcome === 'failed').map(() => 'media_lost'), actual: after.filter((k) => k.outcome === 'failed').map((k) => k.hangupCause) },
+      { what: 'those lost were retried under the campaign rules (next attempt dialed once)', expected: lost.map(() => true), actual: retried },
+    ];
+    r.detail = { answeredAtKill: after.length, lostMedia: lost.length, outcomes: after.map((k) => `${k.outcome}/${k.hangupCause}`) };
+    return r;
+  },
+};
+
+const campaignDeleted: FaultSpec = {
+  name: 'campaign-deleted',
+  description: 'a permanent error: the campaign row deleted under its running workflow',
+  async run(lab) {
+    await lab.worker('all', 'w1');
+    const c = await lab.campaign(CONTACTS);
+    const inProgress = await lab.midCampaign(c);
+    // The cascade may deadlock with the calls' own transactions: retried, as an operator would.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await lab.prisma.campaign.delete({ where: { id: c.id } });
+        break;
+      } catch (err) {
+        if (attempt >= 10 || !/deadlock|write conflict/i.test((err as Error).message)) throw err;
+        await sleep(200);
+      }
+    }
+    const deletedAt = Date.now();
+    const end = await lab.closed(c.workflowId, 180_000);
+    const live = await liveCampaign(lab.client, c.id);
+    // Everything the campaign had is gone with it; what must hold: no call left running, no contact left in_progress.
+    const figures = await lab.figures(c, { deleted: true });
+    return {
+      ...figures,
+      completed: false,
+      recoverySeconds: null,
+      callsInProgressAtFault: inProgress,
+      ended: `${end.status.toLowerCase()} ${end.failureType ?? ''}`.trim(),
+      checks: [
+        { what: 'the campaign workflow failed with a typed error', expected: 'FAILED CampaignNotFound', actual: `${end.status} ${end.failureType}` },
+        { what: 'it failed within a minute of the deletion', expected: true, actual: end.closedAt - deletedAt <= 60_000 },
+        { what: 'the API shows the failed workflow and its type', expected: 'FAILED CampaignNotFound', actual: `${live?.execution} ${live?.failure?.type}` },
+      ],
+      detail: { failedAfterSeconds: Math.round((end.closedAt - deletedAt) / 100) / 10, failure: live?.failure?.message },
+    };
+  },
+};
+
+/** Originate activities a run scheduled after its reset point (the events it did not inherit). */
+async function dialsAfterReset(lab: Lab, workflowId: string, runId: string): Promise<number> {
+  const history = await lab.client.workflow.getHandle(workflowId, runId).fetchHistory();
+  const events = history.events ?? [];
+  const reset = events.findIndex((e) => e.workflowTaskFailedEventAttributes?.cause === 20 /* WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW */);
+  return events.slice(reset + 1).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'originate').length;
+}
+
+const operatorReset: FaultSpec = {
+  name: 'operator-reset',
+  description: 'an operator resets a finished call workflow (temporal workflow reset), to its first workflow task and to a later point',
+  afterCampaign: true,
+  async run(lab) {
+    await lab.worker('all', 'w1');
+    const c = await lab.campaign(12);
+    const end = await lab.closed(c.workflowId, 240_000);
+    // A finished call that was answered and had a conversation.
+    const target = await lab.prisma.call.findFirstOrThrow({
+      where: { campaignId: c.id, answeredAt: { not: null }, interactions: { some: {} } }, orderBy: { dialedAt: 'asc' },
+    });
+    const snapshot = async () => JSON.stringify({
+      calls: await lab.prisma.call.findMany({ where: { campaignId: c.id }, orderBy: { workflowId: 'asc' }, select: { workflowId: true, outcome: true, endedAt: true, hangupCause: true, attempt: true } }),
+      turns: await lab.prisma.callInteraction.findMany({ where: { callId: target.id }, orderBy: { turn: 'asc' }, select: { turn: true, transcript: true, endedAt: true } }),
+      rows: await lab.prisma.campaignContact.findMany({ where: { campaignId: c.id }, orderBy: { id: 'asc' }, select: { state: true, attempts: true } }),
+    });
+    const before = await snapshot();
+    const original = await lab.client.workflow.getHandle(target.workflowId).describe();
+    const history = await lab.client.workflow.getHandle(target.workflowId, original.runId).fetchHistory();
+    const completedTasks = (history.events ?? []).filter((e) => e.workflowTaskCompletedEventAttributes).map((e) => String(e.eventId));
+    const later = completedTasks[Math.floor(completedTasks.length / 2)]!;
+    const runs: { point: string; status: string; failureType: string | null; dials: number }[] = [];
+    for (const point of [['--type', 'FirstWorkflowTask'], ['--event-id', later]]) {
+      await lab.operatorCli('workflow', 'reset', '--workflow-id', target.workflowId, '--run-id', original.runId, ...point, '--reason', 'fault tier: operator reset');
+      const latest = await lab.client.workflow.getHandle(target.workflowId).describe();
+      const closed = await lab.closed(target.workflowId, 120_000);
+      runs.push({ point: point.join(' '), status: closed.status, failureType: closed.failureType, dials: await dialsAfterReset(lab, target.workflowId, latest.runId) });
+      lab.log(`reset ${point.join(' ')}: run ${latest.runId} ${closed.status} ${closed.failureType ?? ''}`);
+    }
+    const after = await snapshot();
+    const f = await lab.figures(c);
+    const extraDials = runs.reduce((n, r) => n + r.dials, 0);
+    return {
+      ...f,
+      doubleDials: f.doubleDials + extraDials,
+      completed: end.status === 'COMPLETED' && (end.result as CampaignStatus).state === 'completed',
+      recoverySeconds: null,
+      callsInProgressAtFault: 0,
+      ended: end.status.toLowerCase(),
+      detail: { resets: runs },
+      checks: [
+        { what: 'reset to the first workflow task refuses with a typed reason', expected: 'FAILED AttemptAlreadyDialed', actual: `${runs[0]!.status} ${runs[0]!.failureType}` },
+        { what: 'no reset run dials again', expected: [0, 0], actual: runs.map((r) => r.dials) },
+        { what: 'the later-point reset run closes', expected: true, actual: runs[1]!.status !== 'RUNNING' },
+        { what: 'the records are unchanged by the resets', expected: before, actual: after },
+      ],
+    };
+  },
+};
+
+export const FAULTS: FaultSpec[] = [postgresStop, temporalKill, orchestrationKill, telephonyKill, campaignDeleted, operatorReset];
