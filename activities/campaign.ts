@@ -1,6 +1,7 @@
 // Campaign activities: enrol contacts, claim the next ones to dial (with the dial-time legal checks),
 // release claims on stop, update the campaign's status, reconcile calls the workflow lost track of.
 // Every activity is idempotent: safe for Temporal to retry after a crash at any point.
+import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { Prisma, type PrismaClient } from '../prisma/client';
 import { attemptWindowStart, dialDecision, localWindowDecision } from '../lib/compliance';
@@ -236,16 +237,24 @@ export function createCampaignActivities(deps: { prisma: PrismaClient; client?: 
     async reconcileCalls(input: { workflowIds: string[] }): Promise<{ workflowId: string; closed: boolean; result: CallResult | null }[]> {
       if (!deps.client) throw new Error('reconcileCalls needs a Temporal client');
       const client = deps.client;
-      return Promise.all(
+      // One RPC or two per call, for up to every call in progress: each answer heartbeats (progress, and the
+      // way a cancellation reaches this activity), and a cancellation aborts the RPCs still pending.
+      const ctx = Context.current();
+      let answered = 0;
+      const states = await client.withAbortSignal(ctx.cancellationSignal, () => Promise.all(
         input.workflowIds.map(async (workflowId) => {
           const h = client.workflow.getHandle(workflowId);
           const d = await h.describe();
+          ctx.heartbeat({ answered: ++answered });
           if (d.status.name === 'RUNNING') return { workflowId, closed: false, result: null };
           let result: CallResult | null = null;
           if (d.status.name === 'COMPLETED') result = (await h.result()) as CallResult;
           return { workflowId, closed: true, result };
         }),
-      );
+      ));
+      const closed = states.filter((s) => s.closed).map((s) => s.workflowId);
+      if (closed.length) ctx.log.info('reconciled calls that closed without reporting', { asked: states.length, closed });
+      return states;
     },
   };
 }

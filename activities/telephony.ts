@@ -11,6 +11,10 @@ export const WATCH_HEARTBEAT_MS = 1000;
 export function createTelephonyActivities(port: TelephonyPort, instanceTaskQueue: string) {
   return {
     async originate(input: { callId: string; phone: string; ringTimeoutMs: number; record?: boolean; callerId?: string }): Promise<{ taskQueue: string }> {
+      const ctx = Context.current();
+      // A retry (this instance or another crashed or timed out mid-originate): the port is idempotent per callId;
+      // said in the activity's log (workflow and activity ids, attempt; never the phone number).
+      if (ctx.info.attempt > 1) ctx.log.info('originate retried', { callId: input.callId, attempt: ctx.info.attempt });
       await port.originate({ callId: input.callId, phone: input.phone, ringTimeoutMs: input.ringTimeoutMs, record: input.record, callerId: input.callerId });
       return { taskQueue: instanceTaskQueue };
     },

@@ -1,6 +1,6 @@
 // npm run api — the REST API, dashboard and docs. Configuration from lib/config only. Without API_KEY the
 // server refuses to start, except in development/test where it makes a random key and prints it once.
-import { applyDevEnv } from '../scripts/services/dev-stack';
+import { applyDevEnv } from '../runtime/dev-env';
 import { ConfigError, config } from '../lib/config';
 import { logger } from '../lib/logger';
 

@@ -4,7 +4,7 @@
 import { basename } from 'node:path';
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { applyDevEnv } from '../scripts/services/dev-stack';
+import { applyDevEnv } from '../runtime/dev-env';
 import { parseDepartementList } from '../lib/departement';
 import type { Field } from '../lib/contact-import';
 

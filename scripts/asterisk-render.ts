@@ -6,39 +6,16 @@
 // Asterisk (dialplan variables). `;@if NAME` ... `;@endif` keeps a block only when NAME is set and not false.
 // The ARI password comes from ARI_PASSWORD or is generated once into data/asterisk/ari-password (mode 600,
 // ignored by git): there is never a working default password.
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { config, type Config } from '../lib/config';
+import { ariCredentials, type AriCredentials } from '../runtime/ari-credentials';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const TEMPLATES_DIR = join(REPO_ROOT, 'asterisk-configs');
-export const ASTERISK_DATA_DIR = join(REPO_ROOT, 'data', 'asterisk');
-export const ARI_PASSWORD_FILE = join(ASTERISK_DATA_DIR, 'ari-password');
-
-export interface AriCredentials {
-  url: string;
-  username: string;
-  password: string;
-  app: string;
-}
-
-/** ARI credentials as rendered: ARI_PASSWORD, else the generated password file (created on first use). */
-export function ariCredentials(cfg: Config = config()): AriCredentials {
-  let password = cfg.ARI_PASSWORD;
-  if (!password) {
-    if (existsSync(ARI_PASSWORD_FILE)) {
-      password = readFileSync(ARI_PASSWORD_FILE, 'utf8').trim();
-    }
-    if (!password) {
-      mkdirSync(ASTERISK_DATA_DIR, { recursive: true });
-      password = randomBytes(24).toString('base64url');
-      writeFileSync(ARI_PASSWORD_FILE, password + '\n', { mode: 0o600 });
-    }
-  }
-  return { url: cfg.ARI_URL.replace(/\/+$/, ''), username: cfg.ARI_USERNAME, password, app: cfg.ARI_APP };
-}
+// The credentials are the processes' too (the worker connects with them): runtime/ari-credentials.ts.
+export { ARI_PASSWORD_FILE, ASTERISK_DATA_DIR, ariCredentials, type AriCredentials } from '../runtime/ari-credentials';
 
 export class RenderError extends Error {
   constructor(readonly variable: string, reason: string) {

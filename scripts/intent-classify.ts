@@ -1,19 +1,19 @@
 // Line-oriented intent classification: reads JSON lines {"text": "...", "context": "<step>"} on stdin and
 // writes, in the same order, one JSON line per input {"intent","confidence","method","latencyMs"} on stdout
 // (nothing else goes to stdout). Embedded classifier only, unless OLLAMA_URL is set: then the classifyIntent
-// activity path is used (Ollama asked below INTENT_LLM_THRESHOLD). Diagnostics go to stderr.
+// classifier from intent/from-config.ts is used (Ollama asked below INTENT_LLM_THRESHOLD). Diagnostics go to stderr.
 // Usage: npm run --silent intent:classify < in.jsonl > out.jsonl
 import { createInterface } from 'node:readline';
 import { pino } from 'pino';
 import { classify } from '../lib/intent';
 import { config } from '../lib/config';
-import { createIntentActivities } from '../activities/intent';
+import { intentClassifierFromConfig } from '../intent/from-config';
 
 const stderrLog = pino({ level: 'warn', base: { component: 'intent-classify' } }, pino.destination(2));
 
 async function main() {
   const cfg = config();
-  const activities = cfg.OLLAMA_URL ? createIntentActivities({ log: stderrLog }) : undefined;
+  const classifier = cfg.OLLAMA_URL ? intentClassifierFromConfig(cfg, { log: stderrLog }) : undefined;
   // warm-up so the first answers' latencyMs reflect steady state, not module loading/JIT
   for (let i = 0; i < 50; i++) for (const t of ['oui', 'non merci', 'rappelez moi demain a 14h', 'c est qui', 'je sais pas']) classify(t, { context: 'hello' });
   const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
@@ -34,8 +34,8 @@ async function main() {
     if (typeof input.text !== 'string') process.stderr.write(`line ${lineNo}: field "text" missing or not a string; treated as empty\n`);
     const context = typeof input.context === 'string' ? input.context : '';
     let out: object;
-    if (activities) {
-      const r = await activities.classifyIntent({ callId: `stdin-${lineNo}`, step: context, text, now: Date.now(), timeZone: 'Europe/Paris' });
+    if (classifier) {
+      const r = await classifier.classify(text, { callId: `stdin-${lineNo}`, step: context, now: new Date(), timeZone: 'Europe/Paris' });
       out = { intent: r.intent, confidence: r.confidence, method: r.processingMethod, latencyMs: r.latencyMs, ...(r.callbackTime ? { callbackTime: r.callbackTime } : {}) };
     } else {
       const r = classify(text, { context });

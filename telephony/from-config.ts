@@ -7,7 +7,7 @@ import type { CallEventSink } from '../lib/call-events';
 import type { Config } from '../lib/config';
 import type { PrismaClient } from '../prisma/client';
 import { fromConfig as asrFromConfig, type AsrEngineFactory } from '../media/asr';
-import { ariCredentials } from '../scripts/asterisk-render';
+import { ariCredentials } from '../runtime/ari-credentials';
 import { AsteriskTelephony, dialPlan } from './asterisk';
 import { SimulatedTelephony, promptDurationsFrom } from './simulated';
 

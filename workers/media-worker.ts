@@ -124,7 +124,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
 
 /** Runs the worker as a process until SIGINT/SIGTERM (workers/main.ts and this file). */
 export async function runWorkerProcess(): Promise<void> {
-  const { applyDevEnv } = await import('../scripts/services/dev-stack');
+  const { applyDevEnv } = await import('../runtime/dev-env');
   const { config } = await import('../lib/config');
   applyDevEnv();
   const cfg = config();

@@ -12,6 +12,7 @@ import { createCallActivities } from '../activities/call';
 import { createIntentActivities } from '../activities/intent';
 import { createTelephonyActivities } from '../activities/telephony';
 import type { TelephonyPort } from '../telephony/port';
+import { telephonyQueue } from '../lib/task-queues';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -29,9 +30,7 @@ const quietBundlerLogger = {
   error: (m: string, meta?: unknown) => console.error(m, meta ?? ''),
 };
 
-export function telephonyQueue(taskQueue: string): string {
-  return `${taskQueue}-telephony`;
-}
+export { telephonyQueue };
 
 export interface WorkerSetOptions {
   connection: NativeConnection;

@@ -14,7 +14,7 @@ import {
   type CampaignInput, type CampaignStatus,
 } from '../../workflows/definitions';
 import { CampaignIdKey, ScenarioKey } from '../../workflows/search-attributes';
-import { telephonyQueue } from '../../workers/workers';
+import { telephonyQueue } from '../../lib/task-queues';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/, 'expected HH:MM');
 

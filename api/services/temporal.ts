@@ -2,11 +2,10 @@
 import { Client, Connection, ServiceError, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type TLSConfig } from '@temporalio/client';
 import { readFileSync } from 'node:fs';
 import type { DataConverter } from '@temporalio/common';
-import { NativeConnection } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import { ConfigError, type Config } from '../../lib/config';
 import { parseCodecKeys } from '../../lib/codec-keys';
 import { EncryptionCodec } from '../../lib/payload-codec';
-import { installRuntime } from '../../workers/runtime';
 import { DependencyDownError, unreachableDependency } from './dependencies';
 
 export interface TemporalClientOptions {
@@ -84,7 +83,12 @@ export async function temporalClient(cfg: TemporalConfig, o: TemporalClientOptio
   return new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE, dataConverter: converter });
 }
 
+/**
+ * The workers' connection. The worker SDK (native core) is loaded here, on first use, so that the client
+ * processes (API, CLI), which import this module, never load it (test/unit/layers.test.ts).
+ */
 export async function workerConnection(cfg: Pick<Config, 'TEMPORAL_ADDRESS'> & Partial<SecurityConfig>): Promise<NativeConnection> {
+  const [{ NativeConnection }, { installRuntime }] = await Promise.all([import('@temporalio/worker'), import('../../workers/runtime')]);
   installRuntime();
   return NativeConnection.connect({ address: cfg.TEMPORAL_ADDRESS, ...connectionSecurity(cfg) });
 }

@@ -1,43 +1,22 @@
 // The embedded development stack: Temporal dev server + Postgres (project-local cluster unless DATABASE_URL
 // is set), state kept in data/dev-services.json so that `up` is idempotent and `down` stops only what `up`
 // started (by recorded pid, never by process name).
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATA_DIR } from './paths';
+import { DEV_STATE_FILE, readDevState, type DevState } from '../../runtime/dev-env';
 import { isAlive, readPid, stopPidFile } from './process';
 import { clusterPid, clusterUrl, ensureDatabase, initCluster, startCluster, stopCluster, waitForPostgres } from './postgres';
 import { ensureTemporalCli, registerSearchAttributes, startTemporal, waitForTemporal } from './temporal';
 import { migrate } from './migrations';
 
-export interface DevState {
-  temporal: { address: string; uiUrl: string; namespace: string; pidFile: string; managed: boolean };
-  postgres: { url: string; managed: boolean; dataDir?: string };
-}
-
-const STATE_FILE = join(DATA_DIR, 'dev-services.json');
-
-export function readDevState(): DevState | undefined {
-  if (!existsSync(STATE_FILE)) return undefined;
-  return JSON.parse(readFileSync(STATE_FILE, 'utf8')) as DevState;
-}
+// Reading the state and applying it to the environment is the processes' too (runtime/dev-env.ts).
+export { applyDevEnv, readDevState, type DevState } from '../../runtime/dev-env';
+const STATE_FILE = DEV_STATE_FILE;
 
 function writeDevState(s: DevState): void {
   mkdirSync(DATA_DIR, { recursive: true });
   writeFileSync(STATE_FILE, JSON.stringify(s, null, 2), { mode: 0o600 });
-}
-
-/**
- * Fills process.env with the dev stack's addresses (DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_UI_URL) where
- * the user has not set them, so every component started after `npm run dev:up` finds the services.
- */
-export function applyDevEnv(env: NodeJS.ProcessEnv = process.env): DevState | undefined {
-  const s = readDevState();
-  if (!s) return undefined;
-  env.DATABASE_URL ||= s.postgres.url;
-  env.TEMPORAL_ADDRESS ||= s.temporal.address;
-  env.TEMPORAL_NAMESPACE ||= s.temporal.namespace;
-  env.TEMPORAL_UI_URL ||= s.temporal.uiUrl;
-  return s;
 }
 
 export interface UpOptions {

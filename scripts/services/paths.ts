@@ -1,7 +1,2 @@
-// Where the dev services keep their state: everything under the project's ignored data/ and .cache/ folders.
-import { fileURLToPath } from 'node:url';
-import { join, resolve } from 'node:path';
-
-export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-export const CACHE_DIR = join(ROOT, '.cache');
-export const DATA_DIR = process.env.MINIBOT_DATA_DIR ? resolve(process.env.MINIBOT_DATA_DIR) : join(ROOT, 'data');
+// The dev services' paths are the processes' (runtime/paths.ts).
+export { ROOT, CACHE_DIR, DATA_DIR } from '../../runtime/paths';

@@ -106,6 +106,9 @@ test('Dockerfile: app and asterisk targets, non-root app user, health check; .do
   assert.match(d, /^USER node$/m);
   assert.match(d, /^HEALTHCHECK /m);
   assert.match(d, /npm ci/);
+  // Production dependencies only in the image, with the Prisma client generated while the CLI was there.
+  assert.match(d, /npm prune --omit=dev && node scripts\/prune-dev-optional\.mjs/);
+  assert.match(d, /^COPY --from=deps \/app\/prisma\/generated prisma\/generated$/m);
   const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
   for (const p of ['.env', 'node_modules', '.git', 'data', '.cache']) assert.ok(ignore.includes(p), p);
 });
