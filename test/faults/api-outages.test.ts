@@ -5,11 +5,11 @@
 // everything serves again once the service is back.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createPrisma, type PrismaClient } from '../../prisma/client';
 import { createCampaign } from '../../api/services/campaigns';
 import { makeContacts, waitUntil } from '../helpers/stack';
+import { runMinibot } from '../helpers/minibot-cli';
 import { ownPostgres, ownTemporal, startApi, type ApiProcess, type OwnPostgres, type OwnTemporal } from '../helpers/own-services';
 
 const KEY = `fault-outage-${randomUUID()}`;
@@ -75,12 +75,7 @@ const health = async () => {
   return { status: r.status, json: (await r.json()) as any };
 };
 
-function minibot(args: string[], env: Record<string, string>): Promise<{ code: number | null; err: string }> {
-  const child = spawn(process.execPath, ['cli/minibot.mjs', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  return new Promise((r) => child.on('close', (code) => r({ code, err })));
-}
+const minibot = runMinibot;
 
 before(async () => {
   pgs = await ownPostgres('outage');

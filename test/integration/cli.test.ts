@@ -3,12 +3,12 @@
 // the campaign commands driving a real Temporal workflow.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { makeContacts, startWorkers, testStack, waitUntil, type RunningWorkers, type TestStack } from '../helpers/stack';
+import { runMinibot } from '../helpers/minibot-cli';
 
 /** Two digits after 06 that make metropolitan mobile numbers (0639 and 069x are overseas ranges). */
 function randomBlock(): string {
@@ -22,15 +22,7 @@ let stack: TestStack;
 let dir: string;
 
 /** Runs the CLI without blocking this process (its in-process workers must keep serving Temporal). */
-async function minibot(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['cli/minibot.mjs', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
-  return { code, out, err, json: () => JSON.parse(out.trim().split('\n').pop()!) };
-}
+const minibot = runMinibot;
 
 const cp1252 = (s: string) => Buffer.from(new TextEncoder().encode(s).length === s.length ? s : [...s].map((ch) => {
   const map: Record<string, number> = { é: 0xe9, è: 0xe8, ç: 0xe7, à: 0xe0, ô: 0xf4, É: 0xc9, ë: 0xeb };

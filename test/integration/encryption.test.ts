@@ -5,7 +5,7 @@
 // written under an old key id still decodes after a rotation; search attributes carry no personal data.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -15,6 +15,7 @@ import { createCampaign, launchCampaign } from '../../api/services/campaigns';
 import { temporalClient } from '../../api/services/temporal';
 import { ENCRYPTED_ENCODING, type JsonPayload } from '../../lib/payload-codec';
 import { makeContacts, startWorkers, testStack, type RunningWorkers, type TestStack } from '../helpers/stack';
+import { runMinibot } from '../helpers/minibot-cli';
 
 const execFileAsync = promisify(execFile);
 const KEY = 'encryption-test-api-key-0123456789';
@@ -129,15 +130,7 @@ describe('payload encryption', () => {
     const j = (await r.json()) as { phone: string; transcript: { transcript: string | null }[] };
     assert.equal(j.phone, call.phone);
     for (const t of transcripts) assert.ok(j.transcript.some((x) => x.transcript === t));
-    const env = { ...process.env, TEMPORAL_TASK_QUEUE: stack.cfg.TEMPORAL_TASK_QUEUE };
-    const run = (args: string[]) => new Promise<{ code: number | null; out: string; err: string }>((res) => {
-      const child = spawn(process.execPath, ['cli/minibot.mjs', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-      child.on('close', (code) => res({ code, out, err }));
-    });
+    const run = (args: string[]) => runMinibot(args, { TEMPORAL_TASK_QUEUE: stack.cfg.TEMPORAL_TASK_QUEUE });
     const status = await run(['campaign', 'status', call.campaignId, '--json']); // a query: decoded by the CLI's client
     assert.equal(status.code, 0, status.err);
     const st = JSON.parse(status.out.trim().split('\n').pop()!);

@@ -3,7 +3,6 @@
 // name, one with a callback time), and calls with other outcomes that must not appear. Exact content asserted.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createApp } from '../../api/app';
 import { makeContacts, testStack, type TestStack } from '../helpers/stack';
+import { runMinibot } from '../helpers/minibot-cli';
 
 const KEY = 'l'.repeat(8) + '-leads-test-key-0123456789';
 let stack: TestStack;
@@ -23,15 +23,7 @@ let phones: string[] = [];
 let ids: string[] = [];
 const callIds: string[] = [];
 
-async function minibot(args: string[]) {
-  const child = spawn(process.execPath, ['cli/minibot.mjs', ...args], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
-  return { code, out, err };
-}
+const minibot = (args: string[]) => runMinibot(args);
 
 const t = (s: string) => new Date(`2026-03-02T${s}Z`);
 

@@ -4,7 +4,6 @@
 // D.223-9 are refused; can-dial through the API and the CLI.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { DateTime } from 'luxon';
@@ -14,6 +13,7 @@ import { createCallActivities } from '../../activities/call';
 import { windowFromSchedule } from '../../lib/calling-window';
 import type { CampaignStatus } from '../../workflows/definitions';
 import { makeContacts, startWorkers, testStack, waitUntil, type RunningWorkers, type TestStack } from '../helpers/stack';
+import { runMinibot } from '../helpers/minibot-cli';
 
 const KEY = 'w'.repeat(8) + '-local-window-test-key-0123';
 let stack: TestStack;
@@ -40,15 +40,7 @@ async function get(path: string, key: string | null = KEY) {
   return { status: r.status, json: (await r.json()) as any };
 }
 
-async function minibot(args: string[]) {
-  const child = spawn(process.execPath, ['cli/minibot.mjs', ...args], { env: { ...process.env, TEMPORAL_TASK_QUEUE: stack.cfg.TEMPORAL_TASK_QUEUE }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
-  return { code, out, err };
-}
+const minibot = (args: string[]) => runMinibot(args, { TEMPORAL_TASK_QUEUE: stack.cfg.TEMPORAL_TASK_QUEUE });
 
 const secOfDay = (d: DateTime) => d.hour * 3600 + d.minute * 60 + d.second;
 const hms = (s: number) => `${String(Math.floor(s / 3600)).padStart(2, '0')}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;

@@ -6,7 +6,6 @@
 // models folder exactly as it was.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -14,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import yazl from 'yazl';
 import { ensureKoreanModel } from '../helpers/media-fixtures';
+import { runMinibot } from '../helpers/minibot-cli';
 import { checkModelDir } from '../../media/vosk';
 
 const NAME = 'vosk-model-fr-0.22'; // `fr` reads its figures from model-list.json, so the test can publish its own
@@ -76,15 +76,7 @@ after(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-async function minibot(args: string[]) {
-  const child = spawn(process.execPath, ['cli/minibot.mjs', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VOSK_MODELS_URL: '' } });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
-  return { code, out, err };
-}
+const minibot = (args: string[]) => runMinibot(args, { VOSK_MODELS_URL: '' });
 
 test('refused downloads leave the models folder untouched, with a message saying why', { skip }, async () => {
   const dir = join(work, 'refused');
