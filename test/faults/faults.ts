@@ -1,6 +1,9 @@
 // The faults, one entry each: a real campaign, one fault injected while calls are in progress, then the figures
 // (harness.ts) and the fault's own checks. Add a fault by adding an entry to FAULTS.
+import { randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { sleep } from '../../scripts/services/process';
+import { holdCampaignRow, launchRequest, workflowExecutions } from '../helpers/launch-interrupt';
 import { liveCampaign } from '../../api/routes/campaigns';
 import type { CampaignStatus } from '../../workflows/definitions';
 import type { CampaignRun, FaultCheck, FaultReport, FaultSpec, Lab } from './harness';
@@ -151,6 +154,55 @@ const campaignDeleted: FaultSpec = {
   },
 };
 
+const apiLaunchKill: FaultSpec = {
+  name: 'api-launch-kill',
+  description: 'the API process SIGKILLed in the middle of POST /campaigns/:id/launch, then the same request repeated: one campaign, one workflow',
+  beforeCampaign: true,
+  async run(lab) {
+    const key = `fault-launch-${randomUUID()}`;
+    await lab.worker('all', 'w1');
+    const c = await lab.draft(12);
+    const first = await lab.api(key);
+    // The launch blocks inside its transaction on the row lock we hold (see launch-interrupt.ts): killed there.
+    const lock = await holdCampaignRow(lab.env.DATABASE_URL!, c.id);
+    let killed: unknown;
+    try {
+      const pending = launchRequest(first, key, c.id).then((r) => r.status, (e: Error) => e);
+      await lock.launchBlocked();
+      await first.kill('SIGKILL');
+      killed = await pending;
+    } finally {
+      await lock.close();
+    }
+    lab.log('API killed inside its launch');
+    const workflowAfterKill = await lab.client.workflow.getHandle(c.workflowId).describe()
+      .then((d) => d.status.name, (e: Error) => (e instanceof WorkflowNotFoundError ? 'not found' : e.message));
+    const rowAfterKill = await lab.prisma.campaign.findUniqueOrThrow({ where: { id: c.id }, select: { status: true, workflowId: true } });
+
+    const second = await lab.api(key);
+    const repeatedAt = Date.now();
+    const r1 = await launchRequest(second, key, c.id);
+    const repeated = { status: r1.status, body: await r1.json() };
+    const r2 = await launchRequest(second, key, c.id);
+    const again = { status: r2.status, body: await r2.json() };
+    const r = await finish(lab, c, { inProgress: 0, recoveredAt: repeatedAt });
+    const afterCompletion = (await launchRequest(second, key, c.id)).status;
+    const row = await lab.prisma.campaign.findUniqueOrThrow({ where: { id: c.id }, select: { status: true, workflowId: true } });
+    r.checks = [
+      { what: 'the killed request got no answer', expected: true, actual: killed instanceof Error },
+      { what: 'killed before the workflow was started', expected: 'not found', actual: workflowAfterKill },
+      { what: 'nothing half-written: the campaign is still a draft, no launch recorded', expected: { status: 'draft', workflowId: null }, actual: rowAfterKill },
+      { what: 'the repeated request starts the workflow', expected: { status: 202, body: { campaign_id: c.id, workflow_id: c.workflowId, started: true } }, actual: repeated },
+      { what: 'a further repeat starts nothing', expected: { status: 202, body: { campaign_id: c.id, workflow_id: c.workflowId, started: false } }, actual: again },
+      { what: 'a repeat after completion is refused', expected: 409, actual: afterCompletion },
+      { what: 'exactly one workflow execution of the campaign', expected: 1, actual: workflowExecutions(lab.temporalBin, lab.cfg.TEMPORAL_ADDRESS, lab.cfg.TEMPORAL_NAMESPACE, c.workflowId).length },
+      { what: 'exactly one campaign', expected: 1, actual: await lab.prisma.campaign.count({ where: { name: `fault ${lab.name}` } }) },
+      { what: 'the campaign row completed, with its workflow', expected: { status: 'completed', workflowId: c.workflowId }, actual: row },
+    ];
+    return r;
+  },
+};
+
 /** Originate activities a run scheduled after its reset point (the events it did not inherit). */
 async function dialsAfterReset(lab: Lab, workflowId: string, runId: string): Promise<number> {
   const history = await lab.client.workflow.getHandle(workflowId, runId).fetchHistory();
@@ -210,4 +262,4 @@ const operatorReset: FaultSpec = {
   },
 };
 
-export const FAULTS: FaultSpec[] = [postgresStop, temporalKill, orchestrationKill, telephonyKill, campaignDeleted, operatorReset];
+export const FAULTS: FaultSpec[] = [postgresStop, temporalKill, orchestrationKill, telephonyKill, apiLaunchKill, campaignDeleted, operatorReset];

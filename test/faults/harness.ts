@@ -24,6 +24,8 @@ import { ensureTemporalCli, startTemporal, waitForTemporal } from '../../scripts
 import { clusterUrl, initCluster, startCluster, stopCluster, waitForPostgres } from '../../scripts/services/postgres';
 import { migrate } from '../../scripts/services/migrations';
 import { makeContacts } from '../helpers/stack';
+import { startApi, type ApiProcess } from '../helpers/own-services';
+import { campaignWorkflowId } from '../../workflows/definitions';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -62,8 +64,9 @@ export interface FaultSpec {
   description: string;
   /** Services of its own: the fault kills them. */
   own?: { postgres?: boolean; temporal?: boolean };
-  /** The fault acts on a finished campaign (so hits no call in progress). */
+  /** The fault acts on a finished campaign, or before it runs (so hits no call in progress). */
   afterCampaign?: boolean;
+  beforeCampaign?: boolean;
   run(lab: Lab): Promise<Omit<FaultReport, 'name' | 'seconds'>>;
 }
 
@@ -263,16 +266,35 @@ export class Lab {
     return w;
   }
 
-  /** A small campaign over `contacts` fresh contacts, launched. */
-  async campaign(contacts: number, o: { maxConcurrent?: number; maxAttempts?: number } = {}): Promise<CampaignRun> {
+  /** A small campaign over `contacts` fresh contacts, a draft (not launched); its name is `fault <lab>`. */
+  async draft(contacts: number, o: { maxConcurrent?: number; maxAttempts?: number } = {}): Promise<CampaignRun> {
     const { ids, source } = await makeContacts(this.prisma, contacts);
     const maxAttempts = o.maxAttempts ?? 3;
     const c = await createCampaign(this.prisma, {
       name: `fault ${this.name}`, max_concurrent_calls: o.maxConcurrent ?? 4, contact_source: source, time_scale: 1 / this.speed,
       retry_delay_seconds: 30, max_attempts: maxAttempts, ignore_window: true,
     });
+    return { id: c.id, workflowId: campaignWorkflowId(c.id), source, contactIds: ids, maxAttempts };
+  }
+
+  /** A small campaign over `contacts` fresh contacts, launched. */
+  async campaign(contacts: number, o: { maxConcurrent?: number; maxAttempts?: number } = {}): Promise<CampaignRun> {
+    const c = await this.draft(contacts, o);
     const { workflowId } = await launchCampaign(this.client, this.prisma, this.cfg, c.id);
-    return { id: c.id, workflowId, source, contactIds: ids, maxAttempts };
+    return { ...c, workflowId };
+  }
+
+  /** The API (`npm run api`) as a child process on this lab's database, Temporal and task queue. */
+  async api(apiKey: string): Promise<ApiProcess> {
+    const api = await startApi({
+      DATABASE_URL: this.env.DATABASE_URL!, TEMPORAL_ADDRESS: this.cfg.TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE: this.cfg.TEMPORAL_NAMESPACE,
+      TEMPORAL_TASK_QUEUE: this.cfg.TEMPORAL_TASK_QUEUE, API_KEY: apiKey,
+    });
+    const interrupt = () => api.child.kill('SIGKILL');
+    onInterrupt.add(interrupt);
+    api.child.once('exit', () => onInterrupt.delete(interrupt));
+    this.children.push(api);
+    return api;
   }
 
   /** Waits until some calls have ended and at least `live` are in progress (records open); returns how many are. */
