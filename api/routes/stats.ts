@@ -141,11 +141,13 @@ export async function realtimeSnapshot(d: Deps) {
   };
 }
 
+/** One snapshot computation is shared by every open stream (dashboards) within this interval (ms). */
+export const SNAPSHOT_SHARED_MS = 400;
+
 export function statsRoutes(d: Deps): AnyRoute[] {
-  // One snapshot computation shared by every open stream (dashboards) within a short interval.
   let shared: { at: number; p: ReturnType<typeof realtimeSnapshot> } | null = null;
   const snapshot = () => {
-    if (!shared || Date.now() - shared.at > 400) {
+    if (!shared || Date.now() - shared.at > SNAPSHOT_SHARED_MS) {
       const p = realtimeSnapshot(d);
       shared = { at: Date.now(), p };
       p.catch(() => {
