@@ -25,7 +25,9 @@ export async function ownPostgres(name: string): Promise<OwnPostgres> {
   const port = await freePort();
   const url = clusterUrl({ dataDir, port, user: creds.user, password: creds.password, database: 'minibot' });
   const start = async () => {
-    startCluster(dataDir, port);
+    // Crash-safe (fsync, synchronous commit): these tests stop it with -m immediate, and without them the crash
+    // loses commits Postgres had acknowledged (a finalised call back to in_call), which no program can ride out.
+    startCluster(dataDir, port, { durable: true });
     await waitForPostgres(url.replace(/\/minibot$/, '/postgres'));
   };
   await start();
