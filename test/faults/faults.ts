@@ -91,9 +91,12 @@ const telephonyKill: FaultSpec = {
     const tel = await lab.worker('telephony', 't1');
     const c = await lab.campaign(CONTACTS);
     await lab.midCampaign(c, { answered: 1 });
+    // The calls the process holds, read right before the kill: at this speed a call lasts seconds, so the
+    // answered one seen by midCampaign may have ended since; look again until one is up.
+    const up = () => lab.prisma.call.findMany({ where: { campaignId: c.id, endedAt: null }, select: { workflowId: true, contactId: true, attempt: true, status: true } });
+    let cut = await up();
+    for (const t0 = Date.now(); !cut.some((x) => x.status === 'answered') && Date.now() - t0 < 60_000; cut = await up()) await sleep(25);
     await tel.kill();
-    // The calls the dead process held: their media are gone with it.
-    const cut = await lab.prisma.call.findMany({ where: { campaignId: c.id, endedAt: null }, select: { workflowId: true, contactId: true, attempt: true, status: true } });
     lab.log(`telephony killed with ${cut.length} calls in progress (${cut.filter((x) => x.status === 'answered').length} answered)`);
     await sleep(5000);
     await lab.worker('telephony', 't2');

@@ -3,11 +3,12 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort, isAlive } from '../../scripts/services/process';
+import { ROOT as ROOT_DIR } from '../../scripts/services/paths';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'minibot-devstack-'));
 chmodSync(dataDir, 0o755); // like a project folder: the cluster's owner (postgres, when we are root) must reach it
@@ -39,7 +40,10 @@ test('dev:up, dev:status, dev:up again, dev:down', async () => {
   const status = dev('status');
   assert.equal(status.status, 0, status.stdout + status.stderr);
   assert.match(status.stdout, /up\s+temporal Web UI .*HTTP 200/);
-  assert.match(status.stdout, /up\s+postgres .*1 migrations applied/);
+  // Every migration folder of the repository, applied.
+  const migrations = readdirSync(join(ROOT_DIR, 'prisma', 'migrations'), { withFileTypes: true }).filter((d) => d.isDirectory()).length;
+  assert.ok(migrations >= 2);
+  assert.match(status.stdout, new RegExp(`up\\s+postgres .*\\(${migrations} migrations applied\\)`));
   const ui = await fetch(`http://127.0.0.1:${ports.MINIBOT_TEMPORAL_UI_PORT}`);
   assert.equal(ui.status, 200);
   const c = new pg.Client({ connectionString: state.postgres.url });
