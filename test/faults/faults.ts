@@ -86,6 +86,9 @@ const orchestrationKill: FaultSpec = {
 const telephonyKill: FaultSpec = {
   name: 'telephony-kill',
   description: 'the telephony worker SIGKILLed with calls up (orchestration in another process); a new one started 5 s later',
+  // The dead process is noticed within ~10 s (watch heartbeat 5 s, then its retry not picked up within 5 s): at
+  // ×25 a call's maximum duration is 12 s and would often end it first (max_duration); ×10 gives it 30 s.
+  speed: 10,
   async run(lab) {
     await lab.worker('orchestration', 'orch');
     const tel = await lab.worker('telephony', 't1');

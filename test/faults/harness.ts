@@ -67,6 +67,11 @@ export interface FaultSpec {
   /** The fault acts on a finished campaign, or before it runs (so hits no call in progress). */
   afterCampaign?: boolean;
   beforeCampaign?: boolean;
+  /**
+   * Its own simulation speed, when the default compresses calls below what the fault needs to be seen (a
+   * call's maximum duration must outlast the detection of a dead process: heartbeat + schedule-to-start).
+   */
+  speed?: number;
   run(lab: Lab): Promise<Omit<FaultReport, 'name' | 'seconds'>>;
 }
 
@@ -444,7 +449,7 @@ export async function runFaults(specs: FaultSpec[], o: HarnessOptions = {}): Pro
   installInterruptHandlers();
   const shared = await sharedServices(dir, log);
   try {
-    return await Promise.all(specs.map((spec) => runOne(spec, shared, dir, speed, log)));
+    return await Promise.all(specs.map((spec) => runOne(spec, shared, dir, spec.speed ?? speed, log)));
   } finally {
     await shared.close();
     rmSync(dir, { recursive: true, force: true });
