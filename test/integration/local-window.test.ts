@@ -248,8 +248,10 @@ test('commercial schedules outside D.223-9 are refused: API 400 naming the field
   const old = await stack.prisma.campaign.create({ data: { name: 'old wide', windowStart: '08:00', windowEnd: '21:00', allowedDays: [1, 2, 3, 4, 5, 6] } });
   const launch = await fetch(`${base}/campaigns/${old.id}/launch`, { method: 'POST', headers: { authorization: `Bearer ${KEY}` } });
   const lj = (await launch.json()) as any;
-  assert.equal(launch.status, 400);
-  assert.deepEqual(lj.error.issues.map((i: any) => i.field).sort(), ['body.schedule.days', 'body.schedule.end_time', 'body.schedule.start_time']);
+  // The stored campaign cannot start as it is: 409 launch_refused, naming the campaign's fields to change.
+  assert.equal(launch.status, 409);
+  assert.equal(lj.error.code, 'launch_refused');
+  assert.deepEqual(lj.error.issues.map((i: any) => i.field).sort(), ['schedule.days', 'schedule.end_time', 'schedule.start_time']);
   assert.equal((await stack.prisma.campaign.findUniqueOrThrow({ where: { id: old.id } })).status, 'draft', 'not launched');
 
   const cli = await minibot(['campaign', 'launch', '--name', 'wide', '--start-time', '09:00', '--end-time', '21:00', '--draft']);
