@@ -13,20 +13,18 @@
 // Skipped only when the chroot is not installed AND MINIBOT_SKIP_ASTERISK=1. Needs root (chroot, mounts).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { createCampaign, launchCampaign } from '../../api/services/campaigns';
 import { callTranscript, formatTranscript } from '../../api/services/transcripts';
 import { analyzePcm16, parseWav } from '../../lib/audio-files';
-import { ariCredentials } from '../../scripts/asterisk-render';
 import { startMediaWorker, type MediaWorker } from '../../workers/media-worker';
-import { KO_MODEL_DIR, ensureKoreanModel } from '../helpers/media-fixtures';
 import type { CampaignStatus } from '../../workflows/definitions';
-import { makeContacts, testStack, waitUntil, type TestStack } from '../helpers/stack';
-import { CALLEE_REC_DIR, INSTALLED, REPO, asteriskTestEnv, freeTcpPort, skipReason } from '../helpers/asterisk';
+import { makeContacts, waitUntil, type TestStack } from '../helpers/stack';
+import { CALLEE_REC_DIR, REPO, skipReason } from '../helpers/asterisk';
+import { ariGet, startAsteriskStack } from '../helpers/asterisk-stack';
 
 const run = promisify(execFile);
 const SKIP = skipReason('for the end-to-end tier');
@@ -61,33 +59,11 @@ describe('end to end: campaign through Temporal, ARI, chan_websocket and the med
     assert.ok(c, `no call row for the ${callee} callee`);
     return c;
   };
-  const ari = async (path: string) => {
-    const creds = ariCredentials(stack.cfg);
-    const res = await fetch(`${creds.url}/ari${path}`, { headers: { authorization: 'Basic ' + Buffer.from(`${creds.username}:${creds.password}`).toString('base64') } });
-    return res.json() as Promise<any>;
-  };
+  const ari = (path: string) => ariGet(stack.cfg, path);
 
   before(
     async () => {
-      if (process.getuid?.() !== 0) throw new Error('the end-to-end tier needs root (Asterisk chroot, mounts)');
-      const model = ensureKoreanModel();
-      if ('error' in model) throw new Error(`Vosk test model: ${model.error}`);
-      const mediaPort = await freeTcpPort();
-      recordingsDir = mkdtempSync(join(tmpdir(), 'minibot-e2e-rec-'));
-      env = await asteriskTestEnv(mediaPort);
-      if (!INSTALLED) await run('bash', [join(REPO, 'scripts/asterisk-install.sh')], { env, timeout: 900_000 });
-      await run('bash', [join(REPO, 'scripts/asterisk-down.sh')], { env });
-      await run('bash', [join(REPO, 'scripts/asterisk-up.sh')], { env, timeout: 120_000 });
-      stack = await testStack({
-        ARI_URL: env.ARI_URL!,
-        AUDIOFORK_HOST: '127.0.0.1',
-        AUDIOFORK_PORT: String(mediaPort),
-        VOSK_MODEL_PATH: KO_MODEL_DIR,
-        RECORDINGS_DIR: recordingsDir,
-        TELEPHONY_BACKEND: 'asterisk',
-        CALL_NO_ANSWER_TIMEOUT_MS: '6000',
-        CALL_MAX_DURATION_MS: '120000',
-      });
+      ({ env, stack, recordingsDir } = await startAsteriskStack('minibot-e2e-rec-'));
       const { phones } = await makeContacts(stack.prisma, CALLEES.length);
       phones.forEach((p, i) => byPhone.set(p, CALLEES[i]!));
       mw = await startMediaWorker({
