@@ -3,8 +3,8 @@
 // activity, warnings go to the activity context's logger (with the workflow and activity ids) and the
 // activity's cancellation aborts a pending Ollama request.
 import { asyncLocalStorage } from '@temporalio/activity';
-import { config } from '../lib/config';
-import { logger as rootLogger } from '../lib/logger';
+import { config } from '../runtime/config';
+import { logger as rootLogger } from '../runtime/logger';
 import type { IntentClassification, IntentClassifier } from '../intent/port';
 import { intentClassifierFromConfig } from '../intent/from-config';
 import type { WarnLog } from '../intent/ollama';

@@ -2,7 +2,7 @@
 // show operators decrypted payloads: POST /codec/encode and /codec/decode with {"payloads":[{metadata, data}]}
 // (proto3 JSON: bytes in base64), answered in the same shape. Behind the API key like every data route
 // (Authorization: Bearer <API_KEY>); browsers are let in only from the configured origins (CORS). The codec is
-// the API's own client's (api/services/temporal.ts), so the endpoint decrypts exactly what MiniBot encrypts.
+// the API's own client's (services/temporal.ts), so the endpoint decrypts exactly what MiniBot encrypts.
 import express, { type RequestHandler, type Router } from 'express';
 import type { PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';

@@ -1,8 +1,8 @@
-// npm run api — the REST API, dashboard and docs. Configuration from lib/config only. Without API_KEY the
+// npm run api — the REST API, dashboard and docs. Configuration from runtime/config only. Without API_KEY the
 // server refuses to start, except in development/test where it makes a random key and prints it once.
 import { applyDevEnv } from '../runtime/dev-env';
-import { ConfigError, config } from '../lib/config';
-import { logger } from '../lib/logger';
+import { ConfigError, config } from '../runtime/config';
+import { logger } from '../runtime/logger';
 
 applyDevEnv();
 let cfg;
@@ -31,7 +31,7 @@ if (!apiKey) {
   process.stderr.write(`API_KEY not set (${cfg.NODE_ENV} mode): generated key for this run:\n  ${apiKey}\n`);
 }
 const { createPrisma } = await import('../prisma/client');
-const { temporalClient } = await import('./services/temporal');
+const { temporalClient } = await import('../services/temporal');
 // Both connect on first use and fail fast: the API starts, and answers 503 naming the service, while
 // Postgres or Temporal is down, and serves again as soon as it is back.
 const prisma = createPrisma(cfg.DATABASE_URL, { connectTimeoutMs: 3000 });

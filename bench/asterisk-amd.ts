@@ -5,7 +5,7 @@
 //   - time from answer to the first prompt's audio, and the dead air after the callee's greeting,
 //   - when the AMD verdict came, and what it was.
 // Prints a table, then one JSON line with the figures.   npm run bench:amd [-- --rounds 2]
-import { config } from '../lib/config';
+import { config } from '../runtime/config';
 import type { CallEventSink } from '../lib/call-events';
 import { AsteriskTelephony, type AmdMode, type CallMetrics } from '../telephony/asterisk';
 import { ariCredentials } from '../scripts/asterisk-render';

@@ -31,11 +31,11 @@ process.env.LOG_LEVEL ||= 'warn';
 const taskQueue = `bench-${Date.now().toString(36)}`;
 process.env.TEMPORAL_TASK_QUEUE = taskQueue;
 
-const { config } = await import('../lib/config');
+const { config } = await import('../runtime/config');
 const { createPrisma } = await import('../prisma/client');
-const { temporalClient } = await import('../api/services/temporal');
-const { createCampaign, launchCampaign } = await import('../api/services/campaigns');
-const { campaignFigures } = await import('../api/services/stats');
+const { temporalClient } = await import('../services/temporal');
+const { createCampaign, launchCampaign } = await import('../services/campaigns');
+const { campaignFigures } = await import('../services/stats');
 const { round } = await import('../lib/metrics');
 const { seedContacts } = await import('../cli/demo-data');
 

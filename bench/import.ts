@@ -15,7 +15,7 @@ const batchSize = Number(values['batch-size']);
 if (!(Number.isInteger(rows) && rows > 0 && rows <= 1_000_000)) throw new Error('--rows: 1..1000000');
 
 applyDevEnv();
-const { config } = await import('../lib/config');
+const { config } = await import('../runtime/config');
 const { createPrisma } = await import('../prisma/client');
 const { importContacts } = await import('../cli/import/contacts');
 const cfg = config();

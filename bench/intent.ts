@@ -1,7 +1,7 @@
 // Throughput and latency of the embedded intent classifier over the whole corpus (train + test).
 // Human table first; the LAST line is one JSON object with the figures.  Usage: npm run bench:intent
 import { classify } from '../lib/intent';
-import { loadSplit } from '../lib/intent/corpus';
+import { loadSplit } from '../intent/corpus';
 import { percentile } from '../lib/metrics';
 
 const items = [...loadSplit('train'), ...loadSplit('test')];

@@ -50,17 +50,17 @@ process.env.TEMPORAL_ADDRESS ||= stack.temporal.address;
 process.env.TEMPORAL_UI_URL ||= stack.temporal.uiUrl;
 process.env.LOG_LEVEL ||= 'warn';
 
-const { config } = await import('../lib/config');
+const { config } = await import('../runtime/config');
 const { createPrisma } = await import('../prisma/client');
-const { temporalClient, workerConnection } = await import('../api/services/temporal');
+const { temporalClient, workerConnection } = await import('../services/temporal');
 const { createWorkers } = await import('../workers/workers');
 const { SimulatedTelephony, promptDurationsFrom } = await import('../telephony/simulated');
 const { temporalSignalSink } = await import('../telephony/temporal-sink');
-const { createCampaign, launchCampaign } = await import('../api/services/campaigns');
-const { campaignFigures, latencyFigures } = await import('../api/services/stats');
+const { createCampaign, launchCampaign } = await import('../services/campaigns');
+const { campaignFigures, latencyFigures } = await import('../services/stats');
 const { seedContacts } = await import('./demo-data');
-const { DEPENDENCY_LABEL, dependencyAddress, howToStart, probeDown, unreachableDependency } = await import('../api/services/dependencies');
-type Dependency = import('../api/services/dependencies').Dependency;
+const { DEPENDENCY_LABEL, dependencyAddress, howToStart, probeDown, unreachableDependency } = await import('../services/dependencies');
+type Dependency = import('../services/dependencies').Dependency;
 
 const cfg = config();
 const prisma = createPrisma(cfg.DATABASE_URL!);

@@ -4,7 +4,7 @@ import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import type { PrismaClient } from '../prisma/client';
 import { leadsCsv, leadsJsonl } from '../lib/leads';
-import { readLeads } from '../api/services/leads';
+import { readLeads } from '../services/leads';
 
 const PAGE = 500;
 

@@ -42,7 +42,7 @@ const EXIT_DOWN = { postgres: 4, temporal: 5 } as const;
 
 async function services() {
   applyDevEnv();
-  const { config } = await import('../lib/config');
+  const { config } = await import('../runtime/config');
   const cfg = config();
   if (!cfg.DATABASE_URL) fail('Postgres: DATABASE_URL is not set and no dev stack runs (start one with `npm run dev:up`, or set DATABASE_URL)', EXIT_DOWN.postgres);
   const { createPrisma } = await import('../prisma/client');
@@ -51,7 +51,7 @@ async function services() {
 
 async function withTemporal<T>(f: (d: Awaited<ReturnType<typeof services>> & { client: import('@temporalio/client').Client }) => Promise<T>): Promise<T> {
   const d = await services();
-  const { temporalClient } = await import('../api/services/temporal');
+  const { temporalClient } = await import('../services/temporal');
   let client: import('@temporalio/client').Client;
   try {
     client = await temporalClient(d.cfg, { failFast: true, connectTimeoutMs: 3000 });
@@ -69,7 +69,7 @@ async function withTemporal<T>(f: (d: Awaited<ReturnType<typeof services>> & { c
 
 /** Errors that say a service is down go up to the one handler that names it (see the end of this file). */
 async function rethrowIfDown(e: unknown): Promise<void> {
-  const { unreachableDependency } = await import('../api/services/dependencies');
+  const { unreachableDependency } = await import('../services/dependencies');
   if (unreachableDependency(e)) throw e;
 }
 
@@ -180,7 +180,7 @@ contacts
       ]);
     }
     if (summary.unreachable) {
-      const { DependencyDownError, postgresAddress } = await import('../api/services/dependencies');
+      const { DependencyDownError, postgresAddress } = await import('../services/dependencies');
       throw new DependencyDownError(summary.unreachable, postgresAddress(process.env.DATABASE_URL));
     }
     if (summary.fatal) fail(summary.fatal);
@@ -224,8 +224,8 @@ contacts
       if (!/^\d{4}-\d{2}-\d{2}T/.test(o.at) || Number.isNaN(at.getTime())) fail(`--at: "${o.at}" is not an ISO 8601 date-time (e.g. 2026-11-24T10:30:00+01:00)`, 2);
     }
     const { prisma } = await services();
-    const { canDial } = await import('../api/services/can-dial');
-    const { NotFoundError, ValidationError } = await import('../api/services/campaigns');
+    const { canDial } = await import('../services/can-dial');
+    const { NotFoundError, ValidationError } = await import('../services/campaigns');
     let r;
     try {
       r = await canDial(prisma, { phone, at, campaignId: o.campaign });
@@ -316,8 +316,8 @@ campaign
   .option('--json', 'JSON output', false)
   .action(async (o) =>
     withTemporal(async ({ cfg, prisma, client }) => {
-      const { assertLaunchable, createCampaign, launchCampaign, ValidationError } = await import('../api/services/campaigns');
-      const { webUiLink } = await import('../api/services/temporal');
+      const { assertLaunchable, createCampaign, launchCampaign, ValidationError } = await import('../services/campaigns');
+      const { webUiLink } = await import('../services/temporal');
       const noBreak = o.breakStart === 'none';
       let c;
       try {
@@ -355,7 +355,7 @@ for (const cmd of ['pause', 'resume', 'stop'] as const) {
     .argument('<id>', 'campaign id', uuid)
     .action(async (id: string) =>
       withTemporal(async ({ prisma, client }) => {
-        const { signalCampaign } = await import('../api/services/campaigns');
+        const { signalCampaign } = await import('../services/campaigns');
         if (!(await prisma.campaign.findUnique({ where: { id }, select: { id: true } }))) fail(`campaign ${id} not found`);
         try {
           await signalCampaign(client, id, cmd);
@@ -375,7 +375,7 @@ campaign
   .argument('<n>', 'maximum concurrent calls', positiveInt('n', 1000))
   .action(async (id: string, n: number) =>
     withTemporal(async ({ client }) => {
-      const { setCampaignConcurrency } = await import('../api/services/campaigns');
+      const { setCampaignConcurrency } = await import('../services/campaigns');
       try {
         await setCampaignConcurrency(client, id, n);
       } catch (e) {
@@ -393,12 +393,12 @@ campaign
   .option('--json', 'JSON output', false)
   .action(async (id: string, o) =>
     withTemporal(async ({ cfg, prisma, client }) => {
-      const { campaignStatus } = await import('../api/services/campaigns');
-      const { campaignFigures } = await import('../api/services/stats');
-      const { webUiLink } = await import('../api/services/temporal');
+      const { campaignStatus } = await import('../services/campaigns');
+      const { campaignFigures } = await import('../services/stats');
+      const { webUiLink } = await import('../services/temporal');
       const c = await prisma.campaign.findUnique({ where: { id } });
       if (!c) fail(`campaign ${id} not found`);
-      const { unreachableDependency } = await import('../api/services/dependencies');
+      const { unreachableDependency } = await import('../services/dependencies');
       // A campaign whose workflow does not run has no live state; Temporal being down is another matter.
       const live = await campaignStatus(client, id).catch((e) => {
         if (unreachableDependency(e)) throw e;
@@ -506,7 +506,7 @@ asr
   .option('--force', 'download and replace even when the model is already installed', false)
   .option('--json', 'print the result as JSON only', false)
   .action(async (model: string, o) => {
-    const { config } = await import('../lib/config');
+    const { config } = await import('../runtime/config');
     const cfg = config();
     const { installModel, InstallError } = await import('./asr/install');
     let r;
@@ -528,8 +528,8 @@ try {
 } catch (e) {
   // An unreachable service is an expected condition: one sentence naming it, where it was looked for and how
   // to start it, and its own exit code. Anything else is a bug and keeps its stack trace.
-  const { unreachableDependency, dependencyAddress, howToStart, DEPENDENCY_LABEL, DependencyDownError } = await import('../api/services/dependencies');
-  const { ConfigError } = await import('../lib/config');
+  const { unreachableDependency, dependencyAddress, howToStart, DEPENDENCY_LABEL, DependencyDownError } = await import('../services/dependencies');
+  const { ConfigError } = await import('../runtime/config');
   if (e instanceof ConfigError) fail(e.message, 2);
   const dep = unreachableDependency(e);
   if (!dep) throw e;

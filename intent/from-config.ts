@@ -1,6 +1,6 @@
 // Chooses the intent classifier from the configuration: embedded only, or embedded + Ollama when OLLAMA_URL
 // is set (Ollama asked below INTENT_LLM_THRESHOLD, within OLLAMA_TIMEOUT).
-import type { Config } from '../lib/config';
+import type { Config } from '../runtime/config';
 import { embeddedClassifier, type IntentClassifier } from './port';
 import { withOllama, type WarnLog } from './ollama';
 

@@ -3,7 +3,7 @@
 // embedded result stands and the reason is kept in processingMethod.
 import { Ollama } from 'ollama';
 import { z } from 'zod';
-import { logger as rootLogger } from '../lib/logger';
+import { logger as rootLogger } from '../runtime/logger';
 import { classify, extractCallbackTime, INTENTS, type Intent } from '../lib/intent';
 import type { IntentClassification, IntentClassifier, IntentContext } from './port';
 
@@ -131,7 +131,7 @@ export function withOllama(o: OllamaOptions): IntentClassifier {
   return {
     async classify(text: string, c: IntentContext): Promise<IntentClassification> {
       const t0 = performance.now();
-      const embedded = classify(text, { context: c.step, now: c.now, timeZone: c.timeZone });
+      const embedded = classify(text, { context: c.step, now: c.now, timeZone: c.timeZone, clock: performance.now.bind(performance) });
       if (embedded.confidence >= o.threshold || text.trim() === '') return { ...embedded, processingMethod: 'embedded' };
       const answer = await askOllama(o.url, o.model, o.timeoutMs, c.step, text, c.signal);
       if (c.signal?.aborted) throw c.signal.reason;

@@ -31,7 +31,7 @@ export interface IntentClassifier {
 export function embeddedClassifier(): IntentClassifier {
   return {
     async classify(text, c) {
-      return { ...classify(text, { context: c.step, now: c.now, timeZone: c.timeZone }), processingMethod: 'embedded' };
+      return { ...classify(text, { context: c.step, now: c.now, timeZone: c.timeZone, clock: performance.now.bind(performance) }), processingMethod: 'embedded' };
     },
   };
 }

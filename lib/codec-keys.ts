@@ -1,12 +1,12 @@
 // TEMPORAL_CODEC_KEYS, parsed: the keys of the payload codec (lib/payload-codec.ts), the encrypting one first.
-// Kept apart from the codec so that lib/config.ts validates keys without loading Temporal's protobufs.
+// Kept apart from the codec so that runtime/config.ts validates keys without loading Temporal's protobufs.
 
 export interface CodecKey {
   id: string;
   key: Buffer;
 }
 
-/** Parses TEMPORAL_CODEC_KEYS; throws an Error saying which entry is wrong (lib/config.ts reports the variable). */
+/** Parses TEMPORAL_CODEC_KEYS; throws an Error saying which entry is wrong (runtime/config.ts reports the variable). */
 export function parseCodecKeys(value: string): CodecKey[] {
   const keys: CodecKey[] = [];
   value.split(',').map((s) => s.trim()).forEach((entry, i) => {

@@ -188,7 +188,7 @@ export function parseFrenchDate(raw: string): Date | null {
 }
 
 /** Validates and normalises one CSV record. `headers` names the columns in issues. */
-export function mapRow(record: string[], cols: ColumnMap, headers: string[], opts: RowOptions, now = new Date()): RowResult | { ok: 'filtered'; departement: string | null } {
+export function mapRow(record: string[], cols: ColumnMap, headers: string[], opts: RowOptions, now: Date): RowResult | { ok: 'filtered'; departement: string | null } {
   const issues: RowIssue[] = [];
   const notes: string[] = [];
   const warnings: RowIssue[] = [];

@@ -1,7 +1,7 @@
 // The speech-recognition port: what the media pipeline needs from an ASR engine, whatever the engine.
 // One implementation today, Vosk (media/vosk-engine.ts); configuration picks it (fromConfig).
 import os from 'node:os';
-import type { Config } from '../lib/config';
+import type { Config } from '../runtime/config';
 import type { TranscriptWord } from './frames';
 import { inlineVoskEngine, workerVoskEngine } from './vosk-engine';
 

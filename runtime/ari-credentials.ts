@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { config, type Config } from '../lib/config';
+import { config, type Config } from './config';
 
 export const ASTERISK_DATA_DIR = join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), 'data', 'asterisk');
 export const ARI_PASSWORD_FILE = join(ASTERISK_DATA_DIR, 'ari-password');

@@ -1,4 +1,4 @@
-// Renders asterisk-configs/*.conf into an Asterisk config directory from the environment (lib/config.ts).
+// Renders asterisk-configs/*.conf into an Asterisk config directory from the environment (runtime/config.ts).
 //
 //   npx tsx scripts/asterisk-render.ts --out <dir> [--moddir <modules dir>]
 //
@@ -9,7 +9,7 @@
 import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { config, type Config } from '../lib/config';
+import { config, type Config } from '../runtime/config';
 import { ariCredentials, type AriCredentials } from '../runtime/ari-credentials';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');

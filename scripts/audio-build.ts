@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { config } from '../lib/config';
+import { config } from '../runtime/config';
 import { PROMPT_NAMES, checkWavBuffer, parseWav, analyzePcm16 } from '../lib/audio-files';
 import { conditionToPrompt, requireTools, speak, tone } from './audio-sox';
 

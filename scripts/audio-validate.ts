@@ -10,7 +10,7 @@
 // right format but a level or silence problem. --check-only never writes anything.
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { config } from '../lib/config';
+import { config } from '../runtime/config';
 import { type AudioProblem, checkWavBuffer, formatProblems, missingPrompts, parseWav, WavError } from '../lib/audio-files';
 import { conditionToPrompt, hasTool } from './audio-sox';
 

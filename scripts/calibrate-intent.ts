@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { decide, TIER_PRIOR, type Tier } from '../lib/intent/classifier';
-import { loadSplit } from '../lib/intent/corpus';
+import { loadSplit } from '../intent/corpus';
 
 const PRIOR_WEIGHT = 20; // pseudo-observations of the prior
 

@@ -1,11 +1,11 @@
-// Keeps the documentation of the environment in step with lib/config.ts, the one place variables are declared:
+// Keeps the documentation of the environment in step with runtime/config.ts, the one place variables are declared:
 // writes .env.example and the variables table of README.md (between <!-- env:start --> and <!-- env:end -->),
-// each variable with its default and the comment written above it in lib/config.ts.
+// each variable with its default and the comment written above it in runtime/config.ts.
 //   npm run env:docs            rewrite both
 //   npm run env:docs -- --check exit 1 if either is out of date (the unit tests run this)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { envSchema, parseConfig } from '../lib/config';
+import { envSchema, parseConfig } from '../runtime/config';
 import { ROOT } from './services/paths';
 
 interface Var {
@@ -14,9 +14,9 @@ interface Var {
   value: string | undefined;
 }
 
-/** Each variable of the schema with the comment block above its declaration in lib/config.ts. */
+/** Each variable of the schema with the comment block above its declaration in runtime/config.ts. */
 export function describeEnv(): Var[] {
-  const source = readFileSync(join(ROOT, 'lib', 'config.ts'), 'utf8').split('\n');
+  const source = readFileSync(join(ROOT, 'runtime', 'config.ts'), 'utf8').split('\n');
   const defaults = parseConfig({}) as Record<string, unknown>;
   let comment: string[] = [];
   let afterKey = false;
@@ -48,7 +48,7 @@ export function describeEnv(): Var[] {
 
 export function renderEnvExample(vars: Var[]): string {
   const out = [
-    '# MiniBot environment. Generated from lib/config.ts by `npm run env:docs`: edit the comments there.',
+    '# MiniBot environment. Generated from runtime/config.ts by `npm run env:docs`: edit the comments there.',
     '# Every variable is optional in development (the defaults shown); secrets have no working default.',
     '',
   ];

@@ -1,9 +1,9 @@
-// Evaluates the embedded intent classifier on the held-out TEST split (lib/intent/corpus/test.tsv):
+// Evaluates the embedded intent classifier on the held-out TEST split (intent/corpus/test.tsv):
 // accuracy, per-label precision/recall, confusion matrix, calibration table, latency p50/p99.
 // Human tables first; the LAST line is one JSON object with the figures.  Usage: npm run eval:intent
 //   options: --split train|test (default test), --errors (list misclassified utterances)
 import { classify, INTENTS, type Intent } from '../lib/intent';
-import { loadOptOutSet, loadSplit } from '../lib/intent/corpus';
+import { loadOptOutSet, loadSplit } from '../intent/corpus';
 
 const args = process.argv.slice(2);
 const split = (args[args.indexOf('--split') + 1] === 'train' && args.includes('--split') ? 'train' : 'test') as 'train' | 'test';
@@ -22,7 +22,7 @@ const errors: string[] = [];
 let ok = 0;
 // latency: every test utterance classified LATENCY_PASSES times (p99 over a few hundred calls is noise)
 const LATENCY_PASSES = 20;
-for (let p = 0; p < LATENCY_PASSES; p++) for (const it of items) lat.push(classify(it.text, { context: it.step, now }).latencyMs);
+for (let p = 0; p < LATENCY_PASSES; p++) for (const it of items) lat.push(classify(it.text, { context: it.step, now, clock: performance.now.bind(performance) }).latencyMs);
 for (const it of items) {
   const r = classify(it.text, { context: it.step, now });
   conf[it.label][r.intent]++;

@@ -6,7 +6,7 @@
 import { createInterface } from 'node:readline';
 import { pino } from 'pino';
 import { classify } from '../lib/intent';
-import { config } from '../lib/config';
+import { config } from '../runtime/config';
 import { intentClassifierFromConfig } from '../intent/from-config';
 
 const stderrLog = pino({ level: 'warn', base: { component: 'intent-classify' } }, pino.destination(2));
@@ -38,7 +38,7 @@ async function main() {
       const r = await classifier.classify(text, { callId: `stdin-${lineNo}`, step: context, now: new Date(), timeZone: 'Europe/Paris' });
       out = { intent: r.intent, confidence: r.confidence, method: r.processingMethod, latencyMs: r.latencyMs, ...(r.callbackTime ? { callbackTime: r.callbackTime } : {}) };
     } else {
-      const r = classify(text, { context });
+      const r = classify(text, { context, now: new Date(), clock: performance.now.bind(performance) });
       out = { intent: r.intent, confidence: r.confidence, method: r.method, latencyMs: r.latencyMs, ...(r.callbackTime ? { callbackTime: r.callbackTime } : {}) };
     }
     process.stdout.write(JSON.stringify(out) + '\n');

@@ -19,7 +19,7 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
-import { logger } from '../lib/logger';
+import { logger } from '../runtime/logger';
 import { AriError, AriUnavailable, ariError, bodyMessage } from './ari-errors';
 
 export interface AriCredentials {

@@ -15,7 +15,7 @@
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { HangupCause } from '../lib/call-events';
-import { logger } from '../lib/logger';
+import { logger } from '../runtime/logger';
 import { MediaServer } from '../media/server';
 import { AriConflict, AriConnection, type AriHealth } from './asterisk-ari';
 import { CallRegistry, newCall, type AstCall, type CallMetrics, type QueuedPrompt } from './asterisk/call';

@@ -4,7 +4,7 @@
 // from the configuration.
 import { resolve } from 'node:path';
 import type { CallEventSink } from '../lib/call-events';
-import type { Config } from '../lib/config';
+import type { Config } from '../runtime/config';
 import type { PrismaClient } from '../prisma/client';
 import { fromConfig as asrFromConfig, type AsrEngineFactory } from '../media/asr';
 import { ariCredentials } from '../runtime/ari-credentials';

@@ -9,7 +9,7 @@ import type { CallEventSink, HangupCause } from '../lib/call-events';
 import { parseWav } from '../lib/audio-files';
 import { PROMPTS } from '../lib/scenario';
 import type { PromptName } from '../lib/scenario';
-import { logger } from '../lib/logger';
+import { logger } from '../runtime/logger';
 import type { OriginateRequest, PlayRequest, TelephonyPort } from './port';
 
 export type LineOutcome = 'answer' | 'no_answer' | 'busy' | 'machine' | 'failure';

@@ -5,7 +5,7 @@ import type { CallEventSink } from '../lib/call-events';
 import {
   amdResultSignal, answeredSignal, dtmfSignal, hungUpSignal, playbackFinishedSignal, speechStartedSignal, utteranceSignal,
 } from '../workflows/definitions';
-import { logger } from '../lib/logger';
+import { logger } from '../runtime/logger';
 
 export function temporalSignalSink(client: Client): CallEventSink {
   const log = logger('call-events');

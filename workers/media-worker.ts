@@ -10,10 +10,10 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
-import type { Config } from '../lib/config';
-import { logger } from '../lib/logger';
+import type { Config } from '../runtime/config';
+import { logger } from '../runtime/logger';
 import { createPrisma, type PrismaClient } from '../prisma/client';
-import { temporalClient, workerConnection } from '../api/services/temporal';
+import { temporalClient, workerConnection } from '../services/temporal';
 import { temporalSignalSink } from '../telephony/temporal-sink';
 import type { AsteriskTelephony } from '../telephony/asterisk';
 import { telephonyFromConfig, type Telephony } from '../telephony/from-config';
@@ -125,7 +125,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
 /** Runs the worker as a process until SIGINT/SIGTERM (workers/main.ts and this file). */
 export async function runWorkerProcess(): Promise<void> {
   const { applyDevEnv } = await import('../runtime/dev-env');
-  const { config } = await import('../lib/config');
+  const { config } = await import('../runtime/config');
   applyDevEnv();
   const cfg = config();
   const log = logger('worker');

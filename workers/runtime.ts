@@ -1,8 +1,8 @@
 // Installs the Temporal SDK runtime once per process, with its logs going to our structured logger.
 // The SDK's own INFO chatter (worker state changes) is kept out unless LOG_LEVEL is debug or trace.
 import { Runtime, type LogLevel, type LogMetadata, type Logger } from '@temporalio/worker';
-import { config } from '../lib/config';
-import { logger } from '../lib/logger';
+import { config } from '../runtime/config';
+import { logger } from '../runtime/logger';
 
 let installed = false;
 

@@ -60,7 +60,7 @@ export async function createWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
     namespace: o.namespace,
     taskQueue: o.taskQueue,
     workflowBundle: await workflowBundle(),
-    // The client's data converter (api/services/temporal.ts: payload encryption), so that workers and clients
+    // The client's data converter (services/temporal.ts: payload encryption), so that workers and clients
     // always read and write payloads alike.
     dataConverter: o.client.options.dataConverter,
     activities: {

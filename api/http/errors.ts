@@ -2,8 +2,8 @@
 // Internal errors are logged with the request id and answered without their message (no leakage).
 import type { ErrorRequestHandler } from 'express';
 import type { z } from 'zod';
-import { CampaignStateError, NotFoundError, ValidationError } from '../services/campaigns';
-import { DEPENDENCY_LABEL, unreachableDependency, type Dependency } from '../services/dependencies';
+import { CampaignStateError, NotFoundError, ValidationError } from '../../services/campaigns';
+import { DEPENDENCY_LABEL, unreachableDependency, type Dependency } from '../../services/dependencies';
 
 export interface Issue {
   field: string;

@@ -4,7 +4,7 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { badRequest, zodIssues } from './errors';
-import type { Dependency } from '../services/dependencies';
+import type { Dependency } from '../../services/dependencies';
 
 export type Method = 'get' | 'post' | 'put';
 

@@ -6,16 +6,16 @@ import type { Campaign } from '../../prisma/client';
 import {
   assertLaunchable, campaignCreateSchema, campaignStatus, createCampaign, launchCampaign, setCampaignConcurrency, signalCampaign, ValidationError,
   type CampaignCommand,
-} from '../services/campaigns';
-import { campaignFigures, latencyFigures } from '../services/stats';
-import { webUiLink } from '../services/temporal';
+} from '../../services/campaigns';
+import { campaignFigures, latencyFigures } from '../../services/stats';
+import { webUiLink } from '../../services/temporal';
 import { campaignWorkflowId, type CampaignStatus } from '../../workflows/definitions';
 import { percentile, round } from '../../lib/metrics';
 import { route, type AnyRoute } from '../http/routes';
 import { ApiError, conflict, notFound, serviceUnavailable } from '../http/errors';
-import { unreachableDependency } from '../services/dependencies';
+import { unreachableDependency } from '../../services/dependencies';
 import { idParam, iso, limit, sinceQuery, type Deps } from './common';
-import { countLeads, readLeads } from '../services/leads';
+import { countLeads, readLeads } from '../../services/leads';
 import { leadJson } from '../../lib/leads';
 import { valueWithin } from '../../lib/timeout';
 

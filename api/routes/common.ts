@@ -1,7 +1,7 @@
 // Shared request schemas and helpers for the route modules.
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
-import type { Config } from '../../lib/config';
+import type { Config } from '../../runtime/config';
 import type { PrismaClient } from '../../prisma/client';
 
 export interface Deps {

@@ -4,9 +4,9 @@ import { z } from 'zod';
 import { Prisma } from '../../prisma/client';
 import { round } from '../../lib/metrics';
 import { maskNumber } from '../../lib/mask';
-import { webUiLink } from '../services/temporal';
+import { webUiLink } from '../../services/temporal';
 import { liveCampaign } from './campaigns';
-import { unreachableDependency } from '../services/dependencies';
+import { unreachableDependency } from '../../services/dependencies';
 import { route, type AnyRoute } from '../http/routes';
 import { campaignFilter, iso, sinceQuery, type Deps } from './common';
 

@@ -3,7 +3,7 @@
 // (an unchanged contact is not touched, so re-importing a file changes nothing). The report lists the rejected
 // rows, the in-file duplicates and the rows kept with a shortened name. Memory stays bounded: one
 // batch of rows plus one number per distinct phone (for in-file duplicate detection).
-import { unreachableDependency, type Dependency } from '../../api/services/dependencies';
+import { unreachableDependency, type Dependency } from '../../services/dependencies';
 import { createReadStream, createWriteStream, statSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { basename } from 'node:path';
@@ -272,7 +272,7 @@ export async function importContacts(prisma: PrismaClient, file: string, o: Impo
       }
       s.rows += 1;
       const line = info.lines;
-      const r = mapRow(record, cols!, headers, { validate: o.validate, regionFilter });
+      const r = mapRow(record, cols!, headers, { validate: o.validate, regionFilter }, new Date());
       if (r.ok === 'filtered') {
         s.filtered += 1;
       } else if (r.ok === false) {

@@ -51,7 +51,7 @@ const VAGUE = /\b(plus tard|tout a le heure|un autre jour|une autre fois|un autr
  * The callback time said in `text`, if any. `now` is the call's current time, `timeZone` the callee's.
  * Pure: the same inputs always give the same output.
  */
-export function extractCallbackTime(text: string, now: Date = new Date(), timeZone = 'Europe/Paris'): CallbackTime | undefined {
+export function extractCallbackTime(text: string, now: Date, timeZone = 'Europe/Paris'): CallbackTime | undefined {
   const tokens = numerize(normalize(text).split(' ').filter(Boolean));
   const s = ' ' + tokens.join(' ') + ' ';
   let base = DateTime.fromJSDate(now, { zone: timeZone });

@@ -408,16 +408,19 @@ export function decide(text: string, context = ''): Decision {
   return { intent: 'unsure', tier: 'fallback' };
 }
 
-/** Classifies one utterance (ASR text) at a scenario step. Pure and deterministic apart from latencyMs. */
+/**
+ * Classifies one utterance (ASR text) at a scenario step. Pure: the callback time is read against opts.now (none
+ * without it) and latencyMs is measured only with the caller's opts.clock, so nothing here reads the clock.
+ */
 export function classify(text: string, opts: ClassifyOptions = {}): IntentResult {
-  const t0 = performance.now();
+  const t0 = opts.clock?.() ?? 0;
   const { intent, tier } = decide(typeof text === 'string' ? text : '', opts.context ?? '');
   const confidence = CALIBRATION[tier] ?? TIER_PRIOR[tier];
   const result: IntentResult = { intent, confidence, method: 'embedded', latencyMs: 0 };
-  if (intent === 'callback') {
-    const cb = extractCallbackTime(text, opts.now ?? new Date(), opts.timeZone ?? 'Europe/Paris');
+  if (intent === 'callback' && opts.now) {
+    const cb = extractCallbackTime(text, opts.now, opts.timeZone ?? 'Europe/Paris');
     if (cb) result.callbackTime = cb;
   }
-  result.latencyMs = performance.now() - t0;
+  if (opts.clock) result.latencyMs = opts.clock() - t0;
   return result;
 }

@@ -29,8 +29,10 @@ export interface IntentResult {
 export interface ClassifyOptions {
   /** Scenario step id: hello | retry | q1 | q2 | q3 | is_leads | confirm | test_audio */
   context?: string;
-  /** The call's current time (for callback times). Default: now. */
+  /** The call's current time, for callback times: without it no callback time is read. */
   now?: Date;
+  /** A monotonic clock in ms (e.g. performance.now) to measure latencyMs; without it latencyMs is 0. */
+  clock?: () => number;
   /** IANA zone of the callee (for callback times). Default Europe/Paris. */
   timeZone?: string;
 }

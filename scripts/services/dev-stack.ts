@@ -53,7 +53,7 @@ export async function devUp(o: UpOptions = {}): Promise<DevState> {
       dbFile: join(DATA_DIR, 'temporal.sqlite'),
       logFile: join(DATA_DIR, 'temporal.log'),
       pidFile,
-      // The Web UI decodes encrypted payloads through the API's codec server when configured (lib/config.ts).
+      // The Web UI decodes encrypted payloads through the API's codec server when configured (runtime/config.ts).
       uiCodecEndpoint: process.env.TEMPORAL_UI_CODEC_ENDPOINT || undefined,
     });
     temporal = { address: `127.0.0.1:${port}`, uiUrl: `http://127.0.0.1:${uiPort}`, namespace, pidFile, managed: true };

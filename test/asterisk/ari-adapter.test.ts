@@ -7,8 +7,8 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { parseConfig } from '../../lib/config';
-import { logger } from '../../lib/logger';
+import { parseConfig } from '../../runtime/config';
+import { logger } from '../../runtime/logger';
 import { ariCredentials } from '../../scripts/asterisk-render';
 import { AriConflict, AriConnection, AriError, AriNotFound, AriUnavailable, type AriEvent } from '../../telephony/asterisk-ari';
 import { INSTALLED, REPO, asteriskTestEnv, freeTcpPort, skipReason } from '../helpers/asterisk';
@@ -58,8 +58,8 @@ describe('ARI adapter (ari-client) against Asterisk 22', { skip: SKIP }, () => {
 
   it('a process that connects prints nothing of the library (its swagger log goes to our logger at debug)', async () => {
     const script = `
-      import { parseConfig } from './lib/config';
-      import { logger } from './lib/logger';
+      import { parseConfig } from './runtime/config';
+      import { logger } from './runtime/logger';
       import { ariCredentials } from './scripts/asterisk-render';
       import { AriConnection } from './telephony/asterisk-ari';
       const a = new AriConnection(ariCredentials(parseConfig(process.env)), logger('child'));

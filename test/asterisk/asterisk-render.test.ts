@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parseConfig } from '../../lib/config';
+import { parseConfig } from '../../runtime/config';
 import { renderAll, renderTemplate, renderVars, RenderError, TEMPLATES_DIR } from '../../scripts/asterisk-render';
 
 const creds = { url: 'http://127.0.0.1:8088', username: 'robot', password: 'pw-from-test', app: 'minibot' };

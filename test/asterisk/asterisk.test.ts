@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import WebSocket, { WebSocketServer } from 'ws';
-import { type Config, parseConfig } from '../../lib/config';
+import { type Config, parseConfig } from '../../runtime/config';
 import { analyzePcm16, parseWav } from '../../lib/audio-files';
 import { type AriCredentials, ariCredentials } from '../../scripts/asterisk-render';
 import { CALLEE_REC_DIR, CHROOT, INSTALLED, REPO, asteriskTestEnv, freeTcpPort, skipReason } from '../helpers/asterisk';

@@ -11,7 +11,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { createCampaign, launchCampaign } from '../../api/services/campaigns';
+import { createCampaign, launchCampaign } from '../../services/campaigns';
 import { startMediaWorker, type MediaWorker } from '../../workers/media-worker';
 import type { CampaignStatus } from '../../workflows/definitions';
 import { makeContacts, waitUntil, type TestStack } from '../helpers/stack';

@@ -5,8 +5,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createCampaign } from '../../api/services/campaigns';
-import { campaignFigures } from '../../api/services/stats';
+import { createCampaign } from '../../services/campaigns';
+import { campaignFigures } from '../../services/stats';
 import { campaignWorkflowId, type CampaignStatus } from '../../workflows/definitions';
 import { makeContacts, startWorkers, testStack, type RunningWorkers } from '../helpers/stack';
 import { ownTemporal, startApi, type ApiProcess } from '../helpers/own-services';

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createPrisma, type PrismaClient } from '../../prisma/client';
-import { createCampaign } from '../../api/services/campaigns';
+import { createCampaign } from '../../services/campaigns';
 import { SNAPSHOT_SHARED_MS } from '../../api/routes/stats';
 import { sleep } from '../../scripts/services/process';
 import { makeContacts, waitUntil } from '../helpers/stack';

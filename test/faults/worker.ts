@@ -5,10 +5,10 @@
 //   telephony      only the telephony queues: the shared one (originate) and this instance's own (its calls' media)
 // Configuration from the environment (DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE, SIM_SPEED, SIM_SEED,
 // WORKER_INSTANCE_ID), as for `npm run worker`. Stops gracefully on SIGTERM; the tier kills it with SIGKILL.
-import { config } from '../../lib/config';
-import { logger } from '../../lib/logger';
+import { config } from '../../runtime/config';
+import { logger } from '../../runtime/logger';
 import { createPrisma } from '../../prisma/client';
-import { temporalClient, workerConnection } from '../../api/services/temporal';
+import { temporalClient, workerConnection } from '../../services/temporal';
 import { temporalSignalSink } from '../../telephony/temporal-sink';
 import { SimulatedTelephony, promptDurationsFrom } from '../../telephony/simulated';
 import { createWorkers } from '../../workers/workers';

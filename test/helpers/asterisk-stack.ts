@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Config } from '../../lib/config';
+import type { Config } from '../../runtime/config';
 import { ariCredentials } from '../../scripts/asterisk-render';
 import { KO_MODEL_DIR, ensureKoreanModel } from './media-fixtures';
 import { testStack, type TestStack } from './stack';

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { join, resolve } from 'node:path';
-import { parseConfig } from '../../lib/config';
+import { parseConfig } from '../../runtime/config';
 import { freePort } from '../../scripts/services/process';
 
 export const REPO = resolve(import.meta.dirname, '../..');

@@ -4,9 +4,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
-import { parseConfig, type Config } from '../../lib/config';
+import { parseConfig, type Config } from '../../runtime/config';
 import { createPrisma, type PrismaClient } from '../../prisma/client';
-import { temporalClient, workerConnection } from '../../api/services/temporal';
+import { temporalClient, workerConnection } from '../../services/temporal';
 import { createWorkers, type WorkerSet } from '../../workers/workers';
 import { SimulatedTelephony, promptDurationsFrom, type SimulationOptions } from '../../telephony/simulated';
 import { temporalSignalSink } from '../../telephony/temporal-sink';

@@ -1,14 +1,14 @@
 // docker-compose.yml and the Dockerfile, checked with the real `docker compose config` (the Compose plugin
 // alone: no Docker engine runs here; scripts/setup-compose.sh provides the plugin). Checks what the stack
 // promises: every part, health checks, restart policies, volumes, secrets only from the env file, and the
-// same variable names and ports as the dev scripts (lib/config.ts).
+// same variable names and ports as the dev scripts (runtime/config.ts).
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { envSchema } from '../../lib/config';
+import { envSchema } from '../../runtime/config';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 let envFile: string;
@@ -71,7 +71,7 @@ test('docker compose config accepts the stack and it has every part, health chec
   assert.ok(published('asterisk').includes('5060:5060'));
 });
 
-test('secrets come from the env file, and every variable given to our processes is one lib/config.ts knows', () => {
+test('secrets come from the env file, and every variable given to our processes is one runtime/config.ts knows', () => {
   const r = compose(['--env-file', envFile, 'config', '--format', 'json'], { MINIBOT_ENV_FILE: envFile });
   assert.equal(r.status, 0, r.stderr);
   const c = JSON.parse(r.stdout) as { services: Record<string, any> };
@@ -83,7 +83,7 @@ test('secrets come from the env file, and every variable given to our processes 
   const known = new Set(Object.keys(envSchema.shape));
   for (const name of ['api', 'media-worker', 'migrate', 'asterisk-config']) {
     const unknown = Object.keys(c.services[name].environment).filter((k) => !known.has(k) && !['POSTGRES_PASSWORD', 'MINIBOT_ENV_FILE'].includes(k));
-    assert.deepEqual(unknown, [], `${name}: variables unknown to lib/config.ts`);
+    assert.deepEqual(unknown, [], `${name}: variables unknown to runtime/config.ts`);
   }
   // No secret is written in the compose file itself.
   const text = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');

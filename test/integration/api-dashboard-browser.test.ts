@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createApp } from '../../api/app';
-import { campaignStatus, createCampaign, launchCampaign, signalCampaign } from '../../api/services/campaigns';
+import { campaignStatus, createCampaign, launchCampaign, signalCampaign } from '../../services/campaigns';
 import { makeContacts, startWorkers, testStack, waitUntil, type RunningWorkers, type TestStack } from '../helpers/stack';
 
 const ROOT = join(import.meta.dirname, '..', '..');

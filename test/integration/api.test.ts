@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { createApp } from '../../api/app';
-import { campaignStatus } from '../../api/services/campaigns';
+import { campaignStatus } from '../../services/campaigns';
 import { createPrisma } from '../../prisma/client';
 import { makeContacts, startWorkers, testStack, waitUntil, type RunningWorkers, type TestStack } from '../helpers/stack';
 
@@ -419,7 +419,7 @@ describe('campaigns, calls and statistics on a real campaign', () => {
 
 describe('a campaign whose workers are gone', () => {
   test('reads answer in bounded time with the state unknown, and the stream keeps going', async () => {
-    const { createCampaign, launchCampaign } = await import('../../api/services/campaigns');
+    const { createCampaign, launchCampaign } = await import('../../services/campaigns');
     const c = await createCampaign(stack.prisma, { name: 'orphan', ignore_window: true });
     await launchCampaign(stack.client, stack.prisma, { ...stack.cfg, TEMPORAL_TASK_QUEUE: `nobody-${c.id.slice(0, 8)}` }, c.id);
     try {

@@ -6,8 +6,8 @@ import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { DateTime } from 'luxon';
 import { createApp } from '../../api/app';
-import { createCampaign, launchCampaign, signalCampaign, campaignStatus, setCampaignConcurrency } from '../../api/services/campaigns';
-import { campaignFigures } from '../../api/services/stats';
+import { createCampaign, launchCampaign, signalCampaign, campaignStatus, setCampaignConcurrency } from '../../services/campaigns';
+import { campaignFigures } from '../../services/stats';
 import { makeContacts, startWorkers, testStack, waitUntil, type RunningWorkers, type TestStack } from '../helpers/stack';
 import type { CampaignStatus } from '../../workflows/definitions';
 

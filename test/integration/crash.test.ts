@@ -4,8 +4,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createCampaign, launchCampaign } from '../../api/services/campaigns';
-import { campaignFigures } from '../../api/services/stats';
+import { createCampaign, launchCampaign } from '../../services/campaigns';
+import { campaignFigures } from '../../services/stats';
 import { makeContacts, testStack, waitUntil, type TestStack } from '../helpers/stack';
 import type { CampaignStatus } from '../../workflows/definitions';
 

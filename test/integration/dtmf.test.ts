@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createCampaign, launchCampaign } from '../../api/services/campaigns';
+import { createCampaign, launchCampaign } from '../../services/campaigns';
 import { SimulatedTelephony, type SimulationOptions } from '../../telephony/simulated';
 import { startWorkers, testStack, type RunningWorkers, type TestStack } from '../helpers/stack';
 

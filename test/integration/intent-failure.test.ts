@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createCampaign, launchCampaign } from '../../api/services/campaigns';
+import { createCampaign, launchCampaign } from '../../services/campaigns';
 import { createWorkers, type WorkerSet } from '../../workers/workers';
 import { SimulatedTelephony, promptDurationsFrom } from '../../telephony/simulated';
 import { temporalSignalSink } from '../../telephony/temporal-sink';

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { parseConfig } from '../../lib/config';
-import { createCampaign, launchCampaign, launchRefusals, ValidationError } from '../../api/services/campaigns';
-import { campaignFigures } from '../../api/services/stats';
+import { parseConfig } from '../../runtime/config';
+import { createCampaign, launchCampaign, launchRefusals, ValidationError } from '../../services/campaigns';
+import { campaignFigures } from '../../services/stats';
 import { writeComplianceReport } from '../../cli/compliance';
 import { startWorkers, testStack, type RunningWorkers, type TestStack } from '../helpers/stack';
 

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { DateTime } from 'luxon';
 import { createApp } from '../../api/app';
-import { campaignStatus, createCampaign, launchCampaign, signalCampaign } from '../../api/services/campaigns';
+import { campaignStatus, createCampaign, launchCampaign, signalCampaign } from '../../services/campaigns';
 import { createCallActivities } from '../../activities/call';
 import { windowFromSchedule } from '../../lib/calling-window';
 import type { CampaignStatus } from '../../workflows/definitions';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
 import proto from '@temporalio/proto';
-import { createCampaign, launchCampaign } from '../../api/services/campaigns';
+import { createCampaign, launchCampaign } from '../../services/campaigns';
 import { workflowBundle } from '../../workers/workers';
 import { makeContacts, startWorkers, testStack, type RunningWorkers, type TestStack } from '../helpers/stack';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, parseConfig } from '../../lib/config';
+import { ConfigError, parseConfig } from '../../runtime/config';
 
 test('defaults follow the seed guide', () => {
   const c = parseConfig({});

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { envSchema } from '../../lib/config';
+import { envSchema } from '../../runtime/config';
 import { expectedDocs } from '../../scripts/env-docs';
 
-test('.env.example and the README table document every variable of lib/config.ts, up to date', () => {
+test('.env.example and the README table document every variable of runtime/config.ts, up to date', () => {
   const want = expectedDocs();
   const envExample = readFileSync('.env.example', 'utf8');
   const readme = readFileSync('README.md', 'utf8');

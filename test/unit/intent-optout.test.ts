@@ -1,9 +1,9 @@
-// Opt-out recognition on French ASR-style text (lib/intent/corpus/optout-asr.tsv): every opt-out phrasing is
+// Opt-out recognition on French ASR-style text (intent/corpus/optout-asr.tsv): every opt-out phrasing is
 // read as `stop` (never as a callback or an interest), and the near misses keep their own label.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classify } from '../../lib/intent';
-import { loadOptOutSet } from '../../lib/intent/corpus';
+import { loadOptOutSet } from '../../intent/corpus';
 import { decide, PRODUCTION } from '../../lib/scenario';
 
 const items = loadOptOutSet();

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { parseConfig } from '../../lib/config';
+import { parseConfig } from '../../runtime/config';
 import { classify } from '../../lib/intent';
 import { intentClassifierFromConfig } from '../../intent/from-config';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classify, normalize, INTENTS, type Intent } from '../../lib/intent';
-import { parseCorpus, loadSplit } from '../../lib/intent/corpus';
+import { parseCorpus, loadSplit } from '../../intent/corpus';
 
 const cases: [Intent, string, string][] = [
   // from the issue: negation scope, idioms, informal forms, combinations

@@ -9,7 +9,7 @@ import { legalBasis } from '../../lib/compliance';
 import { localTime, reportCsv } from '../../lib/compliance-report';
 import { mapRow, resolveColumns } from '../../lib/contact-import';
 import { PRODUCTION, TEST, validateScenario, type PromptTexts } from '../../lib/scenario';
-import { loadPromptTexts } from '../../api/services/prompts';
+import { loadPromptTexts } from '../../services/prompts';
 
 const ALLOWED = '0162, 0163, 0270, 0271, 0377, 0378, 0424, 0425, 0568, 0569, 0948, 0949, 09475, 09476, 09477, 09478, 09479';
 

@@ -49,11 +49,11 @@ const forbidden = (mods: string[]) => ({
 });
 
 test('the API entry point and the application services load no worker SDK, activity or Ollama client', () => {
-  const services = readdirSync(new URL('../../api/services', import.meta.url)).filter((f) => f.endsWith('.ts')).map((f) => `./api/services/${f}`);
+  const services = readdirSync(new URL('../../services', import.meta.url)).filter((f) => f.endsWith('.ts')).map((f) => `./services/${f}`);
   const cli = ['./cli/import/contacts.ts', './cli/import/dnc.ts', './cli/import/validate.ts', './cli/compliance.ts'];
   const mods = modulesLoadedBy(['./api/server.ts', ...services, ...cli]);
   assert.ok(mods.some((m) => m.endsWith('/api/app.ts')), 'the API app was loaded');
-  assert.ok(mods.some((m) => m.endsWith('/api/services/campaigns.ts')), 'the campaign service was loaded');
+  assert.ok(mods.some((m) => m.endsWith('/services/campaigns.ts')), 'the campaign service was loaded');
   assert.ok(mods.some((m) => /node_modules\/@temporalio\/client\//.test(m)), 'the Temporal client was loaded');
   assert.deepEqual(forbidden(mods), { worker: [], activities: [], ollama: [] });
 });
@@ -67,7 +67,7 @@ test('the check sees them when they are loaded (the worker set imports all three
 });
 
 test('no production module imports scripts/ or test/ (cli/demo.ts, a dev tool that starts the dev stack, excepted)', () => {
-  const PRODUCTION = ['api', 'activities', 'cli', 'intent', 'lib', 'media', 'runtime', 'telephony', 'workers', 'workflows'];
+  const PRODUCTION = ['api', 'activities', 'cli', 'intent', 'lib', 'media', 'runtime', 'services', 'telephony', 'workers', 'workflows'];
   const EXCEPTED = new Set(['cli/demo.ts']);
   const offenders: string[] = [];
   let files = 0;
@@ -84,5 +84,25 @@ test('no production module imports scripts/ or test/ (cli/demo.ts, a dev tool th
     }
   }
   assert.ok(files > 100, `production files read: ${files}`);
+  assert.deepEqual(offenders, []);
+});
+
+test('lib/ is pure: no environment, no files, no clock reads (time is a parameter)', () => {
+  const RULES: [RegExp, string][] = [
+    [/process\.env|process\.argv|process\.cwd/, 'reads the process environment'],
+    [/from\s+['"](?:node:)?(?:fs|fs\/promises|child_process|net|http|https)['"]/, 'does I/O'],
+    [/Date\.now\(|performance\.now\(|new Date\(\)/, 'reads the clock'],
+  ];
+  const offenders: string[] = [];
+  let files = 0;
+  for (const f of readdirSync(join(ROOT, 'lib'), { recursive: true, encoding: 'utf8' })) {
+    if (!f.endsWith('.ts')) continue;
+    files++;
+    readFileSync(join(ROOT, 'lib', f), 'utf8').split('\n').forEach((line, i) => {
+      if (/^\s*(\/\/|\*)/.test(line)) return; // comments may name what the code must not do
+      for (const [re, why] of RULES) if (re.test(line)) offenders.push(`lib/${f}:${i + 1} ${why}: ${line.trim()}`);
+    });
+  }
+  assert.ok(files > 20, `lib files read: ${files}`);
   assert.deepEqual(offenders, []);
 });

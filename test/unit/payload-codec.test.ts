@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter, METADATA_ENCODING_KEY } from '@temporalio/common';
 import { parseCodecKeys } from '../../lib/codec-keys';
 import { EncryptionCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, payloadFromJson, payloadToJson } from '../../lib/payload-codec';
-import { ConfigError, parseConfig } from '../../lib/config';
+import { ConfigError, parseConfig } from '../../runtime/config';
 
 const k = () => randomBytes(32).toString('base64');
 const input = { contactId: 'c1', phone: '+33612345678', firstName: 'Amélie' };

@@ -130,11 +130,13 @@ test('invisible characters pasted from a web page or a spreadsheet are stripped 
   assert.match((normalizeFrenchPhone('06 12 34 56 78 \u2605') as { reason: string }).reason, /characters other than digits/);
 });
 
+const NOW = new Date('2026-03-12T10:00:00Z');
+
 test('rows: a 5 000-character name keeps the contact, truncated to the column limit, with a warning', () => {
   const headers = ['nom', 'prenom', 'telephone', 'preuve_consentement', 'date_consentement'];
   const cols = resolveColumns(headers);
   const long = 'A'.repeat(4_000) + 'é'.repeat(1_000);
-  const r = mapRow([long, 'Jean', '06\u200b12 34 56 78', '', ''], cols, headers, { validate: true });
+  const r = mapRow([long, 'Jean', '06\u200b12 34 56 78', '', ''], cols, headers, { validate: true }, NOW);
   assert.ok(r.ok === true, JSON.stringify(r).slice(0, 200));
   assert.equal(r.contact.phone, '+33612345678');
   assert.equal(r.contact.lastName, 'A'.repeat(MAX_TEXT));
@@ -142,19 +144,19 @@ test('rows: a 5 000-character name keeps the contact, truncated to the column li
   assert.deepEqual(r.warnings, [{ column: 'nom', reason: 'kept, truncated to 200 characters (was 5000)', value: long }]);
 
   // Code points, not UTF-16 units: an emoji at the cut is not split in half; trailing spaces at the cut go.
-  const emoji = mapRow(['N', '😀'.repeat(250), '0612345678', '', ''], cols, headers, { validate: false });
+  const emoji = mapRow(['N', '😀'.repeat(250), '0612345678', '', ''], cols, headers, { validate: false }, NOW);
   assert.ok(emoji.ok === true);
   assert.equal(emoji.contact.firstName, '😀'.repeat(200));
   assert.equal(emoji.warnings[0]!.column, 'prenom');
-  const spaced = mapRow(['x'.repeat(199) + ' '.repeat(10) + 'y', '', '0612345678', '', ''], cols, headers, { validate: false });
+  const spaced = mapRow(['x'.repeat(199) + ' '.repeat(10) + 'y', '', '0612345678', '', ''], cols, headers, { validate: false }, NOW);
   assert.ok(spaced.ok === true && spaced.contact.lastName === 'x'.repeat(199));
 
   // Exactly at the limit: kept as is, no warning.
-  const exact = mapRow(['B'.repeat(MAX_TEXT), '', '0612345678', '', ''], cols, headers, { validate: false });
+  const exact = mapRow(['B'.repeat(MAX_TEXT), '', '0612345678', '', ''], cols, headers, { validate: false }, NOW);
   assert.ok(exact.ok === true && exact.contact.lastName === 'B'.repeat(MAX_TEXT) && exact.warnings.length === 0);
 
   // Consent evidence is never cut (a shortened proof is not the proof): that row is still rejected.
-  const proof = mapRow(['N', '', '0612345678', 'p'.repeat(201), '01/02/2025'], cols, headers, { validate: false });
+  const proof = mapRow(['N', '', '0612345678', 'p'.repeat(201), '01/02/2025'], cols, headers, { validate: false }, NOW);
   assert.ok(proof.ok === false);
   assert.deepEqual(proof.issues.map((i) => [i.column, i.reason]), [['preuve_consentement', 'longer than 200 characters']]);
 });

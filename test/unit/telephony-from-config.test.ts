@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CallEventSink } from '../../lib/call-events';
-import { parseConfig } from '../../lib/config';
+import { parseConfig } from '../../runtime/config';
 import { AsteriskTelephony } from '../../telephony/asterisk';
 import { telephonyFromConfig } from '../../telephony/from-config';
 import { SimulatedTelephony } from '../../telephony/simulated';

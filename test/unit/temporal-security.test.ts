@@ -1,12 +1,12 @@
 // Secure connections to Temporal: the config's cross-checks and the TLS / API key options every client and
-// worker is built with (api/services/temporal.ts), from real PEM files on disk.
+// worker is built with (services/temporal.ts), from real PEM files on disk.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, parseConfig } from '../../lib/config';
-import { connectionSecurity } from '../../api/services/temporal';
+import { ConfigError, parseConfig } from '../../runtime/config';
+import { connectionSecurity } from '../../services/temporal';
 
 const dir = mkdtempSync(join(tmpdir(), 'minibot-tls-'));
 const pem = (name: string, body: string) => {

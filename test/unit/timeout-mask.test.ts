@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TimeoutError, valueWithin, withTimeout } from '../../lib/timeout';
 import { maskNumber } from '../../lib/mask';
-import { maskPhone } from '../../lib/logger';
+import { maskPhone } from '../../runtime/logger';
 
 const never = new Promise<never>(() => {});
 

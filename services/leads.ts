@@ -1,7 +1,7 @@
 // Reads a campaign's leads (calls whose outcome is `lead`) with their contact and the answers heard, oldest first
 // by the time the call ended (so `since` gives an incremental export), paged by keyset (endedAt, id).
-import type { PrismaClient } from '../../prisma/client';
-import type { LeadRecord } from '../../lib/leads';
+import type { PrismaClient } from '../prisma/client';
+import type { LeadRecord } from '../lib/leads';
 
 export interface LeadPage {
   since?: Date;

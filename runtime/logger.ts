@@ -1,7 +1,7 @@
 // Structured JSON logging (pino). One root logger; components take a child with their name.
 import { pino, type Logger } from 'pino';
 import { config } from './config';
-import { maskNumber } from './mask';
+import { maskNumber } from '../lib/mask';
 
 let root: Logger | undefined;
 

@@ -1,6 +1,6 @@
 // Campaign figures computed from the call records (never from configuration).
-import type { PrismaClient } from '../../prisma/client';
-import { maxOverlap, percentile, round } from '../../lib/metrics';
+import type { PrismaClient } from '../prisma/client';
+import { maxOverlap, percentile, round } from '../lib/metrics';
 
 export interface CampaignFigures {
   contacts: number;

@@ -1,7 +1,7 @@
-// Loader for the labelled corpus (lib/intent/corpus/*.tsv). Used by eval, bench, calibration and tests.
+// Loader for the labelled corpus (intent/corpus/*.tsv). Used by eval, bench, calibration and tests.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { INTENTS, STEPS, type Intent } from './types';
+import { INTENTS, STEPS, type Intent } from '../lib/intent/types';
 
 export interface CorpusItem {
   label: Intent;

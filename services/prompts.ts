@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import type { PromptTexts } from '../../lib/scenario';
+import type { PromptTexts } from '../lib/scenario';
 
 const promptsFile = z.object({
   disclosure: z.object({ company: z.string().trim().min(1), purpose: z.string().trim().min(1) }),

@@ -2,7 +2,7 @@
 // once. Names follow the MiniBotPanel v2 guide where it has one. Anything invalid fails at start with an
 // error naming the variable and the reason.
 import { z } from 'zod';
-import { parseCodecKeys } from './codec-keys';
+import { parseCodecKeys } from '../lib/codec-keys';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
@@ -29,7 +29,7 @@ export const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('minibot'),
   TEMPORAL_UI_URL: z.string().url().optional(),
   TEMPORAL_CLI: z.string().optional(),
-  // Payload encryption (AES-256-GCM, api/services/payload-codec.ts): comma-separated <key id>:<base64 32-byte key>;
+  // Payload encryption (AES-256-GCM, lib/payload-codec.ts): comma-separated <key id>:<base64 32-byte key>;
   // the first encrypts, all decrypt (rotate by putting a new key first and keeping the old ones while histories
   // need them). Required in production; unset in development = payloads in clear (the test runner sets a random
   // key, so the test tier runs encrypted). New key: `node -e "console.log(require('crypto').randomBytes(32).toString('base64'))"`.

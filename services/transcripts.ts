@@ -4,8 +4,8 @@
 // transcript service; the API serves it for a call record (by call id or workflow id).
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { PrismaClient } from '../../prisma/client';
-import { config } from '../../lib/config';
+import type { PrismaClient } from '../prisma/client';
+import { config } from '../runtime/config';
 
 export interface TranscriptTurn {
   turn: number;

@@ -5,7 +5,7 @@
 // no code at all (node-postgres' "Connection terminated unexpectedly" is a plain Error) are settled by probing
 // the service (`probeDown`).
 import { isGrpcServiceError, ServiceError, type Client } from '@temporalio/client';
-import type { PrismaClient } from '../../prisma/client';
+import type { PrismaClient } from '../prisma/client';
 
 // gRPC status codes (grpc-js `status`, not a direct dependency of ours).
 const GRPC_DEADLINE_EXCEEDED = 4;

@@ -1,11 +1,11 @@
 // "May we dial this number at that instant, and if not, why and from when?" — for operators (CLI, API).
 // Gathers the facts from Postgres and asks the same pure function the claim and the dial-time check use
 // (lib/compliance.ts explainDial), so the explanation can never disagree with what a campaign would do.
-import type { PrismaClient } from '../../prisma/client';
-import { FRENCH_LEGAL_WINDOW, type CallingWindow } from '../../lib/calling-window';
-import { ATTEMPT_WINDOW_DAYS, explainDial, type DialExplanation } from '../../lib/compliance';
-import { normalizeFrenchPhone } from '../../lib/phone';
-import { calleeOf, calleeTimeZone } from '../../lib/territory';
+import type { PrismaClient } from '../prisma/client';
+import { FRENCH_LEGAL_WINDOW, type CallingWindow } from '../lib/calling-window';
+import { ATTEMPT_WINDOW_DAYS, explainDial, type DialExplanation } from '../lib/compliance';
+import { normalizeFrenchPhone } from '../lib/phone';
+import { calleeOf, calleeTimeZone } from '../lib/territory';
 import { campaignWindow, NotFoundError, ValidationError } from './campaigns';
 
 export interface CanDialInput {

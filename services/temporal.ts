@@ -3,9 +3,9 @@ import { Client, Connection, ServiceError, defaultGrpcRetryOptions, makeGrpcRetr
 import { readFileSync } from 'node:fs';
 import type { DataConverter } from '@temporalio/common';
 import type { NativeConnection } from '@temporalio/worker';
-import { ConfigError, type Config } from '../../lib/config';
-import { parseCodecKeys } from '../../lib/codec-keys';
-import { EncryptionCodec } from '../../lib/payload-codec';
+import { ConfigError, type Config } from '../runtime/config';
+import { parseCodecKeys } from '../lib/codec-keys';
+import { EncryptionCodec } from '../lib/payload-codec';
 import { DependencyDownError, unreachableDependency } from './dependencies';
 
 export interface TemporalClientOptions {
@@ -88,7 +88,7 @@ export async function temporalClient(cfg: TemporalConfig, o: TemporalClientOptio
  * processes (API, CLI), which import this module, never load it (test/unit/layers.test.ts).
  */
 export async function workerConnection(cfg: Pick<Config, 'TEMPORAL_ADDRESS'> & Partial<SecurityConfig>): Promise<NativeConnection> {
-  const [{ NativeConnection }, { installRuntime }] = await Promise.all([import('@temporalio/worker'), import('../../workers/runtime')]);
+  const [{ NativeConnection }, { installRuntime }] = await Promise.all([import('@temporalio/worker'), import('../workers/runtime')]);
   installRuntime();
   return NativeConnection.connect({ address: cfg.TEMPORAL_ADDRESS, ...connectionSecurity(cfg) });
 }

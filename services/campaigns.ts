@@ -2,19 +2,19 @@
 // campaign, start its workflow, send it signals, read its status.
 import { z } from 'zod';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { PrismaClient, Campaign } from '../../prisma/client';
-import { commercialScheduleErrors, validateWindow, windowFromSchedule, type CallingWindow } from '../../lib/calling-window';
-import { SCENARIOS, getScenario, validateScenario } from '../../lib/scenario';
-import { checkCanvassingCallerId } from '../../lib/caller-id';
-import { normalizeFrenchPhone } from '../../lib/phone';
+import type { PrismaClient, Campaign } from '../prisma/client';
+import { commercialScheduleErrors, validateWindow, windowFromSchedule, type CallingWindow } from '../lib/calling-window';
+import { SCENARIOS, getScenario, validateScenario } from '../lib/scenario';
+import { checkCanvassingCallerId } from '../lib/caller-id';
+import { normalizeFrenchPhone } from '../lib/phone';
 import { loadPromptTexts } from './prompts';
-import type { Config } from '../../lib/config';
+import type { Config } from '../runtime/config';
 import {
   campaignStatusQuery, campaignWorkflowId, pauseSignal, resumeSignal, setConcurrencySignal, stopSignal,
   type CampaignInput, type CampaignStatus,
-} from '../../workflows/definitions';
-import { CampaignIdKey, ScenarioKey } from '../../workflows/search-attributes';
-import { telephonyQueue } from '../../lib/task-queues';
+} from '../workflows/definitions';
+import { CampaignIdKey, ScenarioKey } from '../workflows/search-attributes';
+import { telephonyQueue } from '../lib/task-queues';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/, 'expected HH:MM');
 
