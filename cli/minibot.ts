@@ -1,6 +1,7 @@
 // minibot — the operators' command line: contact import and validation, do-not-call list, campaigns and
 // their Temporal signals. `npx minibot --help` (and `--help` on every command) documents everything.
 // Services: DATABASE_URL / TEMPORAL_ADDRESS from the environment, else the dev stack of `npm run dev:up`.
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
@@ -76,6 +77,15 @@ async function rethrowIfDown(e: unknown): Promise<void> {
 function fail(message: string, code = 1): never {
   console.error(`minibot: ${message}`);
   process.exit(code);
+}
+
+/** A secret read from a file (trailing newline dropped), never from the command line. */
+function readSecretFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  } catch (e) {
+    fail(`--lead-webhook-secret-file: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 2);
+  }
 }
 
 function table(rows: [string, string | number][]): void {
@@ -312,6 +322,8 @@ campaign
   .option('--max-attempts <n>', 'attempts per contact', positiveInt('--max-attempts', 10))
   .option('--non-commercial', 'survey/service campaign (no canvassing consent rules)', false)
   .option('--caller-id <number>', "number presented to callees (default SIP_TRUNK_CALLER_ID); a commercial campaign on real telephony needs one in ARCEP's canvassing ranges (0162, 0163, 0270, 0271, 0377, 0378, 0424, 0425, 0568, 0569, 0948, 0949, 09475-09479)")
+  .option('--lead-webhook <url>', 'CRM webhook: each lead is POSTed there as signed JSON (https, or http to localhost)')
+  .option('--lead-webhook-secret-file <file>', 'file holding the webhook\'s HMAC-SHA256 secret (≥ 16 characters; a file, so that it stays out of the shell history and process list)')
   .option('--draft', 'create only, do not start', false)
   .option('--json', 'JSON output', false)
   .action(async (o) =>
@@ -332,6 +344,8 @@ campaign
           ...(o.maxAttempts ? { max_attempts: o.maxAttempts } : {}),
           non_commercial: o.nonCommercial,
           ...(o.callerId ? { caller_id: o.callerId } : {}),
+          ...(o.leadWebhook ? { lead_webhook_url: o.leadWebhook } : {}),
+          ...(o.leadWebhookSecretFile ? { lead_webhook_secret: readSecretFile(o.leadWebhookSecretFile) } : {}),
         };
         // The law's launch checks (disclosure, caller ID) refuse before the campaign is written.
         if (!o.draft) assertLaunchable(body, cfg);
@@ -405,8 +419,10 @@ campaign
         return null;
       });
       const figures = await campaignFigures(prisma, id);
+      const { leadDeliverySummary, leadDeliverySummaryJson } = await import('../services/lead-deliveries');
+      const deliveries = c.leadWebhookUrl ? await leadDeliverySummary(prisma, id) : null;
       const link = c.workflowId ? webUiLink(cfg.TEMPORAL_UI_URL, cfg.TEMPORAL_NAMESPACE, c.workflowId) : '';
-      if (o.json) return console.log(JSON.stringify({ id, name: c.name, status: c.status, live, figures, webUi: link || null }));
+      if (o.json) return console.log(JSON.stringify({ id, name: c.name, status: c.status, live, figures, leadDeliveries: deliveries ? leadDeliverySummaryJson(deliveries) : null, webUi: link || null }));
       table([
         ['campaign', `${c.name} (${id})`],
         ['status (database)', c.status],
@@ -418,6 +434,10 @@ campaign
         ['open contacts', figures.open],
         ...Object.entries(figures.outcomes).map(([k, v]) => [`  outcome ${k}`, v] as [string, number]),
         ...Object.entries(figures.skipped).map(([k, v]) => [`  skipped ${k}`, v] as [string, number]),
+        ...(deliveries ? [
+          ['lead webhook', `${deliveries.delivered} delivered, ${deliveries.retrying} retrying, ${deliveries.failed} failed, ${deliveries.pending} pending`] as [string, string],
+          ...deliveries.problems.map((p) => [`  ${p.state} call ${p.callId}`, `${p.attempts} attempt${p.attempts === 1 ? '' : 's'}, last: ${p.lastError ?? '-'}`] as [string, string]),
+        ] : []),
         ...(link ? [['Temporal Web UI', link] as [string, string]] : []),
       ]);
     }),

@@ -166,6 +166,12 @@ export const envSchema = z.object({
   CALL_AMD_TIMEOUT_MS: ms.default(4_000),
   CALL_MAX_DURATION_MS: ms.default(300_000),
 
+  // CRM webhook of campaigns that set lead_webhook_url: per lead, the first retry after this delay, doubling up
+  // to 10 min, at most this many attempts (about 2 h 30 with the defaults), each request bounded.
+  LEAD_WEBHOOK_RETRY_INITIAL_MS: ms.default(2_000),
+  LEAD_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(20),
+  LEAD_WEBHOOK_TIMEOUT_MS: ms.default(10_000),
+
   // Folders
   AUDIO_DIR: z.string().default('audio'),
   RECORDINGS_DIR: z.string().default('data/recordings'),

@@ -7,6 +7,7 @@ import { commercialScheduleErrors, validateWindow, windowFromSchedule, type Call
 import { SCENARIOS, getScenario, validateScenario } from '../lib/scenario';
 import { checkCanvassingCallerId } from '../lib/caller-id';
 import { normalizeFrenchPhone } from '../lib/phone';
+import { MIN_SECRET_LENGTH, webhookUrlError } from '../lib/lead-webhook';
 import { loadPromptTexts } from './prompts';
 import type { Config } from '../runtime/config';
 import {
@@ -52,8 +53,19 @@ export const campaignCreateSchema = z
     ignore_window: z.boolean().default(false),
     /** The number this campaign presents (any French spelling, stored E.164); default SIP_TRUNK_CALLER_ID. */
     caller_id: z.string().trim().min(1).max(40).refine((v) => normalizeFrenchPhone(v).ok, 'not a valid French phone number').nullable().optional(),
+    /** CRM webhook: each lead is POSTed there as JSON, signed with lead_webhook_secret (lib/lead-webhook.ts). */
+    lead_webhook_url: z.string().trim().max(2000).superRefine((v, ctx) => {
+      const e = webhookUrlError(v);
+      if (e) ctx.addIssue({ code: 'custom', message: e });
+    }).optional(),
+    /** The HMAC-SHA256 key of the signature (stored; never returned by the API). Required with lead_webhook_url. */
+    lead_webhook_secret: z.string().min(MIN_SECRET_LENGTH, `at least ${MIN_SECRET_LENGTH} characters`).max(200).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.lead_webhook_url && !v.lead_webhook_secret) ctx.addIssue({ code: 'custom', path: ['lead_webhook_secret'], message: 'required with lead_webhook_url (the signature key)' });
+    if (v.lead_webhook_secret && !v.lead_webhook_url) ctx.addIssue({ code: 'custom', path: ['lead_webhook_url'], message: 'required with lead_webhook_secret' });
+  });
 
 export type CampaignCreate = z.input<typeof campaignCreateSchema>;
 
@@ -105,6 +117,8 @@ export async function createCampaign(prisma: PrismaClient, body: unknown): Promi
       machinePolicy: v.machine_policy,
       recordCalls: v.record_calls,
       callerId: v.caller_id ? (normalizeFrenchPhone(v.caller_id) as { e164: string }).e164 : null,
+      leadWebhookUrl: v.lead_webhook_url ?? null,
+      leadWebhookSecret: v.lead_webhook_secret ?? null,
       settings: {
         ...(v.contact_ids ? { contactIds: v.contact_ids } : {}),
         ...(v.departements ? { departements: v.departements } : {}),
@@ -197,6 +211,15 @@ export function campaignInput(c: Campaign, cfg: Config): CampaignInput {
     bargeInEnabled: cfg.BARGE_IN_ENABLED,
     batchSize: settings.batchSize,
     historyLimit: settings.historyLimit,
+    // The URL and secret stay in Postgres (read by the delivery activity): only the retry policy enters the history.
+    ...(c.leadWebhookUrl ? {
+      leadWebhook: {
+        initialIntervalMs: Math.max(1, Math.round(cfg.LEAD_WEBHOOK_RETRY_INITIAL_MS * scale)),
+        maximumIntervalMs: Math.max(1, Math.round(600_000 * scale)),
+        maximumAttempts: cfg.LEAD_WEBHOOK_MAX_ATTEMPTS,
+        requestTimeoutMs: cfg.LEAD_WEBHOOK_TIMEOUT_MS,
+      },
+    } : {}),
   };
 }
 

@@ -4,6 +4,8 @@ import type { PrismaClient } from '../prisma/client';
 import type { LeadRecord } from '../lib/leads';
 
 export interface LeadPage {
+  /** Only this call (the webhook delivers one lead at a time). */
+  callId?: string;
   since?: Date;
   /** Keyset: the last lead of the previous page. */
   after?: { endedAt: Date; id: string };
@@ -16,7 +18,7 @@ export async function readLeads(prisma: PrismaClient, campaignId: string, p: Lea
     ? { OR: [{ endedAt: { gt: p.after.endedAt } }, { endedAt: p.after.endedAt, id: { gt: p.after.id } }] }
     : {};
   const calls = await prisma.call.findMany({
-    where: { campaignId, outcome: 'lead', endedAt: { not: null, ...(p.since ? { gte: p.since } : {}) }, ...keyset },
+    where: { campaignId, outcome: 'lead', endedAt: { not: null, ...(p.since ? { gte: p.since } : {}) }, ...keyset, ...(p.callId ? { id: p.callId } : {}) },
     orderBy: [{ endedAt: 'asc' }, { id: 'asc' }],
     take: p.take,
     skip: p.skip ?? 0,
@@ -34,4 +36,9 @@ export async function readLeads(prisma: PrismaClient, campaignId: string, p: Lea
 
 export async function countLeads(prisma: PrismaClient, campaignId: string, since?: Date): Promise<number> {
   return prisma.call.count({ where: { campaignId, outcome: 'lead', endedAt: { not: null, ...(since ? { gte: since } : {}) } } });
+}
+
+/** One lead (a call of outcome `lead` that has ended), or null. */
+export async function readLead(prisma: PrismaClient, campaignId: string, callId: string): Promise<LeadRecord | null> {
+  return (await readLeads(prisma, campaignId, { callId, take: 1 }))[0] ?? null;
 }

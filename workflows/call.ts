@@ -7,6 +7,7 @@ import {
   ActivityFailure, ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, log, patched, proxyActivities,
   proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
+import { startLeadDelivery } from './lead-delivery';
 import type { AmdResultEvent, DtmfEvent, HungUpEvent, PlaybackFinishedEvent, SpeechStartedEvent, UtteranceEvent } from '../lib/call-events';
 import type { CallOutcome } from '../lib/outcomes';
 import { decide, dtmfIntent, getScenario, type StepEvent } from '../lib/scenario';
@@ -354,6 +355,11 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
     state.outcome = final.outcome;
     state.phase = 'ended';
     upsertSearchAttributes([{ key: CallOutcomeKey, value: final.outcome }]);
+    // CRM webhook: a lead is handed to its own delivery workflow (never awaited beyond its start). Runs
+    // recorded before webhooks existed replay without it.
+    if (final.outcome === 'lead' && input.leadWebhook && patched('lead-webhook')) {
+      await startLeadDelivery({ campaignId: input.campaignId, callWorkflowId: workflowId, policy: input.leadWebhook });
+    }
     return result;
   } finally {
     // Tell the campaign, whatever happened (it also reconciles calls it never hears back from); a call that

@@ -209,6 +209,7 @@ async function runCampaign(input: CampaignInput, carry?: CampaignCarry): Promise
           nonCommercial: input.nonCommercial, ...(input.callerId ? { callerId: input.callerId } : {}), machinePolicy: input.machinePolicy, maxAttempts: input.maxAttempts,
           retryDelaySeconds: input.retryDelaySeconds, timing: input.timing, telephonyTaskQueue: input.telephonyTaskQueue,
           bargeInEnabled: input.bargeInEnabled, ...(calleeWindows ? { window: input.window } : {}),
+          ...(input.leadWebhook ? { leadWebhook: input.leadWebhook } : {}), // CRM webhook (workflows/lead-delivery.ts)
         }],
         // The call outlives this run (continue-as-new) and even a terminated campaign: never cut a live call.
         parentClosePolicy: ParentClosePolicy.ABANDON,

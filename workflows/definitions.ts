@@ -43,6 +43,8 @@ export interface CampaignInput {
   batchSize?: number;
   /** Continue-as-new once the run's history has this many events. */
   historyLimit?: number;
+  /** The campaign has a CRM webhook: each lead is delivered by a lead delivery workflow with this retry policy. */
+  leadWebhook?: LeadDeliveryPolicy;
 }
 
 export interface ActiveCall {
@@ -156,6 +158,8 @@ export interface CallInput {
   bargeInEnabled: boolean;
   /** The campaign's window, checked again in the callee's local time at dial time (absent: not checked). */
   window?: CallingWindow | null;
+  /** The campaign has a CRM webhook (the URL and secret stay in Postgres, out of the history). */
+  leadWebhook?: LeadDeliveryPolicy;
 }
 
 export interface CallState {
@@ -182,4 +186,28 @@ export function callWorkflowId(campaignId: string, contactId: string, attempt: n
 
 export function campaignWorkflowId(campaignId: string): string {
   return `campaign-${campaignId}`;
+}
+
+// ---- lead delivery (CRM webhook) --------------------------------------------------------------------------
+export interface LeadDeliveryPolicy {
+  initialIntervalMs: number;
+  maximumIntervalMs: number;
+  maximumAttempts: number;
+  requestTimeoutMs: number;
+}
+
+export interface LeadDeliveryInput {
+  campaignId: string;
+  callWorkflowId: string;
+  policy: LeadDeliveryPolicy;
+}
+
+export interface LeadDeliveryResult {
+  state: 'delivered' | 'failed' | 'no_webhook';
+  attempts: number;
+  reason?: string;
+}
+
+export function leadDeliveryWorkflowId(callWorkflowId: string): string {
+  return `lead-delivery-${callWorkflowId}`;
 }

@@ -18,6 +18,8 @@ import { idParam, iso, limit, sinceQuery, type Deps } from './common';
 import { countLeads, readLeads } from '../../services/leads';
 import { leadJson } from '../../lib/leads';
 import { valueWithin } from '../../lib/timeout';
+import { redactWebhookUrl } from '../../lib/lead-webhook';
+import { leadDeliverySummary, leadDeliverySummaryJson } from '../../services/lead-deliveries';
 
 export function campaignOut(c: Campaign, d: Deps) {
   const wf = c.workflowId ?? campaignWorkflowId(c.id);
@@ -28,7 +30,10 @@ export function campaignOut(c: Campaign, d: Deps) {
       days: c.allowedDays, timezone: c.timezone, exclude_holidays: c.excludeHolidays,
     },
     max_attempts: c.maxAttempts, retry_delay_seconds: c.retryDelaySeconds, non_commercial: c.nonCommercial, machine_policy: c.machinePolicy,
-    record_calls: c.recordCalls, caller_id: c.callerId, workflow_id: c.workflowId, started_at: iso(c.startedAt), ended_at: iso(c.endedAt), created_at: iso(c.createdAt),
+    record_calls: c.recordCalls, caller_id: c.callerId,
+    // The secret is never returned, and the URL's query (which may hold a token) is hidden.
+    lead_webhook: c.leadWebhookUrl ? { url: redactWebhookUrl(c.leadWebhookUrl), secret_set: c.leadWebhookSecret !== null } : null,
+    workflow_id: c.workflowId, started_at: iso(c.startedAt), ended_at: iso(c.endedAt), created_at: iso(c.createdAt),
     web_ui: webUiLink(d.cfg.TEMPORAL_UI_URL, d.cfg.TEMPORAL_NAMESPACE, wf) || null,
   };
 }
@@ -153,9 +158,11 @@ export function campaignRoutes(d: Deps): AnyRoute[] {
             workflow: { execution_status: gone.execution.toLowerCase(), failure: gone.failure },
           });
         }
-        const live = await liveCampaign(client, c.id);
+        const [live, deliveries] = await Promise.all([liveCampaign(client, c.id), c.leadWebhookUrl ? leadDeliverySummary(prisma, c.id) : null]);
         return {
           ...campaignOut(c, d),
+          // CRM webhook deliveries (null without a webhook): failures stay listed until delivered.
+          lead_deliveries: deliveries ? leadDeliverySummaryJson(deliveries) : null,
           workflow: live ? {
             execution_status: live.execution.toLowerCase(),
             state: live.status?.state ?? null,
