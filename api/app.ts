@@ -17,6 +17,7 @@ import { probeDown } from '../services/dependencies';
 import type { Deps } from './routes/common';
 import { contactRoutes } from './routes/contacts';
 import { campaignRoutes } from './routes/campaigns';
+import { campaignPageRoutes } from './routes/campaign-page';
 import { callRoutes } from './routes/calls';
 import { statsRoutes } from './routes/stats';
 import { healthRoutes } from './routes/health';
@@ -51,6 +52,7 @@ export function apiRoutes(d: Deps, metricsHandler: () => Promise<{ body: string;
     ...healthRoutes(d),
     ...contactRoutes(d),
     ...campaignRoutes(d),
+    ...campaignPageRoutes(d),
     ...callRoutes(d),
     ...statsRoutes(d),
     route({
@@ -99,6 +101,7 @@ export function createApp(d: Deps, o: AppOptions): express.Express {
         scriptSrc: ["'self'"],
         styleSrc: ["'self'", "'unsafe-inline'"], // Swagger UI and ReDoc set inline styles
         imgSrc: ["'self'", 'data:'],
+        mediaSrc: ["'self'", 'blob:'], // the campaign page plays recordings fetched with the API key (blob URLs)
         workerSrc: ["'self'", 'blob:'], // ReDoc's search worker
         connectSrc: ["'self'"],
         fontSrc: ["'self'", 'data:'],
@@ -122,6 +125,8 @@ export function createApp(d: Deps, o: AppOptions): express.Express {
   // Public, data-free pages: the dashboard shell (it asks for the key), the API documentation, /health.
   const pub = join(here, 'public');
   app.get('/', (_req, res) => res.sendFile(join(pub, 'index.html')));
+  // A campaign's page: the same data-free shell for every id (its script reads the id from the path).
+  app.get('/dashboard/campaigns/:id', (_req, res) => res.sendFile(join(pub, 'campaign.html')));
   app.use('/assets', express.static(pub, { index: false, fallthrough: true, maxAge: '1h' }));
   app.get('/assets/vendor/chart.umd.js', (_req, res) => res.sendFile(join(dirname(require.resolve('chart.js')), 'chart.umd.js')));
   app.get('/assets/vendor/redoc.standalone.js', (_req, res) => res.sendFile(join(dirname(require.resolve('redoc')), 'redoc.standalone.js')));

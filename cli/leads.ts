@@ -3,10 +3,7 @@
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import type { PrismaClient } from '../prisma/client';
-import { leadsCsv, leadsJsonl } from '../lib/leads';
-import { readLeads } from '../services/leads';
-
-const PAGE = 500;
+import { leadExportChunks } from '../services/leads';
 
 export async function exportLeads(prisma: PrismaClient, campaignId: string, o: { since?: Date; format: 'csv' | 'jsonl'; out: string | null }): Promise<{ leads: number; path: string | null }> {
   const campaign = await prisma.campaign.findUnique({ where: { id: campaignId }, select: { id: true } });
@@ -18,16 +15,9 @@ export async function exportLeads(prisma: PrismaClient, campaignId: string, o: {
   };
   let leads = 0;
   try {
-    let after: { endedAt: Date; id: string } | undefined;
-    for (;;) {
-      const page = await readLeads(prisma, campaignId, { since: o.since, after, take: PAGE });
-      // The CSV header is written even for a campaign without leads (an empty sheet with its columns).
-      if (o.format === 'jsonl') await write(leadsJsonl(page));
-      else if (page.length || leads === 0) await write(leadsCsv(page, { header: leads === 0 }));
-      leads += page.length;
-      if (page.length < PAGE) break;
-      const last = page[page.length - 1]!;
-      after = { endedAt: last.endedAt!, id: last.callId };
+    for await (const chunk of leadExportChunks(prisma, campaignId, { since: o.since, format: o.format })) {
+      await write(chunk.text);
+      leads += chunk.leads;
     }
     if (tmp) {
       (sink as ReturnType<typeof createWriteStream>).end();

@@ -1,7 +1,7 @@
 // Reads a campaign's leads (calls whose outcome is `lead`) with their contact and the answers heard, oldest first
 // by the time the call ended (so `since` gives an incremental export), paged by keyset (endedAt, id).
 import type { PrismaClient } from '../prisma/client';
-import type { LeadRecord } from '../lib/leads';
+import { leadsCsv, leadsJsonl, type LeadRecord } from '../lib/leads';
 
 export interface LeadPage {
   /** Only this call (the webhook delivers one lead at a time). */
@@ -41,4 +41,25 @@ export async function countLeads(prisma: PrismaClient, campaignId: string, since
 /** One lead (a call of outcome `lead` that has ended), or null. */
 export async function readLead(prisma: PrismaClient, campaignId: string, callId: string): Promise<LeadRecord | null> {
   return (await readLeads(prisma, campaignId, { callId, take: 1 }))[0] ?? null;
+}
+
+const EXPORT_PAGE = 500;
+
+/**
+ * A campaign's leads as an export file, chunk by chunk (one page of leads each): the CSV header comes first even
+ * when there are no leads (an empty sheet with its columns). Shared by `minibot leads export` and the API's
+ * download, so both give the same bytes.
+ */
+export async function* leadExportChunks(prisma: PrismaClient, campaignId: string, o: { since?: Date; format: 'csv' | 'jsonl' }): AsyncGenerator<{ text: string; leads: number }> {
+  let after: { endedAt: Date; id: string } | undefined;
+  let leads = 0;
+  for (;;) {
+    const page = await readLeads(prisma, campaignId, { since: o.since, after, take: EXPORT_PAGE });
+    if (o.format === 'jsonl') yield { text: leadsJsonl(page), leads: page.length };
+    else if (page.length || leads === 0) yield { text: leadsCsv(page, { header: leads === 0 }), leads: page.length };
+    leads += page.length;
+    if (page.length < EXPORT_PAGE) return;
+    const last = page[page.length - 1]!;
+    after = { endedAt: last.endedAt!, id: last.callId };
+  }
 }

@@ -12,6 +12,7 @@
   const fmt = (n) => (n === null || n === undefined ? '–' : typeof n === 'number' ? n.toLocaleString('fr-FR') : String(n));
   const pct = (x) => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(1)} %`);
   const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+  const L = (kind, code) => window.MiniBot.label(kind, code);
   const safeUrl = (u) => (typeof u === 'string' && /^https?:\/\//.test(u) ? u : null);
 
   async function api(path, opts = {}) {
@@ -88,6 +89,7 @@
 
   function render(s) {
     window.__lastSnapshot = s; // for the browser test and debugging
+    window.__chartLabels = () => ({ outcomes: charts.outcomes?.data.labels, intents: charts.intents?.data.labels });
     $('#updated').textContent = `mis à jour ${new Date(s.ts).toLocaleTimeString('fr-FR')}`;
     const p = s.performance;
     $('#k-calls').textContent = fmt(p.calls);
@@ -101,9 +103,9 @@
       const live = c.status === 'running' || c.status === 'paused';
       const ui = safeUrl(c.web_ui);
       return `<tr data-campaign="${esc(c.id)}">
-        <td>${esc(c.name)}<br><span class="muted">${esc(c.scenario)} · ${esc(c.id.slice(0, 8))}</span></td>
-        <td class="state-${esc(c.status)}" data-testid="status">${esc(c.status)}</td>
-        <td class="state-${esc(c.workflow_state)}" data-testid="workflow-state">${esc(c.workflow_state ?? '–')}</td>
+        <td><a href="/dashboard/campaigns/${encodeURIComponent(c.id)}" data-testid="campaign-link">${esc(c.name)}</a><br><span class="muted">${esc(c.scenario)} · ${esc(c.id.slice(0, 8))}</span></td>
+        <td class="state-${esc(c.status)}" data-testid="status" data-state="${esc(c.status)}">${esc(L('campaign', c.status))}</td>
+        <td class="state-${esc(c.workflow_state)}" data-testid="workflow-state" data-state="${esc(c.workflow_state ?? '')}">${esc(c.workflow_state ? L('workflow', c.workflow_state) : '–')}</td>
         <td><span class="bar"><i style="width:${Math.round(c.progress * 100)}%"></i></span> <span data-testid="settled">${fmt(c.settled)}</span>/<span data-testid="contacts">${fmt(c.contacts)}</span></td>
         <td data-testid="calls">${fmt(c.calls)}</td>
         <td data-testid="leads">${fmt(c.outcomes.lead ?? 0)}</td>
@@ -117,11 +119,11 @@
     $('#calls tbody').innerHTML = s.active_calls.map((a) => {
       const ui = safeUrl(a.web_ui);
       const camp = s.campaigns.find((c) => c.id === a.campaign_id);
-      return `<tr><td>${esc(a.phone)}</td><td>${esc(camp ? camp.name : a.campaign_id.slice(0, 8))}</td><td>${esc(a.status)}</td><td>${fmt(a.attempt)}</td><td>${(a.duration_ms / 1000).toFixed(1)} s</td><td>${ui ? `<a href="${esc(ui)}" target="_blank" rel="noopener">workflow</a>` : ''}</td></tr>`;
+      return `<tr><td>${esc(a.phone)}</td><td>${esc(camp ? camp.name : a.campaign_id.slice(0, 8))}</td><td>${esc(L('call', a.status))}</td><td>${fmt(a.attempt)}</td><td>${(a.duration_ms / 1000).toFixed(1)} s</td><td>${ui ? `<a href="${esc(ui)}" target="_blank" rel="noopener">workflow</a>` : ''}</td></tr>`;
     }).join('') || '<tr><td colspan="6" class="muted">aucun appel en cours</td></tr>';
 
-    updateChart(charts.outcomes, p.outcomes);
-    updateChart(charts.intents, s.intents);
+    updateChart(charts.outcomes, p.outcomes, 'outcome');
+    updateChart(charts.intents, s.intents, 'intent');
     const l = s.latency_last_5_minutes;
     const ls = latencySeries;
     ls.labels.push(new Date(s.ts).toLocaleTimeString('fr-FR'));
@@ -130,10 +132,10 @@
     if (charts.latency) charts.latency.update('none');
   }
 
-  function updateChart(chart, data) {
+  function updateChart(chart, data, kind) {
     if (!chart) return;
     const entries = Object.entries(data || {}).sort((a, b) => b[1] - a[1]);
-    chart.data.labels = entries.map((e) => e[0]);
+    chart.data.labels = entries.map((e) => L(kind, e[0]));
     chart.data.datasets[0].data = entries.map((e) => e[1]);
     chart.update('none');
   }
