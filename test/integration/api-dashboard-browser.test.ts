@@ -76,7 +76,7 @@ const FR_INTENT: Record<string, string> = {
 function watch(page: Page) {
   page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(`console: ${m.text()}`);
+    if (m.type() === 'error') pageErrors.push(`console: ${m.text()} (${m.location().url})`);
   });
 }
 
@@ -241,7 +241,7 @@ test('campaign page: calls filtered and searched, a call\'s turns and recording,
   assert.deepEqual((await rowsOf()).map((r) => r.id), [recorded]);
 
   // One call: its turns with French intents and the API's latencies; its recording decoded by the browser.
-  await page.locator(`tr[data-call="${recorded}"]`).click();
+  await page.locator(`#calls tr[data-call="${recorded}"]`).click();
   await page.locator(`body[data-shown-call="${recorded}"]`).waitFor({ timeout: 10_000 });
   const call = await api(`/calls/${recorded}`);
   assert.ok(call.transcript.length >= 2);
