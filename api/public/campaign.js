@@ -63,8 +63,11 @@
       const s = queue.shift();
       for (const e of g.edges) if (e.from === s && e.to !== null && depth[e.to] === undefined) { depth[e.to] = depth[s] + 1; queue.push(e.to); }
     }
+    // Goodbyes (terminal steps) line up in the last column before the hang-up, whatever their distance.
     let maxDepth = 0;
-    for (const s of g.steps) { depth[s.id] ??= 0; maxDepth = Math.max(maxDepth, depth[s.id]); }
+    for (const s of g.steps) { depth[s.id] ??= 0; if (!s.end) maxDepth = Math.max(maxDepth, depth[s.id]); }
+    for (const s of g.steps) if (s.end) depth[s.id] = maxDepth + 1;
+    maxDepth += 1;
     const END = '$end';
     depth[END] = maxDepth + 1;
     const W = 130, H = 40, GX = 120, GY = 46;
@@ -106,7 +109,7 @@
       parts.push(`<g class="edge${e.calls ? ' used' : ''}" data-testid="edge" data-from="${esc(e.from)}" data-to="${esc(e.to ?? '')}">
         <title>${esc(e.from)} → ${esc(e.to ?? 'raccroché')} : ${esc(events)}</title>
         <path d="${d}" marker-end="url(#arrow)"/>
-        <text x="${lx}" y="${ly}" text-anchor="middle" data-testid="edge-label" data-calls="${e.calls}" data-share="${e.share ?? ''}">${fmt(e.calls)} · ${e.share === null ? '–' : pct(e.share)}</text></g>`);
+        <text x="${lx}" y="${ly}" text-anchor="middle" data-testid="edge-label" data-calls="${e.calls}" data-share="${e.share ?? ''}">${e.calls ? `${fmt(e.calls)} · ${pct(e.share)}` : ''}</text></g>`);
     }
     for (const s of g.steps) {
       const p = pos[s.id];

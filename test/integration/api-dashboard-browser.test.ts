@@ -284,7 +284,8 @@ test('campaign page: calls filtered and searched, a call\'s turns and recording,
   })));
   assert.equal(labels.length, graph.edges.length);
   const pctText = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(1)} %`);
-  assert.deepEqual(labels, graph.edges.map((e: any) => ({ from: e.from, to: e.to ?? '', text: `${e.calls} · ${pctText(e.share)}` })));
+  // Edges nobody took are drawn dashed, without a figure.
+  assert.deepEqual(labels, graph.edges.map((e: any) => ({ from: e.from, to: e.to ?? '', text: e.calls ? `${e.calls} · ${pctText(e.share)}` : '' })));
   const withTurns = await stack.prisma.call.findMany({ where: { campaignId: id, interactions: { some: {} } }, include: { interactions: { orderBy: { turn: 'asc' } } } });
   assert.equal(graph.calls, withTurns.length);
   assert.equal(graph.steps.find((s: any) => s.id === 'hello').calls, withTurns.length);
