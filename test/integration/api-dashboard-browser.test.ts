@@ -299,6 +299,22 @@ test('campaign page: calls filtered and searched, a call\'s turns and recording,
   assert.equal(leadEdge.calls, stats.outcomes.lead);
   assert.equal(graph.unmatched, 0);
 
+  // The OpenAPI document describes these answers exactly: the same fields, all of them required.
+  const doc = await (await fetch(`${base}/openapi.json`)).json() as any;
+  const schemaOf = (path: string) => doc.paths[path].get.responses['200'].content['application/json'].schema;
+  const same = (schema: any, value: any, what: string) => {
+    assert.deepEqual(Object.keys(schema.properties).sort(), Object.keys(value).sort(), what);
+    assert.deepEqual([...schema.required].sort(), Object.keys(value).sort(), `${what}: required`);
+  };
+  const callsDoc = schemaOf('/campaigns/{id}/calls');
+  same(callsDoc, all, 'calls');
+  same(callsDoc.properties.items.items, all.items[0], 'calls item');
+  const scenarioDoc = schemaOf('/campaigns/{id}/scenario');
+  same(scenarioDoc, graph, 'scenario');
+  same(scenarioDoc.properties.steps.items, graph.steps[0], 'scenario step');
+  same(scenarioDoc.properties.edges.items, graph.edges[0], 'scenario edge');
+  same(scenarioDoc.properties.scenario, graph.scenario, 'scenario.scenario');
+
   mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
   await page.screenshot({ path: join(ROOT, 'test-artifacts', 'campaign-page.png'), fullPage: true });
   assert.deepEqual(pageErrors, [], 'no script errors or CSP violations');

@@ -493,6 +493,7 @@ describe('OpenAPI document and documentation pages', () => {
       'GET /campaigns/{id}/analytics', 'POST /campaigns/{id}/pause', 'POST /campaigns/{id}/resume', 'POST /campaigns/{id}/stop', 'GET /calls/active',
       'GET /calls/{id}', 'POST /calls/{id}/retry', 'GET /stats/performance', 'GET /stats/latency', 'GET /stats/asr-quality',
       'GET /stats/intent-distribution', 'GET /stats/realtime', 'GET /metrics', 'GET /campaigns/{id}/leads',
+      'GET /campaigns/{id}/leads/export', 'GET /campaigns/{id}/calls', 'GET /campaigns/{id}/scenario',
     ];
     const documented = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
     for (const s of seed) assert.ok(documented.includes(s), `${s} documented`);
