@@ -57,9 +57,10 @@ export const campaignCreateSchema = z
     lead_webhook_url: z.string().trim().max(2000).superRefine((v, ctx) => {
       const e = webhookUrlError(v);
       if (e) ctx.addIssue({ code: 'custom', message: e });
-    }).optional(),
+    }).optional().describe('CRM webhook: each lead is POSTed there as signed JSON (https, or plain http to localhost only; no credentials in the URL)'),
     /** The HMAC-SHA256 key of the signature (stored; never returned by the API). Required with lead_webhook_url. */
-    lead_webhook_secret: z.string().min(MIN_SECRET_LENGTH, `at least ${MIN_SECRET_LENGTH} characters`).max(200).optional(),
+    lead_webhook_secret: z.string().min(MIN_SECRET_LENGTH, `at least ${MIN_SECRET_LENGTH} characters`).max(200).optional()
+      .describe('HMAC-SHA256 key of the X-MiniBot-Signature header; required with lead_webhook_url; write-only (never returned)'),
   })
   .strict()
   .superRefine((v, ctx) => {
