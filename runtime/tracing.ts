@@ -48,6 +48,25 @@ export function startTracing(cfg: Pick<Config, 'OTEL_EXPORTER_OTLP_ENDPOINT' | '
   return starting;
 }
 
+type WorkflowExporterSink = ReturnType<typeof import('@temporalio/interceptors-opentelemetry').makeWorkflowExporter>;
+
+/**
+ * The workflow span sink, given only the workflow's identity: the SDK's sink copies every field of the workflow's
+ * info (memo, search attributes, last result…) into each span's attributes; this keeps the ids, type and queue,
+ * named as on the activity spans (temporalWorkflowId), and nothing a workflow might carry about a callee.
+ */
+function workflowSpanSink(inner: WorkflowExporterSink): WorkflowExporterSink {
+  return {
+    export: {
+      ...inner.export,
+      fn: (info, spans) => {
+        const identity = { temporalWorkflowId: info.workflowId, run_id: info.runId, workflowType: info.workflowType, taskQueue: info.taskQueue, namespace: info.namespace };
+        inner.export.fn(identity as unknown as typeof info, spans);
+      },
+    },
+  };
+}
+
 async function load(endpoint: string, protocol: Config['OTEL_EXPORTER_OTLP_PROTOCOL'], serviceName: string): Promise<Tracing> {
   const [api, { NodeTracerProvider }, { BatchSpanProcessor }, { Resource }, otel, exporterModule] = await Promise.all([
     import('@opentelemetry/api'),
@@ -78,7 +97,7 @@ async function load(endpoint: string, protocol: Config['OTEL_EXPORTER_OTLP_PROTO
         outbound: new otel.OpenTelemetryActivityOutboundInterceptor(ctx),
       }),
     ],
-    sinks: { exporter: otel.makeWorkflowExporter(processor, resource) } as unknown as InjectedSinks<Record<string, never>>,
+    sinks: { exporter: workflowSpanSink(otel.makeWorkflowExporter(processor, resource)) } as unknown as InjectedSinks<Record<string, never>>,
     shutdown: () => provider.shutdown(),
   };
 }
