@@ -33,6 +33,8 @@ export const envSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   // OTLP/HTTP encoding of the spans: http/protobuf (the OTLP default) or http/json.
   OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/protobuf', 'http/json']).default('http/protobuf'),
+  // How long one export may take (ms) before its spans are dropped.
+  OTEL_EXPORTER_OTLP_TIMEOUT: z.coerce.number().int().min(100).max(600_000).default(10_000),
   // service.name of the spans: <OTEL_SERVICE_NAME>-api and <OTEL_SERVICE_NAME>-worker.
   OTEL_SERVICE_NAME: z.string().regex(/^[A-Za-z0-9_.-]{1,60}$/, 'letters, digits, ., - and _ only').default('minibot'),
   // Temporal SDK metrics (temporal_* series: task latencies, slots, polls, sticky cache…) served for Prometheus at

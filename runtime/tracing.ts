@@ -42,9 +42,11 @@ export function tracing(): Tracing | null {
  * Starts tracing for this process (component: the service.name suffix). Call before creating Temporal clients
  * and workers, which pick it up. Returns null, and loads nothing, when OTEL_EXPORTER_OTLP_ENDPOINT is unset.
  */
-export function startTracing(cfg: Pick<Config, 'OTEL_EXPORTER_OTLP_ENDPOINT' | 'OTEL_EXPORTER_OTLP_PROTOCOL' | 'OTEL_SERVICE_NAME'>, component: 'api' | 'worker' | 'cli'): Promise<Tracing | null> {
+type TracingConfig = Pick<Config, 'OTEL_EXPORTER_OTLP_ENDPOINT' | 'OTEL_EXPORTER_OTLP_PROTOCOL' | 'OTEL_EXPORTER_OTLP_TIMEOUT' | 'OTEL_SERVICE_NAME'>;
+
+export function startTracing(cfg: TracingConfig, component: 'api' | 'worker' | 'cli'): Promise<Tracing | null> {
   if (!cfg.OTEL_EXPORTER_OTLP_ENDPOINT) return Promise.resolve(null);
-  starting ??= load(cfg.OTEL_EXPORTER_OTLP_ENDPOINT, cfg.OTEL_EXPORTER_OTLP_PROTOCOL, `${cfg.OTEL_SERVICE_NAME}-${component}`).then((t) => (active = t));
+  starting ??= load(cfg, `${cfg.OTEL_SERVICE_NAME}-${component}`).then((t) => (active = t));
   return starting;
 }
 
@@ -67,18 +69,18 @@ function workflowSpanSink(inner: WorkflowExporterSink): WorkflowExporterSink {
   };
 }
 
-async function load(endpoint: string, protocol: Config['OTEL_EXPORTER_OTLP_PROTOCOL'], serviceName: string): Promise<Tracing> {
+async function load(cfg: TracingConfig, serviceName: string): Promise<Tracing> {
   const [api, { NodeTracerProvider }, { BatchSpanProcessor }, { Resource }, otel, exporterModule] = await Promise.all([
     import('@opentelemetry/api'),
     import('@opentelemetry/sdk-trace-node'),
     import('@opentelemetry/sdk-trace-base'),
     import('@opentelemetry/resources'),
     import('@temporalio/interceptors-opentelemetry'),
-    protocol === 'http/json' ? import('@opentelemetry/exporter-trace-otlp-http') : import('@opentelemetry/exporter-trace-otlp-proto'),
+    cfg.OTEL_EXPORTER_OTLP_PROTOCOL === 'http/json' ? import('@opentelemetry/exporter-trace-otlp-http') : import('@opentelemetry/exporter-trace-otlp-proto'),
   ]);
   // The signal's path per the OTLP/HTTP spec when only the base endpoint is given.
-  const url = `${endpoint.replace(/\/+$/, '')}/v1/traces`;
-  const exporter = new exporterModule.OTLPTraceExporter({ url });
+  const url = `${cfg.OTEL_EXPORTER_OTLP_ENDPOINT!.replace(/\/+$/, '')}/v1/traces`;
+  const exporter = new exporterModule.OTLPTraceExporter({ url, timeoutMillis: cfg.OTEL_EXPORTER_OTLP_TIMEOUT });
   const processor = new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1000 });
   const resource = new Resource({ 'service.name': serviceName });
   const provider = new NodeTracerProvider({ resource, spanProcessors: [processor] });

@@ -1,5 +1,6 @@
 // Observability against the real stack: the API and a worker run as processes with OTEL_EXPORTER_OTLP_ENDPOINT
-// pointing at a local OTLP/HTTP receiver (OTLP/JSON), and the worker with TEMPORAL_METRICS_PORT.
+// pointing at a local OTLP/HTTP receiver (the API exporting protobuf, the worker OTLP/JSON), and the worker with
+// TEMPORAL_METRICS_PORT.
 // - One trace: the `POST /campaigns/:id/launch` request's span is the root of the campaign workflow's span, of a
 //   call workflow's span and of that call's activity spans (each span's parent chain is followed to the root).
 // - The worker serves the Temporal SDK's temporal_* metrics for Prometheus, among them every temporal_* series the
@@ -28,7 +29,8 @@ function start(entry: string, env: Record<string, string>): ChildProcess {
     cwd: ROOT,
     env: {
       ...process.env, TEMPORAL_TASK_QUEUE: stack.cfg.TEMPORAL_TASK_QUEUE, LOG_LEVEL: 'warn',
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', ...env,
+      // A loaded machine answers slowly: an export that times out is dropped, so give it a minute.
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_TIMEOUT: '60000', ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -42,7 +44,8 @@ before(async () => {
   const [apiPort, metricsPort] = [await freePort(), await freePort()];
   apiBase = `http://127.0.0.1:${apiPort}`;
   metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-  start('workers/main.ts', { SIM_SPEED: '50', SIM_SEED: 'observability', WORKER_INSTANCE_ID: 'otel', TEMPORAL_METRICS_PORT: String(metricsPort) });
+  // Both encodings in one trace: the worker exports OTLP/JSON, the API protobuf (the default).
+  start('workers/main.ts', { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', SIM_SPEED: '50', SIM_SEED: 'observability', WORKER_INSTANCE_ID: 'otel', TEMPORAL_METRICS_PORT: String(metricsPort) });
   start('api/server.ts', { API_KEY: KEY, API_HOST: '127.0.0.1', API_PORT: String(apiPort) });
   await waitUntil('the API answers', async () => (await fetch(`${apiBase}/health`).catch(() => null))?.status === 200, 120_000);
   await waitUntil('the worker serves its metrics', async () => (await fetch(metricsUrl).catch(() => null))?.status === 200, 120_000);
@@ -79,12 +82,13 @@ test('one trace from POST /campaigns/:id/launch through the campaign workflow an
   await waitUntil('the spans of the launch, both workflows and the call activities', async () =>
     !!launch() && !!inTrace('RunWorkflow:campaignWorkflow', campaignWorkflowId(c.id)) && !!inTrace('RunWorkflow:callWorkflow', callId) && activities.every((a) => inTrace(a, callId)), 60_000,
   ).catch((err: Error) => {
-    const seen = receiver.spans.map((s) => `${s.service} ${s.traceId.slice(0, 8)} ${s.name} ${s.attributes.temporalWorkflowId ?? ''}`);
+    const seen = receiver.spans.map((s) => `${s.service} ${s.traceId.slice(0, 8)} ${s.name} ${s.attributes.temporalWorkflowId ?? ''}${s.service.endsWith('-api') ? ' ' + JSON.stringify(s.attributes) : ''}`);
     throw new Error(`${err.message}; received spans:\n${seen.join('\n')}`);
   });
 
   const root = launch()!;
   assert.equal(root.service, 'minibot-api');
+  assert.equal(root.encoding, 'protobuf');
   assert.equal(root.parentSpanId, '', 'the launch request starts the trace');
   assert.equal(root.attributes['http.route'], '/campaigns/:id/launch');
   assert.equal(root.attributes['http.response.status_code'], 202);
@@ -93,6 +97,7 @@ test('one trace from POST /campaigns/:id/launch through the campaign workflow an
   const campaign = inTrace('RunWorkflow:campaignWorkflow', campaignWorkflowId(c.id))!;
   const call = inTrace('RunWorkflow:callWorkflow', callId)!;
   assert.equal(campaign.service, 'minibot-worker');
+  assert.equal(campaign.encoding, 'json');
   assert.deepEqual(chainToRoot(campaign), ['StartWorkflow:campaignWorkflow', 'POST /campaigns/:id/launch']);
   const callChain = chainToRoot(call);
   assert.equal(callChain[0], 'StartChildWorkflow:callWorkflow');
