@@ -13,6 +13,8 @@ import { logger } from '../runtime/logger';
 import { ApiError, errorHandler } from './http/errors';
 import { mount, openApiDocument, route, type AnyRoute } from './http/routes';
 import { createMetrics } from './metrics';
+import { requestSpans } from './http/tracing';
+import { tracing } from '../runtime/tracing';
 import { probeDown } from '../services/dependencies';
 import type { Deps } from './routes/common';
 import { contactRoutes } from './routes/contacts';
@@ -75,6 +77,9 @@ export function createApp(d: Deps, o: AppOptions): express.Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
+  // A trace span per request when tracing is on (runtime/tracing.ts; api/http/tracing.ts).
+  const traced = tracing();
+  if (traced) app.use(requestSpans(traced));
 
   // Request id (given by a proxy when it looks safe, else generated) and access log. Hand-written: a dozen
   // lines, and it keeps phone numbers and query strings out of the log.

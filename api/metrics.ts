@@ -2,7 +2,8 @@
 // by outcome, active calls, dial rate, and latency histograms fed incrementally with the bot turns recorded
 // since the previous scrape. Temporal visibility gives the workflows by status and those with workflow task
 // failures (the TemporalReportedProblems search attribute, Temporal ≥ 1.28). The API's own HTTP metrics and
-// process metrics are included.
+// process metrics are included. observability/grafana-dashboard.json charts them (test/unit/dashboard.test.ts
+// checks that every series it names is defined here or served by the workers' Temporal SDK metrics).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { Prisma } from '../prisma/client';
 import type { Deps } from './routes/common';
@@ -72,14 +73,23 @@ export function createMetrics(d: Deps): ApiMetrics {
   const asr = hist('minibot_asr_latency_seconds', 'End of speech → final transcript');
   const intent = hist('minibot_intent_latency_seconds', 'Intent classification time');
   const turn = hist('minibot_turn_latency_seconds', 'End of callee speech → next prompt requested');
+  // Intents and ASR quality (the guide's figures; the same turns as the latencies, also in GET /stats/asr-quality).
+  const intents = new Counter({ name: 'minibot_intents_total', help: 'Callee turns by classified intent (none: not classified)', labelNames: ['intent'] as const, registers: [registry] });
+  const turns = new Counter({ name: 'minibot_turns_total', help: 'Callee turns, transcribed or silent (no transcript)', labelNames: ['speech'] as const, registers: [registry] });
+  const asrConfidence = new Histogram({
+    name: 'minibot_asr_confidence', help: 'Recogniser confidence of each transcribed turn (0-1)', registers: [registry],
+    buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1],
+  });
 
   // Watermark over (created_at, id) of the turns already observed.
   let mark: { at: Date; id: string } | null = null;
   const feed = async () => {
     for (let i = 0; i < 20; i++) {
-      const rows = await prisma.$queryRaw<{ id: string; created_at: Date; asr: number | null; intent: number | null; barge: number | null; total: number | null }[]>`
+      const rows = await prisma.$queryRaw<{ id: string; created_at: Date; asr: number | null; intent: number | null; barge: number | null; total: number | null; label: string | null; conf: number | null; transcribed: boolean }[]>`
         SELECT id, created_at, asr_latency_ms AS asr, intent_latency_ms AS intent,
-               CASE WHEN barge_in_detected THEN barge_in_latency_ms END AS barge, total_latency_ms AS total
+               CASE WHEN barge_in_detected THEN barge_in_latency_ms END AS barge, total_latency_ms AS total,
+               intent AS label, (streaming_metadata->>'asrConfidence')::float AS conf,
+               (transcript IS NOT NULL AND transcript <> '') AS transcribed
         FROM call_interactions
         WHERE ${mark ? prismaTuple(mark) : Prisma.sql`TRUE`}
         ORDER BY created_at, id LIMIT 10000`;
@@ -88,6 +98,9 @@ export function createMetrics(d: Deps): ApiMetrics {
         if (r.intent !== null) intent.observe(r.intent / 1000);
         if (r.barge !== null) bargeIn.observe(r.barge / 1000);
         if (r.total !== null) turn.observe(r.total / 1000);
+        intents.inc({ intent: r.label ?? 'none' });
+        turns.inc({ speech: r.transcribed ? 'transcribed' : 'silent' });
+        if (r.conf !== null) asrConfidence.observe(r.conf);
       }
       if (rows.length) mark = { at: rows[rows.length - 1]!.created_at, id: rows[rows.length - 1]!.id };
       if (rows.length < 10000) break;

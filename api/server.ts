@@ -30,6 +30,9 @@ if (!apiKey) {
   apiKey = generateApiKey();
   process.stderr.write(`API_KEY not set (${cfg.NODE_ENV} mode): generated key for this run:\n  ${apiKey}\n`);
 }
+// Tracing first (runtime/tracing.ts; nothing loaded unless OTEL_EXPORTER_OTLP_ENDPOINT is set): the Temporal
+// client and the app created next pick it up.
+const tracing = await (await import('../runtime/tracing')).startTracing(cfg, 'api');
 const { createPrisma } = await import('../prisma/client');
 const { temporalClient } = await import('../services/temporal');
 // Both connect on first use and fail fast: the API starts, and answers 503 naming the service, while
@@ -52,6 +55,6 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     log.info({ signal: sig }, 'shutting down');
     server.close();
     server.closeAllConnections();
-    void Promise.allSettled([prisma.$disconnect(), client.connection.close()]).then(() => process.exit(0));
+    void Promise.allSettled([prisma.$disconnect(), client.connection.close(), tracing?.shutdown()]).then(() => process.exit(0));
   });
 }

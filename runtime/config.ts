@@ -19,6 +19,29 @@ export const envSchema = z.object({
     .transform((v) => v.toLowerCase())
     .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
     .default('info'),
+  // Log files (the guide's logs/robot.log, logs/streaming.log, logs/amd.log): stdout always gets every line; when
+  // set, LOG_FILE also gets every line of the process, STREAMING_LOG_FILE the media server's and its calls'
+  // (component media), AMD_LOG_FILE the answering-machine detection's (component amd). JSON lines, appended;
+  // reopened on SIGHUP (logrotate: rename, then `kill -HUP`, or copytruncate). Unset = stdout only.
+  LOG_FILE: z.string().optional(),
+  STREAMING_LOG_FILE: z.string().optional(),
+  AMD_LOG_FILE: z.string().optional(),
+
+  // Tracing (OpenTelemetry, runtime/tracing.ts): the API and the workers export spans (launch request → campaign
+  // workflow → call workflows → activities, one trace) over OTLP/HTTP to this collector base URL (/v1/traces is
+  // appended), e.g. http://127.0.0.1:4318. Unset = no tracing code is loaded and nothing is exported.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  // OTLP/HTTP encoding of the spans: http/protobuf (the OTLP default) or http/json.
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/protobuf', 'http/json']).default('http/protobuf'),
+  // How long one export may take (ms) before its spans are dropped.
+  OTEL_EXPORTER_OTLP_TIMEOUT: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  // service.name of the spans: <OTEL_SERVICE_NAME>-api and <OTEL_SERVICE_NAME>-worker.
+  OTEL_SERVICE_NAME: z.string().regex(/^[A-Za-z0-9_.-]{1,60}$/, 'letters, digits, ., - and _ only').default('minibot'),
+  // Temporal SDK metrics (temporal_* series: task latencies, slots, polls, sticky cache…) served for Prometheus at
+  // http://<TEMPORAL_METRICS_HOST>:<port>/metrics by each worker process; unset = none. One port per worker
+  // process on a host (the API's own figures are its GET /metrics).
+  TEMPORAL_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  TEMPORAL_METRICS_HOST: z.string().default('127.0.0.1'),
 
   // Database (Postgres through Prisma). Empty in dev: the embedded cluster started by `npm run dev:up` is used.
   DATABASE_URL: z.string().url().optional(),

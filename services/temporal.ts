@@ -7,6 +7,7 @@ import { ConfigError, type Config } from '../runtime/config';
 import { parseCodecKeys } from '../lib/codec-keys';
 import { EncryptionCodec } from '../lib/payload-codec';
 import { DependencyDownError, unreachableDependency } from './dependencies';
+import { tracing } from '../runtime/tracing';
 
 export interface TemporalClientOptions {
   /**
@@ -70,7 +71,10 @@ export async function temporalClient(cfg: TemporalConfig, o: TemporalClientOptio
     ...(o.failFast ? { interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3 }))] } : {}),
   };
   const converter = dataConverter(cfg);
-  if (o.lazy) return new Client({ connection: Connection.lazy(options), namespace: cfg.TEMPORAL_NAMESPACE, dataConverter: converter });
+  // Tracing (runtime/tracing.ts, when started): the trace context travels in the workflows' headers.
+  const t = tracing();
+  const interceptors = t ? { workflow: t.clientInterceptors } : undefined;
+  if (o.lazy) return new Client({ connection: Connection.lazy(options), namespace: cfg.TEMPORAL_NAMESPACE, dataConverter: converter, interceptors });
   let connection: Connection;
   try {
     connection = await Connection.connect(options);
@@ -80,7 +84,7 @@ export async function temporalClient(cfg: TemporalConfig, o: TemporalClientOptio
     if (err instanceof ServiceError && unreachableDependency(err) !== 'temporal') throw err;
     throw new DependencyDownError('temporal', cfg.TEMPORAL_ADDRESS, err);
   }
-  return new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE, dataConverter: converter });
+  return new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE, dataConverter: converter, interceptors });
 }
 
 /**

@@ -130,6 +130,9 @@ export async function runWorkerProcess(): Promise<void> {
   const cfg = config();
   const log = logger('worker');
   try {
+    // Tracing first (runtime/tracing.ts): the clients, the bundle and the workers created next pick it up.
+    const { startTracing } = await import('../runtime/tracing');
+    const tracing = await startTracing(cfg, 'worker');
     const w = await startWorker({ cfg });
     for (const sig of ['SIGINT', 'SIGTERM'] as const) {
       process.once(sig, () => {
@@ -139,6 +142,7 @@ export async function runWorkerProcess(): Promise<void> {
     }
     await w.running;
     await w.stop();
+    await tracing?.shutdown();
     log.info('worker stopped');
   } catch (err) {
     log.fatal({ err: (err as Error).message }, 'worker failed');

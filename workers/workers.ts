@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { PrismaClient } from '../prisma/client';
 import { createCampaignActivities } from '../activities/campaign';
 import { createCallActivities } from '../activities/call';
@@ -14,15 +14,23 @@ import { createIntentActivities } from '../activities/intent';
 import { createTelephonyActivities } from '../activities/telephony';
 import type { TelephonyPort } from '../telephony/port';
 import { telephonyQueue } from '../lib/task-queues';
+import { tracing } from '../runtime/tracing';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
-/** The workflow bundle, built once per process. */
+/** The workflow bundle, built once per process (with the tracing interceptors when tracing is on). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  const workflowInterceptorModules = tracing()?.workflowInterceptorModules;
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger, ...(workflowInterceptorModules ? { workflowInterceptorModules } : {}) });
   return bundle;
+}
+
+/** Tracing of the workers' activities and workflows (runtime/tracing.ts), when the process started it. */
+function tracingOptions(): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  const t = tracing();
+  return t ? { interceptors: { activity: t.activityInterceptors }, sinks: t.sinks } : {};
 }
 
 const quietBundlerLogger = {
@@ -73,6 +81,7 @@ export async function createWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
     maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? 100,
     maxConcurrentWorkflowTaskExecutions: 100,
     maxCachedWorkflows: 2000,
+    ...tracingOptions(),
   }));
   let instanceQueue: string | null = null;
   if (o.telephony) {
@@ -82,6 +91,7 @@ export async function createWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
       workers.push(await Worker.create({
         connection: o.connection, namespace: o.namespace, taskQueue, activities, maxConcurrentActivityTaskExecutions: 200,
         dataConverter: o.client.options.dataConverter,
+        ...tracingOptions(),
       }));
     }
   }

@@ -4,6 +4,11 @@
 import { StreamAmd, combineAmd, type StreamVerdict } from '../../media/amd';
 import type { AstCall, QueuedPrompt } from './call';
 import type { AdapterContext } from './context';
+import { logger } from '../../runtime/logger';
+
+// The verdicts are the amd component's lines (AMD_LOG_FILE, the guide's logs/amd.log), each with its call id.
+let amdLogger: ReturnType<typeof logger> | undefined;
+const amdLog = () => (amdLogger ??= logger('amd'));
 
 /** A media frame as the stream AMD takes it (whatever the media server calls its frame type). */
 export type AmdInput = Parameters<StreamAmd['push']>[0];
@@ -40,7 +45,7 @@ export function tick(ctx: AdapterContext, now: number): void {
 
 function onStreamVerdict(ctx: AdapterContext, c: AstCall, v: StreamVerdict | null): void {
   if (!v) return;
-  ctx.log.debug({ callId: c.id, stream: { status: v.status, cause: v.cause, afterMs: v.afterMs } }, 'stream AMD verdict');
+  amdLog().debug({ callId: c.id, stream: { status: v.status, cause: v.cause, afterMs: v.afterMs } }, 'stream AMD verdict');
   maybeSendAmd(ctx, c, v);
 }
 
@@ -56,7 +61,7 @@ export function maybeSendAmd(ctx: AdapterContext, c: AstCall, stream: StreamVerd
   const evidence = c.streamAmd?.evidence() ?? null;
   c.metrics.amd = { verdict: h.verdict, cause: h.cause, source: h.source, decidedAt, evidence };
   if (h.verdict === 'machine') c.streamAmd?.markMachine(c.streamAmd.verdict?.at ?? decidedAt);
-  ctx.log.info({ callId: c.id, verdict: h.verdict, cause: h.cause, evidence, afterAnswerMs: c.metrics.answeredAt ? decidedAt - c.metrics.answeredAt : null }, 'AMD');
+  amdLog().info({ callId: c.id, verdict: h.verdict, cause: h.cause, evidence, afterAnswerMs: c.metrics.answeredAt ? decidedAt - c.metrics.answeredAt : null }, 'AMD');
   ctx.report('amdResult', c.id, () => o.sink.amdResult(c.id, { verdict: h.verdict, cause: h.cause, decidedAt }));
 }
 

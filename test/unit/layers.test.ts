@@ -3,39 +3,13 @@
 // client. Checked in a child process that really starts the API entry point (lazy connections: nothing needs to run) and then
 // imports every application service, and lists the modules it loaded.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { modulesLoadedBy } from '../helpers/modules-loaded';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-function modulesLoadedBy(imports: string[]): string[] {
-  const script = `
-    for (const m of ${JSON.stringify(imports)}) await import(m);
-    process.stdout.write('MODULES ' + JSON.stringify(globalThis.loadedModules()) + '\\n');
-    process.exit(0);`;
-  const out = execFileSync(process.execPath, ['--import', 'tsx', '--import', './test/helpers/module-recorder.mjs', '--input-type=module', '-e', script], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      API_KEY: 'layers-test-key-0123456789',
-      API_HOST: '127.0.0.1',
-      API_PORT: '0',
-      // Unreachable on purpose: the API connects on first use, and this process exits before any request.
-      DATABASE_URL: 'postgresql://minibot:minibot@127.0.0.1:1/minibot',
-      TEMPORAL_ADDRESS: '127.0.0.1:1',
-    },
-  });
-  const line = out.split('\n').find((l) => l.startsWith('MODULES '));
-  assert.ok(line, `the child printed its modules:\n${out}`);
-  return JSON.parse(line.slice('MODULES '.length)) as string[];
-}
 
 // The API repairs a call whose workflow closed without finalising with the call activity's own database
 // transaction (abandonCall, api/routes/calls.ts): activities/call.ts and errors.ts load only Prisma and lib/.
