@@ -2,10 +2,15 @@
 // - the orchestration worker (campaign + call workflows, database and intent activities) on TEMPORAL_TASK_QUEUE;
 // - the telephony workers: the shared `<queue>-telephony` queue where new calls are originated, and this
 //   instance's own `<queue>-telephony-<instance>` queue for everything else about the calls it holds.
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { PrismaClient } from '../prisma/client';
 import { createCampaignActivities } from '../activities/campaign';
 import { createCallActivities } from '../activities/call';
@@ -14,21 +19,30 @@ import { createTelephonyActivities } from '../activities/telephony';
 import type { TelephonyPort } from '../telephony/port';
 import { telephonyQueue } from '../lib/task-queues';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+export { WORKFLOWS_PATH } from './workflows-path';
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let bundle: Promise<WorkflowBundle> | undefined;
 
-/** The workflow bundle, built once per process. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+/**
+ * The workflow bundle, built once per process, by webpack in a child process (workers/bundle-workflows.ts):
+ * bundling in the worker itself took its memory to ~500 MB before the first task (webpack and the TypeScript
+ * loader at work, their modules kept loaded afterwards), a peak that then sized the whole worker.
+ */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'minibot-bundle-'));
+    try {
+      const out = join(dir, 'workflows.js');
+      const script = fileURLToPath(new URL('./bundle-workflows.ts', import.meta.url));
+      const { stderr } = await promisify(execFile)(process.execPath, ['--import', import.meta.resolve('tsx'), script, out], { maxBuffer: 1 << 20 });
+      if (stderr.trim()) console.warn(stderr.trim()); // the bundler's warnings
+      return { code: readFileSync(out, 'utf8') };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  })();
   return bundle;
 }
-
-const quietBundlerLogger = {
-  log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined,
-  warn: (m: string, meta?: unknown) => console.warn(m, meta ?? ''),
-  error: (m: string, meta?: unknown) => console.error(m, meta ?? ''),
-};
 
 export { telephonyQueue };
 
@@ -72,7 +86,7 @@ export async function createWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
     },
     maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? 100,
     maxConcurrentWorkflowTaskExecutions: 100,
-    maxCachedWorkflows: o.maxCachedWorkflows ?? 2000,
+    maxCachedWorkflows: o.maxCachedWorkflows ?? 400,
   }));
   let instanceQueue: string | null = null;
   if (o.telephony) {

@@ -98,9 +98,11 @@ async function runCampaign(input: CampaignInput, carry?: CampaignCarry): Promise
       wake++;
       return;
     }
-    const atCap = active.size >= s.maxConcurrent;
+    // A line the scheduler owes a call: freed at the cap, or while earlier freed lines still wait (every one of
+    // them is a sample, not only the first of a wait).
+    const owed = active.size + freedAt.length >= s.maxConcurrent;
     if (!active.delete(f.workflowId)) return; // duplicate, or reconciled already
-    if (atCap) freedAt.push(now());
+    if (owed) freedAt.push(now());
     if (f.requeued) {
       // Its window closed before the dial: the contact waits again; its next call needs a new id.
       s.counts.dialed -= 1;
@@ -350,7 +352,9 @@ async function runCampaign(input: CampaignInput, carry?: CampaignCarry): Promise
           break;
         }
         // Nothing due now: wait for a retry to come due, for a callee's window to open (durable timer until the
-        // earliest opening), or for a call to end (it may schedule a retry).
+        // earliest opening), or for a call to end (it may schedule a retry). Lines idle for want of contacts are
+        // not scheduler lag.
+        freedAt.length = 0;
         nextRetry = claim.nextDueAt;
         if (calleeWindows) {
           phase = nextWindow !== null ? 'waiting_window' : 'waiting_retry';
