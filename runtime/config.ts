@@ -106,11 +106,6 @@ export const envSchema = z.object({
   SIM_SEED: z.string().default(''),
   // This worker process's id (its telephony task queue is <TEMPORAL_TASK_QUEUE>-telephony-<id>); random if unset.
   WORKER_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, - and _ only').optional(),
-  // Workflow runs the orchestration worker keeps in memory between their tasks (Temporal's sticky cache). Keep it
-  // above the runs in progress (the campaigns' concurrency caps, plus one per campaign): below, live calls are
-  // evicted and replayed. Far above, it mostly holds calls that have ended (Temporal's SDK core may keep a
-  // finished run until its place is needed): memory, and garbage collection.
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(2).max(100_000).default(400),
 
   // Vosk ASR
   VOSK_MODEL_PATH: z.string().optional(),

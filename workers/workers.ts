@@ -58,8 +58,6 @@ export interface WorkerSetOptions {
   instanceId?: string;
   intent?: Parameters<typeof createIntentActivities>[0];
   maxConcurrentActivities?: number;
-  /** Workflow runs kept in memory between tasks (WORKER_MAX_CACHED_WORKFLOWS). */
-  maxCachedWorkflows?: number;
 }
 
 export interface WorkerSet {
@@ -86,7 +84,7 @@ export async function createWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
     },
     maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? 100,
     maxConcurrentWorkflowTaskExecutions: 100,
-    maxCachedWorkflows: o.maxCachedWorkflows ?? 400,
+    maxCachedWorkflows: 2000,
   }));
   let instanceQueue: string | null = null;
   if (o.telephony) {
