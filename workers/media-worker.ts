@@ -97,7 +97,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
 
   const workers = await createWorkers({
     connection, client, namespace: cfg.TEMPORAL_NAMESPACE, taskQueue: cfg.TEMPORAL_TASK_QUEUE, prisma, telephony,
-    instanceId: cfg.WORKER_INSTANCE_ID, maxCachedWorkflows: cfg.WORKER_MAX_CACHED_WORKFLOWS,
+    instanceId: cfg.WORKER_INSTANCE_ID,
   });
   const running = workers.run();
   log.info(

@@ -24,9 +24,9 @@ export { WORKFLOWS_PATH } from './workflows-path';
 let bundle: Promise<WorkflowBundle> | undefined;
 
 /**
- * The workflow bundle, built once per process, by webpack in a child process (workers/bundle-workflows.ts):
- * bundling in the worker itself took its memory to ~500 MB before the first task (webpack and the TypeScript
- * loader at work, their modules kept loaded afterwards), a peak that then sized the whole worker.
+ * The workflow bundle, built once per process, by webpack in a child process (workers/bundle-workflows.ts).
+ * Bundling in the worker itself took it to ~450 MB before its first task (measured in bench:campaign; 180 MB
+ * with the child) and left webpack loaded in it for good.
  */
 export function workflowBundle(): Promise<WorkflowBundle> {
   bundle ??= (async () => {
