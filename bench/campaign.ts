@@ -74,7 +74,8 @@ const t0 = Date.now();
 const { workflowId } = await launchCampaign(client, prisma, cfg, campaign.id);
 const handle = client.workflow.getHandle(workflowId);
 let finished = false;
-const result = handle.result().finally(() => {
+// Handled at once: a terminated run (the timeout below) must not become an unhandled rejection.
+const result = handle.result().catch(() => null).finally(() => {
   finished = true;
 });
 let peak: number | null = null;
@@ -90,7 +91,7 @@ while (!finished) {
   }
 }
 const load1 = loadavg()[0]!;
-const finalStatus = (await result.catch(() => null)) as { schedulerLag: { samples: number; p50Ms: number | null; p95Ms: number | null; maxMs: number | null } } | null;
+const finalStatus = (await result) as { schedulerLag: { samples: number; p50Ms: number | null; p95Ms: number | null; maxMs: number | null } } | null;
 const elapsedMs = Date.now() - t0;
 peak = peakRssMb() ?? peak;
 worker.kill('SIGTERM');
