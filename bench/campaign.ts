@@ -3,6 +3,9 @@
 // the next dial), history length per workflow run, the worker's peak memory, double dials.
 // Prints a table, then one JSON object as the last line.
 //   npm run bench:campaign -- [--contacts 10000] [--concurrent 200] [--speed 300] [--scenario production]
+// BENCH_WORKER_NODE_ARGS adds node flags to the worker process, to profile it: e.g. "--cpu-prof --heap-prof"
+// (profiles written in the worker's cwd, the repository root, at its exit).
+import { loadavg } from 'node:os';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +39,7 @@ const { createPrisma } = await import('../prisma/client');
 const { temporalClient } = await import('../services/temporal');
 const { createCampaign, launchCampaign } = await import('../services/campaigns');
 const { campaignFigures } = await import('../services/stats');
-const { round } = await import('../lib/metrics');
+const { percentile, round } = await import('../lib/metrics');
 const { seedContacts } = await import('../cli/demo-data');
 
 const cfg = config();
@@ -47,7 +50,9 @@ console.error(`  seeding ${o.contacts} contacts…`);
 await seedContacts(prisma, { count: o.contacts, source: 'bench', offset: 20_000 });
 
 // The worker runs in its own process, so its memory is its own.
-const worker = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+const load0 = loadavg()[0]!;
+const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const worker = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'workers/main.ts'], {
   cwd: ROOT,
   env: { ...process.env, SIM_SPEED: String(o.speed), SIM_SEED: 'bench', WORKER_INSTANCE_ID: 'bench' },
   stdio: ['ignore', 'inherit', 'inherit'],
@@ -69,7 +74,8 @@ const t0 = Date.now();
 const { workflowId } = await launchCampaign(client, prisma, cfg, campaign.id);
 const handle = client.workflow.getHandle(workflowId);
 let finished = false;
-const result = handle.result().finally(() => {
+// Handled at once: a terminated run (the timeout below) must not become an unhandled rejection.
+const result = handle.result().catch(() => null).finally(() => {
   finished = true;
 });
 let peak: number | null = null;
@@ -84,7 +90,8 @@ while (!finished) {
     break;
   }
 }
-const finalStatus = (await result.catch(() => null)) as { schedulerLag: { samples: number; p50Ms: number | null; p95Ms: number | null; maxMs: number | null } } | null;
+const load1 = loadavg()[0]!;
+const finalStatus = (await result) as { schedulerLag: { samples: number; p50Ms: number | null; p95Ms: number | null; maxMs: number | null } } | null;
 const elapsedMs = Date.now() - t0;
 peak = peakRssMb() ?? peak;
 worker.kill('SIGTERM');
@@ -98,6 +105,7 @@ const lastDial = Math.max(...intervals.map((i) => i.start));
 const dialsPerSecond = calls.length / Math.max(1, (lastDial - firstDial) / 1000);
 // Scheduler lag as the campaign workflow saw it: a call's end reported at the cap → the next call started.
 const lag = finalStatus?.schedulerLag ?? { samples: 0, p50Ms: null, p95Ms: null, maxMs: null };
+const lines = lineUse(intervals, o.concurrent);
 
 // History length of every run of the campaign workflow, and of a sample of call workflows.
 let maxCampaignEvents = 0;
@@ -118,13 +126,16 @@ const rows: [string, string][] = [
   ['campaign duration', `${(elapsedMs / 1000).toFixed(1)} s`],
   ['sustained dials / s', dialsPerSecond.toFixed(1)],
   ['scheduler lag p50 / p95 / max', `${round(lag.p50Ms)} / ${round(lag.p95Ms)} / ${round(lag.maxMs)} ms (${lag.samples} freed slots)`],
+  ['line idle, call ended → next dialed (database) p50 / p95 / max', `${round(lines.idleP50Ms)} / ${round(lines.idleP95Ms)} / ${round(lines.idleMaxMs)} ms (${lines.idleSamples} lines reused)`],
   ['max concurrent (measured) / cap', `${figures.maxConcurrent} / ${o.concurrent}`],
+  ['mean concurrent, first → last dial (measured)', lines.meanConcurrent.toFixed(1)],
   ['campaign workflow runs', String(campaignRuns)],
   ['max history events, campaign run', String(maxCampaignEvents)],
   ['max history events, call (200 sampled)', String(maxCallEvents)],
   ['worker peak RSS', `${peak} MB`],
   ['double dials', String(figures.doubleDials)],
   ['contacts left unsettled', String(figures.open)],
+  ['load average (1 min) at start / end', `${load0.toFixed(1)} / ${load1.toFixed(1)}`],
 ];
 const w = Math.max(...rows.map((r) => r[0].length));
 console.log(`\nbench:campaign (${o.scenario}, cap ${o.concurrent}, simulation ×${o.speed})`);
@@ -138,8 +149,13 @@ console.log(JSON.stringify({
   dialsPerSecond: round(dialsPerSecond, 2),
   schedulerLagP50Ms: round(lag.p50Ms),
   schedulerLagP95Ms: round(lag.p95Ms),
+  schedulerLagMaxMs: round(lag.maxMs),
   schedulerLagSamples: lag.samples,
+  lineIdleP50Ms: round(lines.idleP50Ms),
+  lineIdleP95Ms: round(lines.idleP95Ms),
+  lineIdleMaxMs: round(lines.idleMaxMs),
   maxConcurrent: figures.maxConcurrent,
+  meanConcurrent: round(lines.meanConcurrent, 1),
   concurrencyCap: o.concurrent,
   campaignRuns,
   maxHistoryEvents: Math.max(maxCampaignEvents, maxCallEvents),
@@ -148,5 +164,28 @@ console.log(JSON.stringify({
   peakRssMb: peak,
   doubleDials: figures.doubleDials,
   unsettled: figures.open,
+  loadAverage: [round(load0, 1), round(load1, 1)],
 }));
 process.exit(0);
+
+/**
+ * How busy the lines were, from the calls' own records (dialed → ended). Every dial after the first `cap` takes
+ * the line of the earliest call ended before it (the k-th end frees the line of dial cap + k): the idle time is
+ * that dial's time minus that end's, the whole way from the callee hanging up to the next number being dialed
+ * (the campaign hearing of the end, starting the call workflow, its dial-time check). Mean concurrency is the
+ * number of calls up, averaged over the time from the first dial to the last.
+ */
+function lineUse(calls: { start: number; end: number }[], cap: number) {
+  const starts = calls.map((c) => c.start).sort((a, b) => a - b);
+  const ends = calls.map((c) => c.end).sort((a, b) => a - b);
+  const idle: number[] = [];
+  for (let k = 0; cap + k < starts.length && k < ends.length; k++) idle.push(Math.max(0, starts[cap + k]! - ends[k]!));
+  const first = starts[0] ?? 0;
+  const last = starts[starts.length - 1] ?? 0;
+  let busy = 0;
+  for (const c of calls) busy += Math.max(0, Math.min(c.end, last) - Math.max(c.start, first));
+  return {
+    idleSamples: idle.length, idleP50Ms: percentile(idle, 50), idleP95Ms: percentile(idle, 95), idleMaxMs: idle.length ? Math.max(...idle) : null,
+    meanConcurrent: last > first ? busy / (last - first) : 0,
+  };
+}

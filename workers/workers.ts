@@ -2,10 +2,15 @@
 // - the orchestration worker (campaign + call workflows, database and intent activities) on TEMPORAL_TASK_QUEUE;
 // - the telephony workers: the shared `<queue>-telephony` queue where new calls are originated, and this
 //   instance's own `<queue>-telephony-<instance>` queue for everything else about the calls it holds.
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundle } from '@temporalio/worker';
 import type { PrismaClient } from '../prisma/client';
 import { createCampaignActivities } from '../activities/campaign';
 import { createCallActivities } from '../activities/call';
@@ -16,28 +21,38 @@ import type { TelephonyPort } from '../telephony/port';
 import { telephonyQueue } from '../lib/task-queues';
 import { tracing } from '../runtime/tracing';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+export { WORKFLOWS_PATH } from './workflows-path';
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let bundle: Promise<WorkflowBundle> | undefined;
 
-/** The workflow bundle, built once per process (with the tracing interceptors when tracing is on). */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  const workflowInterceptorModules = tracing()?.workflowInterceptorModules;
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger, ...(workflowInterceptorModules ? { workflowInterceptorModules } : {}) });
+/**
+ * The workflow bundle, built once per process, by webpack in a child process (workers/bundle-workflows.ts).
+ * Bundling in the worker itself took it to ~450 MB before its first task (measured in bench:campaign; 180 MB
+ * with the child) and left webpack loaded in it for good.
+ */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'minibot-bundle-'));
+    try {
+      const out = join(dir, 'workflows.js');
+      const script = fileURLToPath(new URL('./bundle-workflows.ts', import.meta.url));
+      const interceptors = tracing()?.workflowInterceptorModules ?? [];
+      const { stderr } = await promisify(execFile)(process.execPath, ['--import', import.meta.resolve('tsx'), script, out, ...interceptors], { maxBuffer: 1 << 20 });
+      if (stderr.trim()) console.warn(stderr.trim()); // the bundler's warnings
+      return { code: readFileSync(out, 'utf8') };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  })();
   return bundle;
 }
+
 
 /** Tracing of the workers' activities and workflows (runtime/tracing.ts), when the process started it. */
 function tracingOptions(): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
   const t = tracing();
   return t ? { interceptors: { activity: t.activityInterceptors }, sinks: t.sinks } : {};
 }
-
-const quietBundlerLogger = {
-  log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined,
-  warn: (m: string, meta?: unknown) => console.warn(m, meta ?? ''),
-  error: (m: string, meta?: unknown) => console.error(m, meta ?? ''),
-};
 
 export { telephonyQueue };
 

@@ -76,6 +76,11 @@ async function runCampaign(input: CampaignInput, carry?: CampaignCarry): Promise
   // The calling window is read in each callee's local time, by the claim and again at dial time. Runs recorded
   // before that kept one campaign-wide check here: they replay on that path.
   const calleeWindows = patched('callee-local-window');
+  // Scheduler (runs recorded before this awaited each batch of child starts and claimed only once the buffer was
+  // empty, so a freed slot waited for those round trips): child starts are not awaited by the loop, and the next
+  // page of contacts is claimed in the background while the buffer still holds some.
+  const pipelined = patched('scheduler-pipelined');
+  const inflight = { dials: 0, claim: false, dry: false, error: null as unknown };
   const active = new Map<string, ActiveCall>(s.active.map((a) => [a.workflowId, a]));
   let phase: CampaignStatus['state'] = carry ? 'running' : 'starting';
   let nextWindow: number | null = null;
@@ -93,9 +98,11 @@ async function runCampaign(input: CampaignInput, carry?: CampaignCarry): Promise
       wake++;
       return;
     }
-    const atCap = active.size >= s.maxConcurrent;
+    // A line the scheduler owes a call: freed at the cap, or while earlier freed lines still wait (every one of
+    // them is a sample, not only the first of a wait).
+    const owed = active.size + freedAt.length >= s.maxConcurrent;
     if (!active.delete(f.workflowId)) return; // duplicate, or reconciled already
-    if (atCap) freedAt.push(now());
+    if (owed) freedAt.push(now());
     if (f.requeued) {
       // Its window closed before the dial: the contact waits again; its next call needs a new id.
       s.counts.dialed -= 1;
@@ -233,6 +240,58 @@ async function runCampaign(input: CampaignInput, carry?: CampaignCarry): Promise
     }
   };
 
+  /** Starts a call without holding up the loop; a failure other than "already started" fails the run at its next turn. */
+  const dialInBackground = (c: ClaimedContact) => {
+    inflight.dials++;
+    void dial(c).catch((err) => {
+      inflight.error ??= err;
+    }).finally(() => {
+      inflight.dials--;
+      wake++;
+    });
+  };
+
+  /** Counts a claim's skipped contacts and takes its view of the callees' windows. */
+  const took = (claim: Awaited<ReturnType<typeof acts.claimContacts>>) => {
+    if (calleeWindows) {
+      windowWaits = claim.waitingWindow ?? [];
+      nextWindow = claim.nextWindowOpening ?? null;
+    }
+    for (const k of claim.skipped) {
+      s.counts.skipped += 1;
+      s.counts.skipReasons[k.reason] = (s.counts.skipReasons[k.reason] ?? 0) + 1;
+    }
+    s.buffer.push(...claim.contacts);
+  };
+  const claimInput = () => ({
+    campaignId: input.campaignId, token: `${info.runId}:${++s.claimSeq}`, limit: batchSize, nonCommercial: input.nonCommercial,
+    ...(calleeWindows ? { window } : {}),
+  });
+
+  /**
+   * Claims the next page while the buffer still holds contacts, so that a freed slot is filled from memory.
+   * A page that brings nothing stops the prefetch until the loop's own claim (which handles the waits) runs.
+   */
+  const claimAhead = () => {
+    if (!pipelined || inflight.claim || inflight.dry || s.stopped || s.paused) return;
+    if (s.buffer.length > Math.floor(batchSize / 2)) return;
+    inflight.claim = true;
+    void acts.claimContacts(claimInput()).then((claim) => {
+      if (claim.contacts.length === 0) inflight.dry = true;
+      took(claim);
+    }, (err) => {
+      inflight.error ??= err;
+    }).finally(() => {
+      inflight.claim = false;
+      wake++;
+    });
+  };
+  /** Waits for the dials and the claim in flight (before continue-as-new, releasing the buffer, or claiming). */
+  const settled = async () => {
+    if (pipelined) await condition(() => inflight.dials === 0 && !inflight.claim);
+    if (inflight.error) throw inflight.error;
+  };
+
   if (!carry) {
     await acts.enrollContacts({ campaignId: input.campaignId });
     await acts.setCampaignStatus({ campaignId: input.campaignId, status: 'running', workflowId: info.workflowId });
@@ -242,6 +301,7 @@ async function runCampaign(input: CampaignInput, carry?: CampaignCarry): Promise
   let exhausted = false;
 
   while (!s.stopped) {
+    if (inflight.error) throw inflight.error;
     if (repairs.length > 0) await repair();
     if (s.paused) {
       phase = 'paused';
@@ -274,23 +334,18 @@ async function runCampaign(input: CampaignInput, carry?: CampaignCarry): Promise
     }
     // History bound: continue as new with the state (active calls keep signalling the workflow id).
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit) {
+      await settled();
       await condition(allHandlersFinished);
       await continueAsNew<typeof campaignWorkflow>(input, { ...s, active: [...active.values()] });
     }
+    if (s.buffer.length === 0 && inflight.claim) {
+      await condition(() => !inflight.claim); // the page being claimed ahead
+      continue;
+    }
     if (s.buffer.length === 0) {
-      const claim = await acts.claimContacts({
-        campaignId: input.campaignId, token: `${info.runId}:${++s.claimSeq}`, limit: batchSize, nonCommercial: input.nonCommercial,
-        ...(calleeWindows ? { window } : {}),
-      });
-      if (calleeWindows) {
-        windowWaits = claim.waitingWindow ?? [];
-        nextWindow = claim.nextWindowOpening ?? null;
-      }
-      for (const k of claim.skipped) {
-        s.counts.skipped += 1;
-        s.counts.skipReasons[k.reason] = (s.counts.skipReasons[k.reason] ?? 0) + 1;
-      }
-      s.buffer.push(...claim.contacts);
+      inflight.dry = false;
+      const claim = await acts.claimContacts(claimInput());
+      took(claim);
       if (s.buffer.length === 0) {
         if (claim.skipped.length > 0) continue; // the whole page was skipped: look again at once
         if (claim.open === 0 && active.size === 0) {
@@ -298,7 +353,9 @@ async function runCampaign(input: CampaignInput, carry?: CampaignCarry): Promise
           break;
         }
         // Nothing due now: wait for a retry to come due, for a callee's window to open (durable timer until the
-        // earliest opening), or for a call to end (it may schedule a retry).
+        // earliest opening), or for a call to end (it may schedule a retry). Lines idle for want of contacts are
+        // not scheduler lag.
+        freedAt.length = 0;
         nextRetry = claim.nextDueAt;
         if (calleeWindows) {
           phase = nextWindow !== null ? 'waiting_window' : 'waiting_retry';
@@ -320,10 +377,16 @@ async function runCampaign(input: CampaignInput, carry?: CampaignCarry): Promise
     // Start as many calls as there are free slots, concurrently.
     const free = Math.min(s.maxConcurrent - active.size, s.buffer.length);
     const batch = s.buffer.splice(0, free);
-    await Promise.all(batch.map(dial));
+    if (pipelined) {
+      batch.forEach(dialInBackground);
+      claimAhead();
+    } else {
+      await Promise.all(batch.map(dial));
+    }
   }
 
   // Stopped or done: start nothing more, let calls in progress finish.
+  await settled();
   if (s.stopped && s.buffer.length > 0) {
     await acts.releaseClaims({ campaignId: input.campaignId, campaignContactIds: s.buffer.map((c) => c.campaignContactId) });
     s.buffer = [];

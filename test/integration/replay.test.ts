@@ -59,3 +59,18 @@ test('histories recorded by earlier code replay on the current code', async () =
   }
   assert.equal(replayed, 4);
 });
+
+test('a campaign recorded before the pipelined scheduler replays on the current code', async () => {
+  // A campaign of 8 contacts, 3 lines, pages of 3 and a history bound of 60 events (so it continued as new
+  // twice), and its calls, recorded with commit 4bf43cc: each batch of child starts awaited by the loop, and the
+  // next page claimed only once the buffer was empty (patch "scheduler-pipelined"). Fiction numbers (01 99 00).
+  const recorded = JSON.parse(readFileSync(new URL('../fixtures/histories-4bf43cc-campaign-continued.json', import.meta.url), 'utf8')) as { workflowId: string; history: string }[];
+  const histories = recorded.map((r) => ({ workflowId: r.workflowId, history: proto.temporal.api.history.v1.History.decode(Buffer.from(r.history, 'base64')) }));
+  assert.equal(histories.filter((h) => h.workflowId.startsWith('campaign-')).length, 3);
+  let replayed = 0;
+  for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle(), dataConverter: stack.client.options.dataConverter }, histories)) {
+    assert.equal(r.error, undefined, `${r.workflowId}: ${r.error?.message}`);
+    replayed++;
+  }
+  assert.equal(replayed, 14);
+});
