@@ -23,7 +23,7 @@ const run = promisify(execFile);
 const arg = (name: string, dflt: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : dflt);
 const rounds = Number(arg('--rounds', '3')) || 3;
 const modes = arg('--modes', 'stream').split(',') as ('stream' | 'asterisk')[];
-const CALLEES = ['human', 'chatty', 'silent', 'machine'] as const;
+const CALLEES = (arg('--callees', 'human,chatty,silent,machine').split(',')) as string[];
 const RECS = join(CHROOT, 'var/spool/asterisk/monitor/minibot-test');
 
 // Our own Asterisk on free ports, and the config read from that environment.
@@ -38,7 +38,7 @@ await run('bash', [join(REPO, 'scripts/asterisk-up.sh')], { env, timeout: 180_00
 
 type Row = {
   mode: string; callee: string; firstPromptMs: number | null; heardAfterAnswerMs: number | null; greetingEndMs: number | null;
-  deadAirMs: number | null; amdMs: number | null; verdict: string | null; cause: string | null; gate: string | null;
+  deadAirMs: number | null; mediaMs: number | null; amdGreetingEndMs: number | null; amdMs: number | null; verdict: string | null; cause: string | null; gate: string | null;
 };
 
 async function runMode(mode: 'stream' | 'asterisk'): Promise<Row[]> {
@@ -83,6 +83,9 @@ async function runMode(mode: 'stream' | 'asterisk'): Promise<Row[]> {
       heardAfterAnswerMs: tl.firstHeardMs,
       greetingEndMs: tl.greetingEndMs,
       deadAirMs: tl.firstHeardMs !== null && tl.greetingEndMs !== null ? tl.firstHeardMs - tl.greetingEndMs : null,
+      // Where the time goes: media connected after answer, and the greeting's end as the media worker saw it.
+      mediaMs: m.mediaAt ? m.mediaAt - a : null,
+      amdGreetingEndMs: m.amd?.evidence?.speechOnsetMs != null ? m.amd.evidence.speechOnsetMs + m.amd.evidence.greetingMs : null,
       amdMs: m.amd ? m.amd.decidedAt - a : null,
       verdict: m.amd?.verdict ?? null,
       cause: m.amd?.cause ?? null,
@@ -101,9 +104,9 @@ try {
 
 const f = (v: number | null) => (v === null ? '-' : `${v} ms`);
 console.log('through Asterisk (times from the callee recordings; AMD time from the adapter)');
-console.log('mode      callee   heard after answer  greeting end  dead air   adapter prompt  AMD at    verdict  gate            cause');
+console.log('mode      callee   heard after answer  greeting end  dead air   media up  greeting end seen  adapter prompt  AMD at    verdict  gate            cause');
 for (const r of rows) {
-  console.log(`${r.mode.padEnd(9)} ${r.callee.padEnd(8)} ${f(r.heardAfterAnswerMs).padEnd(19)} ${f(r.greetingEndMs).padEnd(13)} ${f(r.deadAirMs).padEnd(10)} ${f(r.firstPromptMs).padEnd(15)} ${f(r.amdMs).padEnd(9)} ${String(r.verdict).padEnd(8)} ${String(r.gate).padEnd(15)} ${r.cause}`);
+  console.log(`${r.mode.padEnd(9)} ${r.callee.padEnd(8)} ${f(r.heardAfterAnswerMs).padEnd(19)} ${f(r.greetingEndMs).padEnd(13)} ${f(r.deadAirMs).padEnd(10)} ${f(r.mediaMs).padEnd(9)} ${f(r.amdGreetingEndMs).padEnd(18)} ${f(r.firstPromptMs).padEnd(15)} ${f(r.amdMs).padEnd(9)} ${String(r.verdict).padEnd(8)} ${String(r.gate).padEnd(15)} ${r.cause}`);
 }
 const p = (xs: (number | null)[], q: number) => {
   const v = percentile(xs.filter((x): x is number => x !== null), q);

@@ -22,7 +22,11 @@
 //
 // The same evidence drives the "first prompt gate" (when our hello may start without talking over the callee's
 // "Allô ?"): open once the greeting pauses for `gateGapMs`, after `gateSilenceMs` of silence with no speech at
-// all, or at `gateMaxMs` after answer; kept closed while a machine greeting goes on. After a MACHINE verdict
+// all, or at `gateMaxMs` after answer; kept closed while a machine greeting goes on. The gate does not wait for
+// the verdict: the AMD keeps listening under the hello (a person listens, so the silence that makes a HUMAN
+// verdict goes on; a barge-in cuts the hello as usual) and a later MACHINE verdict stops the hello
+// (telephony/asterisk/amd-gate.ts). Defaults (gap 200 ms, 1 s of silence, 800 ms after-greeting silence, 350 ms
+// word gaps) were chosen on the AMD test set (test/helpers/amd-set.ts, figures in `npm run bench:amd`). After a MACHINE verdict
 // the voicemail gate opens when the beep ends (or after `voicemailSilenceMs` of silence): where a message goes.
 //
 // Pure logic: no I/O, no clock (times come with the frames), so it is unit-tested on recorded audio. It reads
@@ -63,8 +67,8 @@ export const BEEP_FREQUENCIES = [440, 480, 620, 850, 950, 1000, 1100, 1400, 1800
 export const DEFAULT_STREAM_AMD: StreamAmdOptions = {
   humanSpeechMs: 1200,
   machineSpeechMs: 2800,
-  afterGreetingSilenceMs: 1200,
-  bridgeGapMs: 400,
+  afterGreetingSilenceMs: 800,
+  bridgeGapMs: 350,
   initialSilenceMs: 2500,
   maxDecisionMs: 5000,
   minSpeechDbfs: -45,
@@ -78,8 +82,8 @@ export const DEFAULT_STREAM_AMD: StreamAmdOptions = {
   beepDriftHz: 20,
   beepLevelDb: 3,
   beepMinDbfs: -40,
-  gateGapMs: 350,
-  gateSilenceMs: 1700,
+  gateGapMs: 200,
+  gateSilenceMs: 1200,
   gateMaxMs: 3000,
   voicemailSilenceMs: 1500,
 };
@@ -185,7 +189,8 @@ export class StreamAmd {
     const end = t + durMs;
     this.lastT = end;
     const echoGuard = Number.isFinite(f.echoRefDbfs) ? f.echoRefDbfs + o.echoMarginDb : -Infinity;
-    const beepHz = o.beep ? this.beepFrame(f, durMs) : null;
+    // Our own prompt echoing back (at or under its reference level) is neither speech nor a beep.
+    const beepHz = o.beep ? this.beepFrame(f, durMs, f.dbfs >= echoGuard) : null;
     // A tone is not speech (the VAD often says it is).
     const speech = f.speech && f.dbfs >= o.minSpeechDbfs && f.dbfs >= echoGuard && beepHz === null && this.beepRun.frames === 0;
 
@@ -256,9 +261,9 @@ export class StreamAmd {
   }
 
   /** The frame's beep frequency while a tone run goes on (the frame is not speech then), else null. */
-  private beepFrame(f: MediaFrame, durMs: number): number | null {
+  private beepFrame(f: MediaFrame, durMs: number, aboveEcho: boolean): number | null {
     const o = this.opts;
-    const r = f.dbfs >= o.beepMinDbfs ? readTone(f.pcm, f.sampleRate, o.beepMinHz, Math.min(o.beepMaxHz, f.sampleRate / 2 - 100), hann(f.pcm.length)) : null;
+    const r = aboveEcho && f.dbfs >= o.beepMinDbfs ? readTone(f.pcm, f.sampleRate, o.beepMinHz, Math.min(o.beepMaxHz, f.sampleRate / 2 - 100), hann(f.pcm.length)) : null;
     const tonal = r !== null && r.purity >= o.beepPurity && r.harmonics <= o.beepMaxHarmonics;
     const run = this.beepRun;
     // The same tone goes on: one frequency, one level (speech glides and is modulated at the syllable rate).
