@@ -25,7 +25,7 @@
 // all, or at `gateMaxMs` after answer; kept closed while a machine greeting goes on. The gate does not wait for
 // the verdict: the AMD keeps listening under the hello (a person listens, so the silence that makes a HUMAN
 // verdict goes on; a barge-in cuts the hello as usual) and a later MACHINE verdict stops the hello
-// (telephony/asterisk/amd-gate.ts). Defaults (gap 200 ms, 1 s of silence, 800 ms after-greeting silence, 350 ms
+// (telephony/asterisk/amd-gate.ts). Defaults (gap 300 ms, 1.5 s of silence, 800 ms after-greeting silence, 350 ms
 // word gaps) were chosen on the AMD test set (test/helpers/amd-set.ts, figures in `npm run bench:amd`). After a MACHINE verdict
 // the voicemail gate opens when the beep ends (or after `voicemailSilenceMs` of silence): where a message goes.
 //
@@ -82,8 +82,8 @@ export const DEFAULT_STREAM_AMD: StreamAmdOptions = {
   beepDriftHz: 20,
   beepLevelDb: 3,
   beepMinDbfs: -40,
-  gateGapMs: 200,
-  gateSilenceMs: 1200,
+  gateGapMs: 300,
+  gateSilenceMs: 1500,
   gateMaxMs: 3000,
   voicemailSilenceMs: 1500,
 };

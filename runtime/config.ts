@@ -143,8 +143,8 @@ export const envSchema = z.object({
   // the stream settles NOTSURE). See telephony/asterisk.ts and bench/asterisk-amd.ts for the figures.
   AMD_MODE: z.enum(['stream', 'asterisk']).default('stream'),
   // Silence after answer (nobody said "Allô ?") before the first prompt starts anyway (ms): with media setup and
-  // the line, a callee who says nothing hears the hello ~1.3-1.4 s after answering.
-  AMD_FIRST_PROMPT_SILENCE_MS: ms.default(1200),
+  // the line, a callee who says nothing hears the hello ~1.2-1.4 s after answering (bench:amd).
+  AMD_FIRST_PROMPT_SILENCE_MS: ms.default(1500),
 
   // VAD
   VAD_MODE: z.coerce.number().int().min(0).max(3).default(2),

@@ -94,7 +94,7 @@ describe('stream AMD on the test callees', () => {
   it('nobody speaks: the first prompt starts after the configured silence; NOTSURE (INITIALSILENCE), never MACHINE', async () => {
     const { verdict, amd } = await listen([], 0, 6000);
     assert.equal(amd.gate?.reason, 'silence');
-    assert.equal(amd.gate!.at, 1200);
+    assert.equal(amd.gate!.at, 1500);
     assert.equal(verdict?.status, 'NOTSURE');
     assert.match(verdict!.cause, /^INITIALSILENCE/);
   });
