@@ -9,7 +9,8 @@
 // Then the offline AMD set (test/helpers/amd-set.ts: synthetic voices answering, voicemail greetings with and
 // without beeps, the recorded callees) through the same VAD + stream AMD as a call: verdict delay p50/p95,
 // humans classed machine, machines caught.
-// Prints a table, then one JSON line.   npm run bench:amd [-- --rounds 3] [-- --modes stream,asterisk]
+// With --turns, then the end-to-end turn latency (test/e2e/turns-asterisk.test.ts, whole stack, one call at a time).
+// Prints a table, then one JSON line.   npm run bench:amd [-- --rounds 3] [-- --modes stream,asterisk] [-- --turns]
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -139,5 +140,18 @@ console.log('\nAMD set (synthetic voices + recorded callees, VAD + stream AMD as
 console.log('case                                   expected  verdict   cause                      after answer');
 for (const c of set.cases) console.log(`${c.name.padEnd(38)} ${c.expected.padEnd(9)} ${c.status.padEnd(9)} ${c.cause.padEnd(26)} ${c.afterMs} ms${c.ok ? '' : '   <-- wrong'}`);
 console.log(`AMD set: ${JSON.stringify(set.summary)}`);
-console.log(JSON.stringify({ bench: 'asterisk-amd', rounds, loadAverage: (await import('node:os')).loadavg()[0], asterisk: byMode, amdSet: set.summary, rows }));
+
+// --turns: end of the callee's speech → our next prompt reaching it, through the whole stack (Temporal, the call
+// workflow, the intent activity, ASR, Asterisk) with one call at a time: the e2e file that runs it prints a
+// `# turns:` line (its services are the test runner's: a Temporal dev server and Postgres on free ports).
+let turns: Record<string, unknown> | null = null;
+if (process.argv.includes('--turns')) {
+  const r = await run(process.execPath, ['--import', 'tsx', join(REPO, 'scripts/test.ts'), 'test/e2e/turns-asterisk.test.ts'], { cwd: REPO, env: process.env, timeout: 1_200_000, maxBuffer: 64 << 20 }).catch((e) => e as { stdout: string; stderr: string });
+  const out = `${r.stdout ?? ''}\n${r.stderr ?? ''}`;
+  for (const l of out.split('\n')) if (/^\s*# (call-|turns)/.test(l)) console.log(l.trim());
+  const line = out.split('\n').find((l) => l.includes('# turns: '));
+  turns = line ? JSON.parse(line.slice(line.indexOf('# turns: ') + 9)) : { error: 'the e2e run printed no figures (see scripts/test.ts test/e2e/turns-asterisk.test.ts)' };
+  console.log(`\nend of speech → next prompt heard (e2e, one call at a time): ${JSON.stringify(turns)}`);
+}
+console.log(JSON.stringify({ bench: 'asterisk-amd', rounds, loadAverage: (await import('node:os')).loadavg()[0], asterisk: byMode, amdSet: set.summary, turns, rows }));
 process.exit(0);
