@@ -49,7 +49,9 @@ describe('end to end: turn latency heard by the callee (one call at a time)', { 
     const source = (await stack.prisma.contact.findFirstOrThrow({ where: { phone: phones[0]! } })).source!;
     const c = await createCampaign(stack.prisma, {
       name: 'e2e turns', max_concurrent_calls: 1, contact_source: source, ignore_window: true, max_attempts: 1,
-      record_calls: false, machine_policy: 'hangup', caller_id: '01 62 00 00 00',
+      // Recorded: the bridge then mixes (softmix), so the callee hears line silence between prompts, as on a real line;
+      // a 2-channel simple bridge sends no frames then, and the callee's WaitForSilence would never end.
+      record_calls: true, machine_policy: 'hangup', caller_id: '01 62 00 00 00',
     });
     const { workflowId } = await launchCampaign(stack.client, stack.prisma, stack.cfg, c.id);
     const status = (await Promise.race([
