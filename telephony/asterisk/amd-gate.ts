@@ -1,6 +1,7 @@
 // The AMD gate: the stream AMD listens from the answer; the first prompt waits until the callee's "Allô ?"
-// ends (the gate, media/amd.ts), not for the verdict; a MACHINE verdict stops a prompt already playing; the hybrid verdict (Asterisk's AMD() + the stream evidence, AMD_MODE=asterisk)
-// goes to the workflow once; on a machine, prompts wait for the beep (voicemail gate).
+// ends (the gate, media/amd.ts), not for the verdict; a MACHINE verdict stops a prompt already playing; the
+// hybrid verdict (Asterisk's AMD() + the stream evidence, AMD_MODE=asterisk) goes to the workflow once; on a
+// machine, prompts wait for the beep (voicemail gate).
 import { StreamAmd, combineAmd, type StreamVerdict } from '../../media/amd';
 import type { AstCall, QueuedPrompt } from './call';
 import type { AdapterContext } from './context';
