@@ -145,6 +145,8 @@ export class StreamAmd {
   private gateReason = '';
   private voicemailAt: number | null = null;
   private machineVerdictAt: number | null = null;
+  /** tick() is standing in for frames that never came (no evidence of silence after speech). */
+  private stalled = false;
 
   constructor(answeredAt: number, opts?: Partial<StreamAmdOptions>) {
     this.answeredAt = answeredAt;
@@ -204,7 +206,7 @@ export class StreamAmd {
     }
     const silenceMs = this.lastSpeechEnd === null ? end - this.answeredAt : end - this.lastSpeechEnd;
     const runMs = this.runStart !== null && this.lastSpeechEnd !== null && end - this.lastSpeechEnd <= o.bridgeGapMs ? this.lastSpeechEnd - this.runStart : 0;
-    if (this.firstSpeech !== null && this.greetingEnd === null && silenceMs >= o.afterGreetingSilenceMs) this.greetingEnd = this.lastSpeechEnd;
+    if (this.firstSpeech !== null && this.greetingEnd === null && silenceMs >= o.afterGreetingSilenceMs && !this.stalled) this.greetingEnd = this.lastSpeechEnd;
 
     // First prompt gate.
     if (this.gateAt === null && this.verdictValue?.status !== 'MACHINE') {
@@ -247,12 +249,22 @@ export class StreamAmd {
     return this.verdictValue;
   }
 
-  /** No frame arrived for a while (media stalled): lets the deadline rules fire on the wall clock. */
+  /**
+   * No frame arrived for a while (media stalled): lets the deadline rules fire on the wall clock. Once the callee
+   * has spoken, a stall is not silence: only the maxDecisionMs deadline fires then (a stalled stream on a loaded
+   * machine read as an 800 ms pause would end a voicemail greeting as a HUMAN's).
+   */
   tick(now: number): StreamVerdict | null {
     if (this.verdictValue || now - this.lastT < 100) return null;
+    if (this.firstSpeech !== null && now - this.answeredAt < this.opts.maxDecisionMs) return null;
     const silent = new Int16Array(160);
     const t = Math.max(this.lastT, now - 20);
-    return this.push({ kind: 'media', t, durMs: 20, pcm: silent, sampleRate: 8000, speech: false, dbfs: -Infinity, echoRefDbfs: -Infinity, promptAudible: false, bargeInArmed: false });
+    this.stalled = this.firstSpeech !== null;
+    try {
+      return this.push({ kind: 'media', t, durMs: 20, pcm: silent, sampleRate: 8000, speech: false, dbfs: -Infinity, echoRefDbfs: -Infinity, promptAudible: false, bargeInArmed: false });
+    } finally {
+      this.stalled = false;
+    }
   }
 
   private openGate(at: number, reason: string): void {

@@ -133,6 +133,17 @@ describe('stream AMD on the test callees', () => {
     assert.equal(amd.evidence().speechOnsetMs, null);
   });
 
+  it('a media stall after the callee started speaking is not the end of the greeting; the decision deadline still fires', () => {
+    const amd = new StreamAmd(0);
+    const voice = tone(180, 20, 8000, 6000);
+    for (let t = 300; t < 1300; t += 20) amd.push({ kind: 'media', t, durMs: 20, pcm: voice, sampleRate: 8000, speech: true, dbfs: rmsDbfs(voice), echoRefDbfs: -Infinity, promptAudible: false, bargeInArmed: false });
+    assert.equal(amd.tick(2500), null, 'no frames for 1.2 s: no verdict from silence that was never heard');
+    assert.equal(amd.verdict, null);
+    const v = amd.tick(5000);
+    assert.equal(v?.status, 'NOTSURE');
+    assert.match(v!.cause, /^TIMEOUT/);
+  });
+
   it('rejects inconsistent thresholds, naming them', () => {
     assert.throws(() => resolveStreamAmd({ humanSpeechMs: 3000, machineSpeechMs: 2000 }), /machineSpeechMs/);
     assert.throws(() => resolveStreamAmd({ beepPurity: 2 }), /amd.beepPurity/);
