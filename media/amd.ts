@@ -5,8 +5,11 @@
 //   - the greeting: speech from its first frame to the first pause of `afterGreetingSilenceMs`; word gaps
 //     shorter than `bridgeGapMs` do not split it;
 //   - continuous speech longer than a human hello (`machineSpeechMs`): a recorded greeting;
-//   - a beep: a pure tone held for `beepMinMs` at one of the usual voicemail frequencies, found with a bank of
-//     Goertzel filters (one DFT bin each, Hann-windowed so that a tone ~±40 Hz off still registers);
+//   - a beep: a stable pure tone held for `beepMinMs`, anywhere in [beepMinHz, beepMaxHz] (media/tone.ts
+//     readTone: zero-crossing frequency, Goertzel purity there), with no speech structure: nothing at the
+//     harmonics a voice has (hz/2, 3hz/2, 2hz), one frequency (±beepDriftHz) and one level (±beepLevelDb)
+//     all along. A steady-pitched voice (espeak-ng's fr+f2 "allô oui bonjour") can be 0.6 "pure" at its 2nd
+//     harmonic for 200-300 ms, which a bank of filters at fixed frequencies took for a 440 Hz beep;
 //   - initial silence: nobody speaks for `initialSilenceMs`.
 // Decision (first rule that applies):
 //   beep → MACHINE (BEEP); continuous speech ≥ machineSpeechMs → MACHINE (LONGGREETING);
@@ -19,13 +22,17 @@
 //
 // The same evidence drives the "first prompt gate" (when our hello may start without talking over the callee's
 // "Allô ?"): open once the greeting pauses for `gateGapMs`, after `gateSilenceMs` of silence with no speech at
-// all, or at `gateMaxMs` after answer; kept closed while a machine greeting goes on. After a MACHINE verdict
+// all, or at `gateMaxMs` after answer; kept closed while a machine greeting goes on. The gate does not wait for
+// the verdict: the AMD keeps listening under the hello (a person listens, so the silence that makes a HUMAN
+// verdict goes on; a barge-in cuts the hello as usual) and a later MACHINE verdict stops the hello
+// (telephony/asterisk/amd-gate.ts). Defaults (gap 300 ms, 1.5 s of silence, 800 ms after-greeting silence, 350 ms
+// word gaps) were chosen on the AMD test set (test/helpers/amd-set.ts, figures in `npm run bench:amd`). After a MACHINE verdict
 // the voicemail gate opens when the beep ends (or after `voicemailSilenceMs` of silence): where a message goes.
 //
 // Pure logic: no I/O, no clock (times come with the frames), so it is unit-tested on recorded audio. It reads
 // the same MediaFrames as the rest of the inbound path (media/frames.ts), from the session's AMD tap.
 import type { MediaFrame } from './frames';
-import { goertzelPurity, hann } from './tone';
+import { hann, readTone } from './tone';
 
 export { goertzelPurity } from './tone';
 export { combineAmd, type AsteriskAmd, type HybridVerdict } from './amd-hybrid';
@@ -40,9 +47,13 @@ export interface StreamAmdOptions {
   minSpeechDbfs: number;
   echoMarginDb: number;
   beep: boolean;
-  beepFrequencies: number[];
+  beepMinHz: number;
+  beepMaxHz: number;
   beepMinMs: number;
   beepPurity: number;
+  beepMaxHarmonics: number;
+  beepDriftHz: number;
+  beepLevelDb: number;
   beepMinDbfs: number;
   gateGapMs: number;
   gateSilenceMs: number;
@@ -50,25 +61,29 @@ export interface StreamAmdOptions {
   voicemailSilenceMs: number;
 }
 
-/** Usual answering-machine / voicemail beep frequencies (Hz). */
+/** Usual answering-machine / voicemail beep frequencies (Hz); the detector takes any in [beepMinHz, beepMaxHz]. */
 export const BEEP_FREQUENCIES = [440, 480, 620, 850, 950, 1000, 1100, 1400, 1800, 2000];
 
 export const DEFAULT_STREAM_AMD: StreamAmdOptions = {
   humanSpeechMs: 1200,
   machineSpeechMs: 2800,
-  afterGreetingSilenceMs: 1200,
-  bridgeGapMs: 400,
+  afterGreetingSilenceMs: 800,
+  bridgeGapMs: 350,
   initialSilenceMs: 2500,
   maxDecisionMs: 5000,
   minSpeechDbfs: -45,
   echoMarginDb: -6,
   beep: true,
-  beepFrequencies: BEEP_FREQUENCIES,
-  beepMinMs: 140,
-  beepPurity: 0.55,
+  beepMinHz: 300,
+  beepMaxHz: 2100,
+  beepMinMs: 180,
+  beepPurity: 0.8,
+  beepMaxHarmonics: 0.05,
+  beepDriftHz: 20,
+  beepLevelDb: 3,
   beepMinDbfs: -40,
-  gateGapMs: 350,
-  gateSilenceMs: 1700,
+  gateGapMs: 300,
+  gateSilenceMs: 1500,
   gateMaxMs: 3000,
   voicemailSilenceMs: 1500,
 };
@@ -106,7 +121,8 @@ export function resolveStreamAmd(...parts: (Partial<StreamAmdOptions> | undefine
     if (!(Number.isFinite(o[k]) && o[k] >= 0)) throw new Error(`amd.${k}: must be a number >= 0 (got ${o[k]})`);
   }
   if (!(o.beepPurity > 0 && o.beepPurity <= 1)) throw new Error(`amd.beepPurity: must be in (0, 1] (got ${o.beepPurity})`);
-  for (const f of o.beepFrequencies) if (!(f > 0)) throw new Error(`amd.beepFrequencies: ${f} is not a frequency`);
+  if (!(o.beepMinHz > 0 && o.beepMaxHz > o.beepMinHz)) throw new Error(`amd.beepMaxHz (${o.beepMaxHz}) must be greater than amd.beepMinHz (${o.beepMinHz}) > 0`);
+  if (!(o.beepMaxHarmonics >= 0 && o.beepMaxHarmonics < 1)) throw new Error(`amd.beepMaxHarmonics: must be in [0, 1) (got ${o.beepMaxHarmonics})`);
   return o;
 }
 
@@ -119,7 +135,7 @@ export class StreamAmd {
   private runStart: number | null = null; // current bridged speech run
   private longest = 0;
   private greetingEnd: number | null = null; // set once the greeting has paused afterGreetingSilenceMs
-  private beepRun = { hz: 0, frames: 0, ms: 0 };
+  private beepRun = { hz: 0, frames: 0, ms: 0, minDb: 0, maxDb: 0 };
   private beepHz: number | null = null;
   private beepAt: number | null = null;
   private beepEndedAt: number | null = null;
@@ -129,6 +145,8 @@ export class StreamAmd {
   private gateReason = '';
   private voicemailAt: number | null = null;
   private machineVerdictAt: number | null = null;
+  /** tick() is standing in for frames that never came (no evidence of silence after speech). */
+  private stalled = false;
 
   constructor(answeredAt: number, opts?: Partial<StreamAmdOptions>) {
     this.answeredAt = answeredAt;
@@ -173,7 +191,8 @@ export class StreamAmd {
     const end = t + durMs;
     this.lastT = end;
     const echoGuard = Number.isFinite(f.echoRefDbfs) ? f.echoRefDbfs + o.echoMarginDb : -Infinity;
-    const beepHz = o.beep ? this.beepFrame(f, durMs) : null;
+    // Our own prompt echoing back (at or under its reference level) is neither speech nor a beep.
+    const beepHz = o.beep ? this.beepFrame(f, durMs, f.dbfs >= echoGuard) : null;
     // A tone is not speech (the VAD often says it is).
     const speech = f.speech && f.dbfs >= o.minSpeechDbfs && f.dbfs >= echoGuard && beepHz === null && this.beepRun.frames === 0;
 
@@ -187,7 +206,7 @@ export class StreamAmd {
     }
     const silenceMs = this.lastSpeechEnd === null ? end - this.answeredAt : end - this.lastSpeechEnd;
     const runMs = this.runStart !== null && this.lastSpeechEnd !== null && end - this.lastSpeechEnd <= o.bridgeGapMs ? this.lastSpeechEnd - this.runStart : 0;
-    if (this.firstSpeech !== null && this.greetingEnd === null && silenceMs >= o.afterGreetingSilenceMs) this.greetingEnd = this.lastSpeechEnd;
+    if (this.firstSpeech !== null && this.greetingEnd === null && silenceMs >= o.afterGreetingSilenceMs && !this.stalled) this.greetingEnd = this.lastSpeechEnd;
 
     // First prompt gate.
     if (this.gateAt === null && this.verdictValue?.status !== 'MACHINE') {
@@ -230,12 +249,22 @@ export class StreamAmd {
     return this.verdictValue;
   }
 
-  /** No frame arrived for a while (media stalled): lets the deadline rules fire on the wall clock. */
+  /**
+   * No frame arrived for a while (media stalled): lets the deadline rules fire on the wall clock. Once the callee
+   * has spoken, a stall is not silence: only the maxDecisionMs deadline fires then (a stalled stream on a loaded
+   * machine read as an 800 ms pause would end a voicemail greeting as a HUMAN's).
+   */
   tick(now: number): StreamVerdict | null {
     if (this.verdictValue || now - this.lastT < 100) return null;
+    if (this.firstSpeech !== null && now - this.answeredAt < this.opts.maxDecisionMs) return null;
     const silent = new Int16Array(160);
     const t = Math.max(this.lastT, now - 20);
-    return this.push({ kind: 'media', t, durMs: 20, pcm: silent, sampleRate: 8000, speech: false, dbfs: -Infinity, echoRefDbfs: -Infinity, promptAudible: false, bargeInArmed: false });
+    this.stalled = this.firstSpeech !== null;
+    try {
+      return this.push({ kind: 'media', t, durMs: 20, pcm: silent, sampleRate: 8000, speech: false, dbfs: -Infinity, echoRefDbfs: -Infinity, promptAudible: false, bargeInArmed: false });
+    } finally {
+      this.stalled = false;
+    }
   }
 
   private openGate(at: number, reason: string): void {
@@ -243,36 +272,33 @@ export class StreamAmd {
     this.gateReason = reason;
   }
 
-  private beepFrame(f: MediaFrame, durMs: number): number | null {
+  /** The frame's beep frequency while a tone run goes on (the frame is not speech then), else null. */
+  private beepFrame(f: MediaFrame, durMs: number, aboveEcho: boolean): number | null {
     const o = this.opts;
-    let best = 0;
-    let bestHz = 0;
-    if (f.dbfs >= o.beepMinDbfs) {
-      const w = hann(f.pcm.length);
-      for (const hz of o.beepFrequencies) {
-        if (hz >= f.sampleRate / 2) continue;
-        const p = goertzelPurity(f.pcm, f.sampleRate, hz, w);
-        if (p > best) {
-          best = p;
-          bestHz = hz;
-        }
-      }
+    const r = aboveEcho && f.dbfs >= o.beepMinDbfs ? readTone(f.pcm, f.sampleRate, o.beepMinHz, Math.min(o.beepMaxHz, f.sampleRate / 2 - 100), hann(f.pcm.length)) : null;
+    const tonal = r !== null && r.purity >= o.beepPurity && r.harmonics <= o.beepMaxHarmonics;
+    const run = this.beepRun;
+    // The same tone goes on: one frequency, one level (speech glides and is modulated at the syllable rate).
+    const same = tonal && run.frames > 0 && Math.abs(r.hz - run.hz) <= o.beepDriftHz && Math.max(run.maxDb, f.dbfs) - Math.min(run.minDb, f.dbfs) <= o.beepLevelDb;
+    if (tonal && !same) {
+      if (run.frames > 0 && run.ms >= o.beepMinMs) this.beepEndedAt = f.t;
+      this.beepRun = { hz: r.hz, frames: 1, ms: durMs, minDb: f.dbfs, maxDb: f.dbfs };
+    } else if (same) {
+      run.hz += (r.hz - run.hz) / (run.frames + 1);
+      run.frames++;
+      run.ms += durMs;
+      run.minDb = Math.min(run.minDb, f.dbfs);
+      run.maxDb = Math.max(run.maxDb, f.dbfs);
+    } else {
+      if (run.frames > 0 && run.ms >= o.beepMinMs) this.beepEndedAt = f.t;
+      this.beepRun = { hz: 0, frames: 0, ms: 0, minDb: 0, maxDb: 0 };
+      return null;
     }
-    if (best >= o.beepPurity) {
-      if (this.beepRun.frames > 0 && this.beepRun.hz !== bestHz) this.beepRun = { hz: bestHz, frames: 0, ms: 0 };
-      this.beepRun.hz = bestHz;
-      this.beepRun.frames++;
-      this.beepRun.ms += durMs;
-      if (this.beepRun.ms >= o.beepMinMs && this.beepAt === null) {
-        this.beepAt = f.t + durMs;
-        this.beepHz = bestHz;
-      }
-      return bestHz;
+    const cur = this.beepRun;
+    if (cur.ms >= o.beepMinMs && this.beepAt === null) {
+      this.beepAt = f.t + durMs;
+      this.beepHz = Math.round(cur.hz / 10) * 10;
     }
-    if (this.beepRun.frames > 0) {
-      if (this.beepRun.ms >= o.beepMinMs) this.beepEndedAt = f.t;
-      this.beepRun = { hz: 0, frames: 0, ms: 0 };
-    }
-    return null;
+    return Math.round(cur.hz);
   }
 }

@@ -2,6 +2,7 @@
 // A connection must present the per-call token issued by expectCall() (URI parameters added through the
 // `v()` dial option); anything else is refused at the HTTP upgrade and logged.
 import http from 'node:http';
+import { stat } from 'node:fs/promises';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -261,7 +262,31 @@ export class MediaServer {
   }
 }
 
+/**
+ * The prompt WAVs start with 0.5 s of digital silence (scripts/audio-sox.ts pads them for Asterisk's Playback):
+ * streamed as is, that is half a second of dead air before every prompt the callee hears, on top of the gate.
+ * Only the leading pad goes (down to 10 ms before the first sample above -60 dBFS); the rest is untouched.
+ */
+export function trimLeadingSilence(pcm: Int16Array, sampleRate: number): Int16Array {
+  let i = 0;
+  while (i < pcm.length && Math.abs(pcm[i]!) < 33) i++; // 33/32768 ≈ -60 dBFS
+  const keep = Math.round(sampleRate / 100);
+  return i > keep && i < pcm.length ? pcm.subarray(i - keep) : pcm;
+}
+
+// Prompt WAVs decoded once per file version (the hello is 11.4 s: reading and decoding it on every call cost
+// 20-75 ms of dead air after the callee's "Allô ?"). Keyed by path, checked against the file's mtime and size.
+const promptCache = new Map<string, { stamp: string; audio: Promise<{ pcm: Int16Array; sampleRate: number }> }>();
+
 async function loadPromptPcm(p: PromptInput): Promise<{ pcm: Int16Array; sampleRate: number }> {
   if (p.pcm) return { pcm: p.pcm, sampleRate: p.sampleRate! };
-  return readWavMono(p.wavPath!);
+  const path = p.wavPath!;
+  const st = await stat(path);
+  const stamp = `${st.mtimeMs}:${st.size}`;
+  const hit = promptCache.get(path);
+  if (hit && hit.stamp === stamp) return hit.audio;
+  const audio = readWavMono(path).then((w) => ({ pcm: trimLeadingSilence(w.pcm, w.sampleRate), sampleRate: w.sampleRate }));
+  promptCache.set(path, { stamp, audio });
+  audio.catch(() => promptCache.delete(path));
+  return audio;
 }

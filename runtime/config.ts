@@ -159,14 +159,15 @@ export const envSchema = z.object({
   AMD_ENABLED: bool.default(true),
   AMD_MACHINE_SPEECH_THRESHOLD: seconds.default(2.8),
   AMD_HUMAN_SPEECH_THRESHOLD: seconds.default(1.2),
-  AMD_SILENCE_THRESHOLD: seconds.default(1.2),
+  AMD_SILENCE_THRESHOLD: seconds.default(0.8),
   AMD_BEEP_DETECTION_ENABLED: bool.default(true),
   // Where AMD runs: `stream` (the media worker decides from the audio while the first prompt already waits for
   // the callee's "Allô ?" to end; Asterisk's AMD() skipped), or `asterisk` (AMD() in the dialplan first, then
   // the stream settles NOTSURE). See telephony/asterisk.ts and bench/asterisk-amd.ts for the figures.
   AMD_MODE: z.enum(['stream', 'asterisk']).default('stream'),
-  // Silence after answer (nobody said "Allô ?") before the first prompt starts anyway (ms).
-  AMD_FIRST_PROMPT_SILENCE_MS: ms.default(1700),
+  // Silence after answer (nobody said "Allô ?") before the first prompt starts anyway (ms): with media setup and
+  // the line, a callee who says nothing hears the hello ~1.2-1.4 s after answering (bench:amd).
+  AMD_FIRST_PROMPT_SILENCE_MS: ms.default(1500),
 
   // VAD
   VAD_MODE: z.coerce.number().int().min(0).max(3).default(2),

@@ -1,6 +1,7 @@
 // The AMD gate: the stream AMD listens from the answer; the first prompt waits until the callee's "Allô ?"
-// ends (the gate, media/amd.ts); the hybrid verdict (Asterisk's AMD() + the stream evidence, AMD_MODE=asterisk)
-// goes to the workflow once; on a machine, prompts wait for the beep (voicemail gate).
+// ends (the gate, media/amd.ts), not for the verdict; a MACHINE verdict stops a prompt already playing; the
+// hybrid verdict (Asterisk's AMD() + the stream evidence, AMD_MODE=asterisk) goes to the workflow once; on a
+// machine, prompts wait for the beep (voicemail gate).
 import { StreamAmd, combineAmd, type StreamVerdict } from '../../media/amd';
 import type { AstCall, QueuedPrompt } from './call';
 import type { AdapterContext } from './context';
@@ -60,7 +61,14 @@ export function maybeSendAmd(ctx: AdapterContext, c: AstCall, stream: StreamVerd
   const decidedAt = Date.now();
   const evidence = c.streamAmd?.evidence() ?? null;
   c.metrics.amd = { verdict: h.verdict, cause: h.cause, source: h.source, decidedAt, evidence };
-  if (h.verdict === 'machine') c.streamAmd?.markMachine(c.streamAmd.verdict?.at ?? decidedAt);
+  if (h.verdict === 'machine') {
+    c.streamAmd?.markMachine(c.streamAmd.verdict?.at ?? decidedAt);
+    // The hello may have started in a pause of the greeting (the gate does not wait for the verdict): stop it now
+    // rather than after the workflow's round trip; its playbackFinished (interrupted) goes out as for a barge-in.
+    if (c.metrics.firstPromptAt !== null && c.mediaReady && ctx.media.hasCall(c.id)) {
+      void ctx.media.stopPlayback(c.id).catch((err) => ctx.log.warn({ callId: c.id, err: (err as Error).message }, 'could not stop the prompt on a machine'));
+    }
+  }
   amdLog().info({ callId: c.id, verdict: h.verdict, cause: h.cause, evidence, afterAnswerMs: c.metrics.answeredAt ? decidedAt - c.metrics.answeredAt : null }, 'AMD');
   ctx.report('amdResult', c.id, () => o.sink.amdResult(c.id, { verdict: h.verdict, cause: h.cause, decidedAt }));
 }

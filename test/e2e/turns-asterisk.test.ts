@@ -1,0 +1,84 @@
+// Turn latency as the callee lives it, through the whole stack with one call: a campaign of one `human` test
+// callee runs through Temporal, the call workflow, the intent activity, the media worker (ARI adapter,
+// chan_websocket media server, stream AMD, real Vosk ASR with the Korean test model) and a real Asterisk 22.
+// The callee's own recordings (test/helpers/callee-recordings.ts) give, for each of its answers, the end of
+// its speech and the first audio of our next prompt reaching it; and the end of its "Allô, oui ?" and the
+// first audio of the hello. The figures are printed (a `# turns:` JSON line read by `npm run bench:amd --
+// --turns`); the assertions are what must happen, not how fast (timings live in bench/).
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { createCampaign, launchCampaign } from '../../services/campaigns';
+import { percentile } from '../../lib/metrics';
+import { startMediaWorker, type MediaWorker } from '../../workers/media-worker';
+import type { CampaignStatus } from '../../workflows/definitions';
+import { makeContacts, type TestStack } from '../helpers/stack';
+import { CALLEE_REC_DIR, REPO, skipReason } from '../helpers/asterisk';
+import { startAsteriskStack } from '../helpers/asterisk-stack';
+import { calleeRecordings, calleeTimeline } from '../helpers/callee-recordings';
+
+const run = promisify(execFile);
+const SKIP = skipReason('for the end-to-end tier');
+const CALLS = 2; // one after the other (max_concurrent_calls 1): "one call" at a time
+
+describe('end to end: turn latency heard by the callee (one call at a time)', { skip: SKIP }, () => {
+  let env: NodeJS.ProcessEnv;
+  let stack: TestStack;
+  let mw: MediaWorker;
+  let recordingsDir: string;
+
+  before(async () => {
+    ({ env, stack, recordingsDir } = await startAsteriskStack('minibot-turns-rec-'));
+    mw = await startMediaWorker({
+      cfg: stack.cfg, dial: () => 'Local/human@minibot-test-callees', prisma: stack.prisma, client: stack.client, connection: stack.connection,
+    });
+  }, { timeout: 1_000_000 });
+
+  after(async () => {
+    await mw?.stop();
+    await stack?.close();
+    if (env) await run('bash', [join(REPO, 'scripts/asterisk-down.sh')], { env });
+    if (recordingsDir) rmSync(recordingsDir, { recursive: true, force: true });
+  }, { timeout: 60_000 });
+
+  it('every answer of the callee is followed by our next prompt; the hello follows its "Allô"', { timeout: 600_000 }, async () => {
+    const { phones } = await makeContacts(stack.prisma, CALLS);
+    const source = (await stack.prisma.contact.findFirstOrThrow({ where: { phone: phones[0]! } })).source!;
+    const c = await createCampaign(stack.prisma, {
+      name: 'e2e turns', max_concurrent_calls: 1, contact_source: source, ignore_window: true, max_attempts: 1,
+      // Recorded: the bridge then mixes (softmix), so the callee hears line silence between prompts, as on a real line;
+      // a 2-channel simple bridge sends no frames then, and the callee's WaitForSilence would never end.
+      record_calls: true, machine_policy: 'hangup', caller_id: '01 62 00 00 00',
+    });
+    const { workflowId } = await launchCampaign(stack.client, stack.prisma, stack.cfg, c.id);
+    const status = (await Promise.race([
+      stack.client.workflow.getHandle(workflowId).result(),
+      new Promise<never>((_, rej) => setTimeout(() => rej(new Error('campaign did not finish within 500 s')), 500_000)),
+    ])) as CampaignStatus;
+    assert.equal(status.state, 'completed');
+    const calls = await stack.prisma.call.findMany({ where: { campaignId: c.id }, include: { interactions: { orderBy: { turn: 'asc' } } } } as never);
+    assert.equal(calls.length, CALLS);
+    const gaps: number[] = [];
+    const hello: number[] = [];
+    for (const call of calls) {
+      assert.equal(call.amdResult, 'human', String(call.amdCause));
+      const turns = (call as any).interactions as { prompt: string; userText: string | null }[];
+      const tl = calleeTimeline(await calleeRecordings(CALLEE_REC_DIR, `${call.workflowId}-c`));
+      assert.ok(tl.greetingEndMs !== null && tl.firstHeardMs !== null && tl.firstHeardMs > tl.greetingEndMs, `hello after the "Allô": ${JSON.stringify(tl)}`);
+      hello.push(tl.firstHeardMs! - tl.greetingEndMs!);
+      // The callee answers every prompt it hears to the end; each answer but its last (goodbye) gets a prompt back.
+      assert.ok(tl.replies.length >= 1, `no answer of the callee was followed by a prompt: ${JSON.stringify(tl)}, turns ${turns.map((t) => t.prompt).join(',')}`);
+      for (const r of tl.replies) gaps.push(r.gapMs);
+      console.log(`# ${call.workflowId}: outcome ${call.outcome}, prompts ${turns.map((t) => t.prompt).join(' → ')}; hello ${hello.at(-1)} ms after the "Allô"; answer end → next prompt heard: ${tl.replies.map((r) => r.gapMs).join(', ')} ms`);
+    }
+    const p = (xs: number[], q: number) => Math.round(percentile(xs, q) ?? NaN);
+    const figures = {
+      calls: CALLS, replies: gaps.length, endOfSpeechToPromptP50Ms: p(gaps, 50), endOfSpeechToPromptP95Ms: p(gaps, 95), endOfSpeechToPromptMaxMs: p(gaps, 100),
+      helloAfterGreetingP95Ms: p(hello, 95), media: mw.telephony.media.stats(),
+    };
+    console.log(`# turns: ${JSON.stringify(figures)}`);
+  });
+});

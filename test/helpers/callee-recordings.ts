@@ -1,0 +1,98 @@
+// What a test callee of [minibot-test-callees] heard and said, from its MixMonitor recordings
+// (<callee channel uniqueid>-heard.wav = our audio reaching the callee, -said.wav = the callee's own speech; both
+// start when the callee answered, so their timelines line up). Used by the e2e tier and `npm run bench:amd` to
+// measure latencies as the callee lives them, not as our process logs them.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseWav } from '../../lib/audio-files';
+
+export const FRAME_MS = 20;
+/** A frame of the hello (our prompts peak near -12 dBFS) is well above this; line silence is digital zero. */
+export const HEARD_DB = -35;
+/** The callees' sentences are levelled like a phone line (-3 dBFS peak); their pauses are digital zero. */
+export const SAID_DB = -50;
+
+/** 20 ms frame levels (dBFS) of a WAV. */
+export function frameLevels(path: string): number[] {
+  const w = parseWav(readFileSync(path));
+  const s = w.samples!;
+  const n = Math.round((w.sampleRate * FRAME_MS) / 1000);
+  const levels: number[] = [];
+  for (let i = 0; i + n <= s.length; i += n) {
+    let e = 0;
+    for (let j = i; j < i + n; j++) e += s[j]! * s[j]!;
+    levels.push(e > 0 ? 10 * Math.log10(e / n / 32768 ** 2) : -120);
+  }
+  return levels;
+}
+
+/** Waits until the callee's recordings are complete (MixMonitor closes them when the callee channel goes). */
+export async function calleeRecordings(dir: string, calleeChannelId: string, timeoutMs = 20_000): Promise<{ heard: number[]; said: number[] }> {
+  const heard = join(dir, `${calleeChannelId}-heard.wav`);
+  const said = join(dir, `${calleeChannelId}-said.wav`);
+  const mix = join(dir, `${calleeChannelId}-mix.wav`);
+  const until = Date.now() + timeoutMs;
+  let last = -1;
+  for (;;) {
+    // The mix file is written last; a stable size twice in a row means MixMonitor let go.
+    const size = existsSync(mix) && existsSync(heard) && existsSync(said) ? statSync(mix).size + statSync(heard).size : -1;
+    if (size > 44 && size === last) break;
+    last = size;
+    if (Date.now() > until) throw new Error(`recordings of ${calleeChannelId} not complete in ${dir} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return { heard: frameLevels(heard), said: frameLevels(said) };
+}
+
+/** Index of the first run of `minFrames` frames above `db` at or after `from`, or -1. */
+export function onsetAfter(levels: number[], db: number, from = 0, minFrames = 3): number {
+  for (let i = Math.max(0, from); i + minFrames <= levels.length; i++) {
+    let ok = true;
+    for (let j = i; j < i + minFrames; j++) if (levels[j]! <= db) ok = false;
+    if (ok) return i;
+  }
+  return -1;
+}
+
+/**
+ * The callee's turns as it lived them: from `from` (ms after answer), when did its speech end (the end of the
+ * last said frame before the next prompt started), and when did the next prompt reach it.
+ *   greetingEndMs: end of the callee's first speech before our first audio (null: it said nothing);
+ *   firstHeardMs: our first audio (the hello) after answer;
+ *   replies: each later callee utterance that was followed by our next prompt: speech end → prompt heard.
+ */
+export function calleeTimeline(rec: { heard: number[]; said: number[] }): {
+  greetingEndMs: number | null;
+  firstHeardMs: number | null;
+  replies: { speechEndMs: number; nextHeardMs: number; gapMs: number }[];
+} {
+  const { heard, said } = rec;
+  const first = onsetAfter(heard, HEARD_DB);
+  const lastSaidBefore = (end: number, start: number) => {
+    for (let i = Math.min(end, said.length) - 1; i >= start; i--) if (said[i]! > SAID_DB) return i + 1;
+    return -1;
+  };
+  const g = first < 0 ? -1 : lastSaidBefore(first, 0);
+  const replies: { speechEndMs: number; nextHeardMs: number; gapMs: number }[] = [];
+  if (first >= 0) {
+    // Walk the prompts: a prompt ends at the first 1 s of silence heard; the callee's answer then starts; the
+    // next prompt is the next heard onset; the callee's speech end is its last said frame before that onset.
+    let i = first;
+    for (;;) {
+      let promptEnd = -1;
+      for (let k = i; k + 50 <= heard.length; k++) if (heard.slice(k, k + 50).every((l) => l <= HEARD_DB)) {
+        promptEnd = k;
+        break;
+      }
+      if (promptEnd < 0) break;
+      const answer = onsetAfter(said, SAID_DB, promptEnd);
+      if (answer < 0) break;
+      const next = onsetAfter(heard, HEARD_DB, answer);
+      if (next < 0) break;
+      const end = lastSaidBefore(next, answer);
+      if (end > 0) replies.push({ speechEndMs: end * FRAME_MS, nextHeardMs: next * FRAME_MS, gapMs: (next - end) * FRAME_MS });
+      i = next;
+    }
+  }
+  return { greetingEndMs: g > 0 ? g * FRAME_MS : null, firstHeardMs: first >= 0 ? first * FRAME_MS : null, replies };
+}
