@@ -79,7 +79,8 @@ function decodeCursor(s: string): { createdAt: Date; id: string } {
     if (Number.isNaN(createdAt.getTime()) || !z.uuid().safeParse(id).success) throw new Error();
     return { createdAt, id };
   } catch {
-    throw badRequest([{ field: 'query.cursor', reason: 'invalid cursor (use next_cursor of a previous page)' }]);
+    // Well-formed but not one of ours (the document can only say base64url): a rule, like an unknown id.
+    throw unprocessable([{ field: 'query.cursor', reason: 'invalid cursor (use next_cursor of a previous page)' }]);
   }
 }
 
@@ -89,12 +90,13 @@ export function contactRoutes(d: Deps): AnyRoute[] {
     route({
       method: 'get', path: '/contacts', tag: 'contacts', summary: 'List contacts',
       description: 'Oldest first; `next_cursor` gives the next page.',
+      errors: [422],
       query: z.object({
         status: z.enum(STATUSES).optional(),
         source: text(100).optional(),
         departement: departement.optional(),
         limit: limit(500, 100),
-        cursor: z.string().max(200).optional(),
+        cursor: z.string().max(200).regex(/^[A-Za-z0-9_-]+$/, 'expected the next_cursor of a previous page').optional().describe('next_cursor of a previous page (422 when it is not one)'),
       }).strict(),
       handler: async ({ query }) => {
         const where: Prisma.ContactWhereInput = {
