@@ -31,6 +31,14 @@ export function departementFromPostalCode(raw: string): string | null {
   return normalizeDepartement(s.slice(0, 2));
 }
 
+/**
+ * Exactly the spellings the API accepts for a département (the OpenAPI document's pattern, so it says what the
+ * server takes): a code (1 or 01 to 95 but 20, 2A/2B in either case, 971-976) or a five-digit postal code of a
+ * département (not 00xxx, 96xxx, 98xxx: Monaco and the Pacific). Unpadded and case-free, nothing around it.
+ * A unit test checks it equals departementOf on every such string.
+ */
+export const DEPARTEMENT_INPUT = '^(?:0?[1-9]|1[0-9]|2[1-9]|[3-8][0-9]|9[0-5]|2[AaBb]|97[1-6]|(?:0[1-9]|[1-8][0-9]|9[0-5])[0-9]{3}|97[1-6][0-9]{2})$';
+
 /** Accepts a département code or a postal code. */
 export function departementOf(raw: string): string | null {
   const s = raw.trim();

@@ -67,6 +67,14 @@ function typeOf(t: string | undefined): PhoneType {
   return t ? (t.toLowerCase() as PhoneType) : 'unknown';
 }
 
+/**
+ * The characters a phone number may be spelled with (the OpenAPI document's pattern): digits, +, the usual
+ * separators, and the invisible characters pasted from web pages that normalizeFrenchPhone strips (soft hyphen,
+ * zero-width and bidi marks, word joiner, BOM). Whether the digits make a number in an assigned range is a rule
+ * of the numbering plan no pattern can say: the API answers 422 for that.
+ */
+export const PHONE_INPUT = '^[0-9+ .\\-/()\u00a0\u202f\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]{1,40}$';
+
 /** Parses a French (or international) phone number to E.164. */
 export function normalizeFrenchPhone(raw: string): PhoneResult {
   const cleaned = cleanup(raw);

@@ -6,7 +6,8 @@ import type { PrismaClient, Campaign } from '../prisma/client';
 import { commercialScheduleErrors, validateWindow, windowFromSchedule, type CallingWindow } from '../lib/calling-window';
 import { SCENARIOS, getScenario, validateScenario } from '../lib/scenario';
 import { checkCanvassingCallerId } from '../lib/caller-id';
-import { normalizeFrenchPhone } from '../lib/phone';
+import { normalizeFrenchPhone, PHONE_INPUT } from '../lib/phone';
+import { TEXT_INPUT, TIME_ZONES } from '../lib/input-rules';
 import { MIN_SECRET_LENGTH, webhookUrlError } from '../lib/lead-webhook';
 import { loadPromptTexts } from './prompts';
 import type { Config } from '../runtime/config';
@@ -26,15 +27,15 @@ export const scheduleSchema = z
     break_start: hhmm.nullable().default('13:00'),
     break_end: hhmm.nullable().default('14:00'),
     days: z.array(z.number().int().min(1).max(7)).min(1).max(7).default([1, 2, 3, 4, 5]),
-    timezone: z.string().min(1).default('Europe/Paris'),
+    timezone: z.enum(TIME_ZONES).default('Europe/Paris').describe('IANA time zone (canonical name)'),
     exclude_holidays: z.boolean().default(true),
   })
   .strict();
 
 export const campaignCreateSchema = z
   .object({
-    name: z.string().trim().min(1).max(200),
-    scenario: z.string().refine((s) => s in SCENARIOS, { message: `unknown scenario (known: ${Object.keys(SCENARIOS).join(', ')})` }).default('production'),
+    name: z.string().max(200).regex(TEXT_INPUT, 'blank, or contains control characters').transform((s) => s.trim()),
+    scenario: z.enum(Object.keys(SCENARIOS) as [string, ...string[]], { message: `unknown scenario (known: ${Object.keys(SCENARIOS).join(', ')})` }).default('production'),
     max_concurrent_calls: z.number().int().min(1).max(1000).default(3),
     contact_limit: z.number().int().min(1).max(10_000_000).nullable().optional(),
     schedule: scheduleSchema.optional(),
@@ -45,24 +46,24 @@ export const campaignCreateSchema = z
     record_calls: z.boolean().default(false),
     contact_ids: z.array(z.string().uuid()).max(100_000).optional(),
     /** Only contacts imported from this source (the CLI's import tags each file's contacts). */
-    contact_source: z.string().trim().min(1).max(100).optional(),
-    departements: z.array(z.string().regex(/^(\d{2}|2A|2B|97\d)$/, 'expected a département code')).max(120).optional(),
+    contact_source: z.string().max(100).regex(TEXT_INPUT, 'blank, or contains control characters').transform((s) => s.trim()).optional(),
+    departements: z.array(z.string().regex(/^(?:0[1-9]|1[0-9]|2[1-9]|[3-8][0-9]|9[0-5]|2A|2B|97[1-6])$/, 'expected a département code (01-95, 2A, 2B, 971-976)')).max(120).optional(),
     /** Simulation only: time compression of the simulated telephony (the call timeouts follow it). */
     time_scale: z.number().positive().max(1).optional(),
     /** Technical/demo campaigns only: dial at any time (no calling window). */
     ignore_window: z.boolean().default(false),
     /** The number this campaign presents (any French spelling, stored E.164); default SIP_TRUNK_CALLER_ID. */
-    caller_id: z.string().trim().min(1).max(40).refine((v) => normalizeFrenchPhone(v).ok, 'not a valid French phone number').nullable().optional(),
+    caller_id: z.string().regex(new RegExp(PHONE_INPUT), 'expected a phone number: digits, +, spaces, . - / ( )').nullable().optional().describe('422 when it is in no assigned range'),
     /** CRM webhook: each lead is POSTed there as JSON, signed with lead_webhook_secret (lib/lead-webhook.ts). */
-    lead_webhook_url: z.string().trim().max(2000).superRefine((v, ctx) => {
-      const e = webhookUrlError(v);
-      if (e) ctx.addIssue({ code: 'custom', message: e });
-    }).optional().describe('CRM webhook: each lead is POSTed there as signed JSON (https, or plain http to localhost only; no credentials in the URL)'),
+    lead_webhook_url: z.string().max(2000).regex(/^https?:\/\/[^ \t\r\n]+$/, 'expected an http(s) URL').optional()
+      .describe('CRM webhook: each lead is POSTed there as signed JSON (https, or plain http to localhost only; no credentials in the URL: 422 otherwise)'),
     /** The HMAC-SHA256 key of the signature (stored; never returned by the API). Required with lead_webhook_url. */
     lead_webhook_secret: z.string().min(MIN_SECRET_LENGTH, `at least ${MIN_SECRET_LENGTH} characters`).max(200).optional()
       .describe('HMAC-SHA256 key of the X-MiniBot-Signature header; required with lead_webhook_url; write-only (never returned)'),
   })
   .strict()
+  // The document says it too (dependentRequired), so that it states exactly what the server accepts.
+  .meta({ dependentRequired: { lead_webhook_url: ['lead_webhook_secret'], lead_webhook_secret: ['lead_webhook_url'] } })
   .superRefine((v, ctx) => {
     if (v.lead_webhook_url && !v.lead_webhook_secret) ctx.addIssue({ code: 'custom', path: ['lead_webhook_secret'], message: 'required with lead_webhook_url (the signature key)' });
     if (v.lead_webhook_secret && !v.lead_webhook_url) ctx.addIssue({ code: 'custom', path: ['lead_webhook_url'], message: 'required with lead_webhook_secret' });
@@ -81,6 +82,14 @@ export function parseCampaignCreate(body: unknown): z.output<typeof campaignCrea
   const r = campaignCreateSchema.safeParse(body);
   if (!r.success) throw new ValidationError(r.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', reason: i.message })));
   const v = r.data;
+  if (v.lead_webhook_url) {
+    const e = webhookUrlError(v.lead_webhook_url);
+    if (e) throw new ValidationError([{ field: 'lead_webhook_url', reason: e }]);
+  }
+  if (v.caller_id) {
+    const p = normalizeFrenchPhone(v.caller_id);
+    if (!p.ok) throw new ValidationError([{ field: 'caller_id', reason: `not a valid French phone number (${p.reason})` }]);
+  }
   if (v.schedule) {
     const errs = validateWindow(windowFromSchedule({ start: v.schedule.start_time, end: v.schedule.end_time, days: v.schedule.days, timeZone: v.schedule.timezone }));
     if (errs.length) throw new ValidationError(errs.map((e) => ({ field: `schedule.${e.split(':')[0]}`, reason: e.split(': ').slice(1).join(': ') })));

@@ -18,6 +18,8 @@ export class ApiError extends Error {
 }
 
 export const badRequest = (issues: Issue[]) => new ApiError(400, 'validation_error', issues.map((i) => `${i.field}: ${i.reason}`).join('; '), issues);
+/** 422: the request matches the OpenAPI document, but a rule the document cannot express refuses it. */
+export const unprocessable = (issues: Issue[]) => new ApiError(422, 'rule_violation', issues.map((i) => `${i.field}: ${i.reason}`).join('; '), issues);
 export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
 export const conflict = (message: string, extra?: Record<string, unknown>) => new ApiError(409, 'conflict', message, undefined, extra);
 /** 503 naming the service that is down; `extra` says what was (or was not) written before it failed. */
@@ -46,7 +48,9 @@ export function errorHandler(probe?: () => Promise<Dependency | null>): ErrorReq
       const down = err instanceof ApiError ? null : unreachableDependency(err);
       if (err instanceof ApiError) e = err;
       else if (down) e = serviceUnavailable(down);
-      else if (err instanceof ValidationError) e = new ApiError(400, 'validation_error', err.message, err.issues.map((i) => ({ field: i.field.startsWith('env.') ? i.field : `body.${i.field}`, reason: i.reason })));
+      // A service's ValidationError comes after the route's schema passed (mount() answers 400 for those): it is a
+      // rule the document cannot express (a number range, the legal calling hours, the disclosure), hence 422.
+      else if (err instanceof ValidationError) e = new ApiError(422, 'rule_violation', err.message, err.issues.map((i) => ({ field: i.field.startsWith('env.') ? i.field : `body.${i.field}`, reason: i.reason })));
       else if (err instanceof NotFoundError) e = new ApiError(404, 'not_found', err.message);
       else if (err instanceof CampaignStateError) e = new ApiError(409, 'conflict', err.message);
       else if (err?.type === 'entity.too.large') e = new ApiError(413, 'payload_too_large', `request body larger than ${err.limit} bytes`);

@@ -3,7 +3,7 @@
 // the documentation can never drift from what the server accepts.
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { badRequest, zodIssues } from './errors';
+import { ApiError, badRequest, zodIssues } from './errors';
 import type { Dependency } from '../../services/dependencies';
 
 export type Method = 'get' | 'post' | 'put';
@@ -86,6 +86,25 @@ export function mount(routes: AnyRoute[]): Router {
       if (out !== undefined && !res.headersSent) res.status(r.success?.status ?? 200).json(out);
     });
   }
+  // A declared path with an undeclared method: 405 naming the methods it has (RFC 9110 §15.5.6), not a 404
+  // that would say the path does not exist. OPTIONS answers the same list with 204.
+  const methodsByPath = new Map<string, Set<string>>();
+  for (const r of routes) {
+    const m = (methodsByPath.get(r.path) ?? methodsByPath.set(r.path, new Set()).get(r.path))!;
+    m.add(r.method.toUpperCase());
+    if (r.method === 'get') m.add('HEAD');
+  }
+  for (const [path, methods] of methodsByPath) {
+    const allow = [...methods, 'OPTIONS'].join(', ');
+    router.all(path, (req, res) => {
+      res.set('Allow', allow);
+      if (req.method === 'OPTIONS') {
+        res.status(204).end();
+        return;
+      }
+      throw new ApiError(405, 'method_not_allowed', `${req.method.slice(0, 20)} is not allowed on ${path} (allowed: ${allow})`);
+    });
+  }
   return router;
 }
 
@@ -94,6 +113,7 @@ const ERROR_TEXT: Record<number, string> = {
   401: 'Missing or wrong API key',
   404: 'Not found',
   409: 'Conflict with the current state',
+  422: 'The request matches this document but a rule it cannot express refuses it (a number outside every assigned range, a schedule outside the legal calling hours, a consent dated in the future); the issues name each field and the reason',
   413: 'Body too large',
   429: 'Too many requests',
   503: 'A required service is down',

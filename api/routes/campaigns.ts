@@ -111,6 +111,7 @@ export function campaignRoutes(d: Deps): AnyRoute[] {
       query: z.object({ launch: z.enum(['true', 'false']).default('true') }).strict(),
       body: campaignCreateSchema,
       needs: ['postgres', 'temporal'],
+      errors: [422],
       success: { status: 201, description: 'Created (and started)' },
       handler: async ({ body, query }) => {
         // The law's launch checks (disclosure, caller ID) refuse before anything is written.

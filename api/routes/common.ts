@@ -3,6 +3,8 @@ import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../runtime/config';
 import type { PrismaClient } from '../../prisma/client';
+import { PHONE_INPUT } from '../../lib/phone';
+import { TEXT_INPUT } from '../../lib/input-rules';
 
 export interface Deps {
   cfg: Config;
@@ -10,12 +12,16 @@ export interface Deps {
   client: Client;
 }
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u202a-\u202e\u2066-\u2069]/;
-
-/** Free text from operators: trimmed, bounded, no control or bidi-override characters. */
+/**
+ * Free text from operators: at most `max` characters as sent, no control or bidi-override characters, not
+ * blank; stored trimmed. The pattern is the document's, so the document says exactly what is accepted.
+ */
 export const text = (max = 200) =>
-  z.string().trim().min(1).max(max).refine((s) => !CONTROL.test(s), { message: 'contains control characters' });
+  z.string().max(max).regex(TEXT_INPUT, 'blank, or contains control characters').transform((s) => s.trim());
+
+/** A phone number as the API takes it (lib/phone.ts PHONE_INPUT); its range is checked after (422). */
+export const phoneInput = (description: string) =>
+  z.string().regex(new RegExp(PHONE_INPUT), 'expected a phone number: digits, +, spaces, . - / ( )').describe(description);
 
 export const idParam = z.object({ id: z.uuid({ message: 'expected a UUID' }) }).strict();
 export const limit = (max: number, def: number) => z.coerce.number().int().min(1).max(max).default(def);

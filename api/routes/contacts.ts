@@ -2,13 +2,13 @@
 import { z } from 'zod';
 import type { Contact, Prisma } from '../../prisma/client';
 import { normalizeFrenchPhone, PERSONAL_TYPES } from '../../lib/phone';
-import { departementOf } from '../../lib/departement';
+import { DEPARTEMENT_INPUT, departementOf } from '../../lib/departement';
 import { calleeTimeZone } from '../../lib/territory';
 import { canDial } from '../../services/can-dial';
 import { ValidationError } from '../../services/campaigns';
 import { route, type AnyRoute } from '../http/routes';
-import { badRequest, conflict, notFound } from '../http/errors';
-import { idParam, iso, limit, text, type Deps } from './common';
+import { badRequest, conflict, notFound, unprocessable } from '../http/errors';
+import { idParam, iso, limit, phoneInput, text, type Deps } from './common';
 
 const STATUSES = ['pending', 'in_progress', 'qualified', 'not_interested', 'callback', 'unreachable', 'opted_out', 'invalid'] as const;
 
@@ -22,9 +22,9 @@ export function contactOut(c: Contact) {
   };
 }
 
-const departement = z.string().max(10).refine((s) => departementOf(s) !== null, { message: 'expected a French département code (01-95, 2A, 2B, 971-976) or postal code' });
+const departement = z.string().regex(new RegExp(DEPARTEMENT_INPUT), 'expected a French département code (01-95, 2A, 2B, 971-976) or postal code');
 const consent = z.object({
-  given_at: z.iso.datetime({ offset: true }).refine((s) => Date.parse(s) <= Date.now() + 60_000, { message: 'consent date is in the future' }),
+  given_at: z.iso.datetime({ offset: true }).describe('not in the future (422 otherwise)'),
   source: text(100).describe('where consent was given: web form URL, campaign, paper…'),
   wording_version: text(100).optional().describe('version of the consent text the person agreed to'),
   proof: text(200).optional(),
@@ -42,24 +42,31 @@ const contactFields = {
 
 const createBody = z.object({
   ...contactFields,
-  phone: z.string().min(1).max(40).describe('French number in any spelling (06 12 34 56 78, +33 6…); stored as E.164'),
+  phone: phoneInput('French number in any spelling (06 12 34 56 78, +33 6…); stored as E.164; 422 when it is in no assigned range or not a personal line'),
   status: z.enum(STATUSES).default('pending'),
   source: text(100).default('api'),
-}).strict().refine((b) => !(b.name && b.last_name), { message: 'give name or last_name, not both', path: ['name'] });
+}).strict().refine((b) => !(b.name && b.last_name), { message: 'give name or last_name, not both', path: ['name'] })
+  .meta({ not: { required: ['name', 'last_name'] } });
 
 const updateBody = z.object({
   ...contactFields,
-  phone: z.string().min(1).max(40).optional(),
+  phone: phoneInput('as for a new contact').optional(),
   status: z.enum(STATUSES).optional(),
   opt_out: z.literal(true).optional().describe('opt the contact out (irreversible through the API)'),
   callback_at: z.iso.datetime({ offset: true }).nullable().optional(),
-}).strict().refine((b) => Object.keys(b).length > 0, { message: 'nothing to update' }).refine((b) => !(b.name && b.last_name), { message: 'give name or last_name, not both', path: ['name'] });
+}).strict().refine((b) => Object.keys(b).length > 0, { message: 'nothing to update' }).refine((b) => !(b.name && b.last_name), { message: 'give name or last_name, not both', path: ['name'] })
+  .meta({ minProperties: 1, not: { required: ['name', 'last_name'] } });
 
 function phoneOrThrow(raw: string, field: string) {
   const p = normalizeFrenchPhone(raw);
-  if (!p.ok) throw badRequest([{ field, reason: p.reason }]);
-  if (!PERSONAL_TYPES.has(p.type)) throw badRequest([{ field, reason: `not a personal line (${p.type.replace(/_/g, ' ')})` }]);
+  if (!p.ok) throw unprocessable([{ field, reason: p.reason }]);
+  if (!PERSONAL_TYPES.has(p.type)) throw unprocessable([{ field, reason: `not a personal line (${p.type.replace(/_/g, ' ')})` }]);
   return p;
+}
+
+/** Consent cannot have been given in the future (a minute of clock skew allowed). */
+function consentDateOrThrow(c: { given_at: string } | undefined, field: string): void {
+  if (c && Date.parse(c.given_at) > Date.now() + 60_000) throw unprocessable([{ field, reason: 'consent date is in the future' }]);
 }
 
 function encodeCursor(c: { createdAt: Date; id: string }): string {
@@ -72,7 +79,8 @@ function decodeCursor(s: string): { createdAt: Date; id: string } {
     if (Number.isNaN(createdAt.getTime()) || !z.uuid().safeParse(id).success) throw new Error();
     return { createdAt, id };
   } catch {
-    throw badRequest([{ field: 'query.cursor', reason: 'invalid cursor (use next_cursor of a previous page)' }]);
+    // Well-formed but not one of ours (the document can only say base64url): a rule, like an unknown id.
+    throw unprocessable([{ field: 'query.cursor', reason: 'invalid cursor (use next_cursor of a previous page)' }]);
   }
 }
 
@@ -82,12 +90,13 @@ export function contactRoutes(d: Deps): AnyRoute[] {
     route({
       method: 'get', path: '/contacts', tag: 'contacts', summary: 'List contacts',
       description: 'Oldest first; `next_cursor` gives the next page.',
+      errors: [422],
       query: z.object({
         status: z.enum(STATUSES).optional(),
         source: text(100).optional(),
         departement: departement.optional(),
         limit: limit(500, 100),
-        cursor: z.string().max(200).optional(),
+        cursor: z.string().max(200).regex(/^[A-Za-z0-9_-]+$/, 'expected the next_cursor of a previous page').optional().describe('next_cursor of a previous page (422 when it is not one)'),
       }).strict(),
       handler: async ({ query }) => {
         const where: Prisma.ContactWhereInput = {
@@ -113,16 +122,16 @@ export function contactRoutes(d: Deps): AnyRoute[] {
         '60 days after a refusal, the calling window in the callee\'s local time and zone, public holidays of its territory. ' +
         'Without `campaign`: a commercial campaign with the legal window (D.223-9). `nextAllowedAt` is null when no date lifts the block.',
       query: z.object({
-        phone: z.string().min(1).max(40).describe('any French spelling'),
+        phone: phoneInput('any French spelling; 422 when it is in no assigned range'),
         at: z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date-time' }).optional().describe('default: now'),
         campaign: z.uuid({ message: 'expected a UUID' }).optional(),
       }).strict(),
-      errors: [404],
+      errors: [404, 422],
       handler: async ({ query }) => {
         try {
           return await canDial(prisma, { phone: query.phone, at: query.at ? new Date(query.at) : undefined, campaignId: query.campaign });
         } catch (e) {
-          if (e instanceof ValidationError) throw badRequest(e.issues.map((i) => ({ field: `query.${i.field}`, reason: i.reason })));
+          if (e instanceof ValidationError) throw unprocessable(e.issues.map((i) => ({ field: `query.${i.field}`, reason: i.reason })));
           throw e;
         }
       },
@@ -137,9 +146,10 @@ export function contactRoutes(d: Deps): AnyRoute[] {
     }),
     route({
       method: 'post', path: '/contacts', tag: 'contacts', summary: 'Add a contact', body: createBody,
-      success: { status: 201, description: 'Created' }, errors: [409],
+      success: { status: 201, description: 'Created' }, errors: [409, 422],
       handler: async ({ body }) => {
         const p = phoneOrThrow(body.phone, 'body.phone');
+        consentDateOrThrow(body.consent, 'body.consent.given_at');
         const dep = body.departement ? departementOf(body.departement) : null;
         const exists = await prisma.contact.findUnique({ where: { phone: p.e164 }, select: { id: true } });
         if (exists) throw conflict('a contact with this phone number exists', { contact_id: exists.id });
@@ -162,7 +172,7 @@ export function contactRoutes(d: Deps): AnyRoute[] {
     }),
     route({
       method: 'put', path: '/contacts/:id', tag: 'contacts', summary: 'Update a contact (status, names, consent, opt-out…)',
-      params: idParam, body: updateBody, errors: [404, 409],
+      params: idParam, body: updateBody, errors: [404, 409, 422],
       handler: async ({ params, body }) => {
         const c = await prisma.contact.findUnique({ where: { id: params.id } });
         if (!c) throw notFound(`contact ${params.id}`);
@@ -189,6 +199,7 @@ export function contactRoutes(d: Deps): AnyRoute[] {
         if (body.status !== undefined) data.status = body.status;
         if (body.existing_customer !== undefined) data.existingCustomer = body.existing_customer;
         if (body.consent) {
+          consentDateOrThrow(body.consent, 'body.consent.given_at');
           data.consentGivenAt = new Date(body.consent.given_at);
           data.consentSource = body.consent.source;
           data.consentProof = body.consent.proof ?? null;

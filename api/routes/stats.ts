@@ -205,7 +205,16 @@ export function statsRoutes(d: Deps): AnyRoute[] {
       method: 'get', path: '/stats/realtime', tag: 'stats', summary: 'Live snapshots (Server-Sent Events, event "snapshot")',
       description: 'A `snapshot` event at once, then one every `interval` seconds: campaigns with progress and workflow state, active calls, performance, intents, latency percentiles of the last 5 minutes.',
       query: z.object({ interval: z.coerce.number().min(0.5).max(60).default(2) }).strict(),
-      success: { contentType: 'text/event-stream', description: 'Event stream' },
+      success: {
+        contentType: 'text/event-stream',
+        description: 'Event stream: `snapshot` events (id, JSON data), and `error` events (JSON data naming the dependency that is down) while a snapshot cannot be read',
+        // Each event of the stream (Schemathesis validates events one by one against this schema).
+        schema: z.object({
+          event: z.enum(['snapshot', 'error']),
+          id: z.string().regex(/^\d+$/).optional(),
+          data: z.string().meta({ contentMediaType: 'application/json' }),
+        }),
+      },
       handler: async ({ query, req, res }) => {
         // The first snapshot before the stream opens: a service down is then a plain 503, not an empty stream.
         let first: Awaited<ReturnType<typeof realtimeSnapshot>> | null = await snapshot();

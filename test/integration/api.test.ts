@@ -193,14 +193,18 @@ describe('contacts', () => {
   test('bad payloads are 4xx naming the field, and write nothing', async () => {
     const before = await stack.prisma.contact.count();
     const bad: [unknown, number, string][] = [
-      [{ name: 'X', phone: '12' }, 400, 'body.phone'],
-      [{ name: 'X', phone: '08 99 12 34 56' }, 400, 'body.phone'],
+      // Spelled like a number but in no range, or a premium-rate line: the document allows it, a rule refuses it.
+      [{ name: 'X', phone: '12' }, 422, 'body.phone'],
+      [{ name: 'X', phone: '08 99 12 34 56' }, 422, 'body.phone'],
       [{ name: 'X' }, 400, 'body.phone'],
       [{ name: 'X', phone: '0612345670', extra: 1 }, 400, 'body'],
       [{ name: 'X', phone: '0612345671', email: 'nope' }, 400, 'body.email'],
       [{ name: 'X', phone: '0612345672', status: 'vip' }, 400, 'body.status'],
       [{ name: 'X', phone: '0612345673', departement: '99' }, 400, 'body.departement'],
-      [{ name: 'X', phone: '0612345674', consent: { given_at: '2099-01-01T00:00:00Z', source: 'x' } }, 400, 'body.consent.given_at'],
+      [{ name: 'X', phone: '0612345674', consent: { given_at: '2099-01-01T00:00:00Z', source: 'x' } }, 422, 'body.consent.given_at'],
+      [{ name: 'X', phone: '0612345674', departement: ' 75' }, 400, 'body.departement'],
+      [{ name: '   ', phone: '0612345674' }, 400, 'body.name'],
+      [{ name: 'X', phone: '06\t12 34 56 78' }, 400, 'body.phone'],
       [{ name: "Robert'); DROP TABLE contacts;--", phone: "0612345675' OR '1'='1" }, 400, 'body.phone'],
       [{ name: 'x'.repeat(201), phone: '0612345676' }, 400, 'body.name'],
       [{ name: 'A\u0000B', phone: '0612345677' }, 400, 'body.name'],
@@ -225,7 +229,7 @@ describe('contacts', () => {
     assert.equal((await call('POST', '/contacts', { raw: 'name=X&phone=0612345684', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).status, 400);
     for (const [path, field] of [
       ['/contacts?limit=100000', 'query.limit'], ['/contacts?limit=-1', 'query.limit'], ['/contacts?status=1%27%20OR%201=1', 'query.status'],
-      ['/contacts?cursor=AAAA', 'query.cursor'], ['/contacts?foo=bar', 'query'], ['/contacts/1%20OR%201=1', 'path.id'], ['/contacts?source=%00', 'query.source'],
+      ['/contacts?cursor=AA.A', 'query.cursor'], ['/contacts?foo=bar', 'query'], ['/contacts/1%20OR%201=1', 'path.id'], ['/contacts?source=%00', 'query.source'],
       ['/campaigns?offset=1e9', 'query.offset'], ['/stats/latency?since=yesterday', 'query.since'], ['/calls/active?campaign_id=x', 'query.campaign_id'],
     ] as const) {
       const r = await call('GET', path);
@@ -233,6 +237,8 @@ describe('contacts', () => {
       assert.ok(r.json.error.issues.some((i: any) => i.field === field), `${path}: ${field} in ${r.text}`);
     }
     assert.equal((await call('PUT', '/contacts/00000000-0000-4000-8000-000000000000', { body: {} })).status, 400);
+    const notOurs = await call('GET', '/contacts?cursor=AAAA');
+    assert.deepEqual([notOurs.status, notOurs.json.error.issues[0].field], [422, 'query.cursor'], 'base64url, but not a cursor of ours');
     assert.equal(await stack.prisma.contact.count(), before, 'nothing written');
   });
 });
@@ -444,7 +450,7 @@ describe('a campaign whose workers are gone', () => {
 });
 
 describe('the law at launch (real telephony configured)', () => {
-  test('a caller ID outside the canvassing ranges: 400 naming the field on create, 409 on launch; nothing started', async () => {
+  test('a caller ID outside the canvassing ranges: 422 naming the field on create, 409 on launch; nothing started', async () => {
     const cfg = { ...stack.cfg, TELEPHONY_BACKEND: 'asterisk' as const, ARI_PASSWORD: 'test-ari-password', SIP_TRUNK_CALLER_ID: '0612345678' };
     const real = await listen(createApp({ cfg, prisma: stack.prisma, client: stack.client }, { apiKey: KEY, rateLimitPerMinute: 100_000 }));
     const post = (path: string, body?: unknown) => fetch(real.base + path, {
@@ -454,10 +460,11 @@ describe('the law at launch (real telephony configured)', () => {
       const ranges = '0162, 0163, 0270, 0271, 0377, 0378, 0424, 0425, 0568, 0569, 0948, 0949, 09475, 09476, 09477, 09478, 09479';
       const name = `law-${Date.now()}`;
       const own = await post('/campaigns', { name, caller_id: '06 12 34 56 78' });
-      assert.equal(own.status, 400);
+      assert.equal(own.status, 422);
+      assert.equal(own.json.error.code, 'rule_violation');
       assert.deepEqual(own.json.error.issues, [{ field: 'body.caller_id', reason: `0612345678 is outside the canvassing ranges; canvassing calls must present a number in ARCEP's dedicated ranges (decision n° 2022-1583): ${ranges}` }]);
       const trunk = await post('/campaigns', { name });
-      assert.equal(trunk.status, 400);
+      assert.equal(trunk.status, 422);
       assert.deepEqual(trunk.json.error.issues.map((i: any) => i.field), ['env.SIP_TRUNK_CALLER_ID']);
       assert.equal(await stack.prisma.campaign.count({ where: { name } }), 0, 'nothing written');
       const draft = await post('/campaigns?launch=false', { name, caller_id: '0612345678' });
@@ -507,9 +514,18 @@ describe('OpenAPI document and documentation pages', () => {
       const x = await call(method, p.replace('{id}', id), method === 'GET' ? {} : { body: {} });
       assert.ok(!(x.status === 404 && /no route/.test(x.json?.error?.message ?? '')), `${op} is routed (${x.status} ${x.text.slice(0, 100)})`);
     }
+    // A documented path with an undeclared method: 405 with the methods it has; an unknown path: 404.
     const y = await call('DELETE', `/contacts/${id}`);
-    assert.equal(y.status, 404);
-    assert.match(y.json.error.message, /no route/);
+    assert.equal(y.status, 405);
+    assert.equal(y.headers.get('allow'), 'GET, HEAD, PUT, OPTIONS');
+    assert.equal(y.json.error.code, 'method_not_allowed');
+    const trace = await call('PATCH', '/campaigns');
+    assert.deepEqual([trace.status, trace.headers.get('allow')], [405, 'GET, HEAD, POST, OPTIONS']);
+    const options = await call('OPTIONS', '/health', { key: null });
+    assert.deepEqual([options.status, options.headers.get('allow')], [204, 'GET, HEAD, OPTIONS']);
+    const nowhere = await call('DELETE', '/nowhere');
+    assert.equal(nowhere.status, 404);
+    assert.match(nowhere.json.error.message, /no route/);
 
     // The request schemas are the validating ones: the documented body of POST /contacts rejects unknown fields.
     const body = doc.paths['/contacts'].post.requestBody.content['application/json'].schema;

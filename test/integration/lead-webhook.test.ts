@@ -99,17 +99,19 @@ async function deliveries(campaignId: string) {
 }
 
 test('the webhook fields are validated, naming the field', async () => {
-  const cases: [Record<string, unknown>, string, RegExp][] = [
-    [{ lead_webhook_url: 'http://crm.example.com/hook', lead_webhook_secret: SECRET_A }, 'lead_webhook_url', /https/],
-    [{ lead_webhook_url: 'https://user:pw@crm.example.com/hook', lead_webhook_secret: SECRET_A }, 'lead_webhook_url', /credentials/],
-    [{ lead_webhook_url: 'https://crm.example.com/hook' }, 'lead_webhook_secret', /required/],
-    [{ lead_webhook_url: 'https://crm.example.com/hook', lead_webhook_secret: 'short' }, 'lead_webhook_secret', /16/],
-    [{ lead_webhook_secret: SECRET_A }, 'lead_webhook_url', /required/],
+  // 400: the OpenAPI document forbids it (a missing pair, a short secret); 422: a rule it cannot state refuses it.
+  const cases: [Record<string, unknown>, string, RegExp, number][] = [
+    [{ lead_webhook_url: 'http://crm.example.com/hook', lead_webhook_secret: SECRET_A }, 'lead_webhook_url', /https/, 422],
+    [{ lead_webhook_url: 'https://user:pw@crm.example.com/hook', lead_webhook_secret: SECRET_A }, 'lead_webhook_url', /credentials/, 422],
+    [{ lead_webhook_url: 'ftp://crm.example.com/hook', lead_webhook_secret: SECRET_A }, 'lead_webhook_url', /http/, 400],
+    [{ lead_webhook_url: 'https://crm.example.com/hook' }, 'lead_webhook_secret', /required/, 400],
+    [{ lead_webhook_url: 'https://crm.example.com/hook', lead_webhook_secret: 'short' }, 'lead_webhook_secret', /16/, 400],
+    [{ lead_webhook_secret: SECRET_A }, 'lead_webhook_url', /required/, 400],
   ];
-  for (const [extra, field, reason] of cases) {
+  for (const [extra, field, reason, status] of cases) {
     const before = await stack.prisma.campaign.count({ where: { name: 'refused' } });
     const r = await call('POST', '/campaigns?launch=false', { name: 'refused', ...extra });
-    assert.equal(r.status, 400, r.text);
+    assert.equal(r.status, status, r.text);
     const issues = JSON.parse(r.text).error.issues as { field: string; reason: string }[];
     assert.ok(issues.some((i) => i.field === `body.${field}` && reason.test(i.reason)), `${JSON.stringify(extra)}: ${r.text}`);
     assert.ok(!r.text.includes(SECRET_A), 'the error does not echo the secret');

@@ -223,14 +223,14 @@ test('beginCall turns back a call whose window closed after the claim: not diale
   assert.equal((await acts.beginCall(noWindow)).allowed, true);
 });
 
-test('commercial schedules outside D.223-9 are refused: API 400 naming the field, CLI exit code 2', async () => {
+test('commercial schedules outside D.223-9 are refused: API 422 naming the field, CLI exit code 2', async () => {
   const before = await stack.prisma.campaign.count();
   const post = async (body: unknown) => {
     const r = await fetch(base + '/campaigns?launch=false', { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return { status: r.status, json: (await r.json()) as any };
   };
   const wide = await post({ name: 'wide', schedule: { start_time: '08:00', end_time: '22:00', days: [1, 2, 3, 4, 5, 6] } });
-  assert.equal(wide.status, 400);
+  assert.equal(wide.status, 422);
   const fields = wide.json.error.issues.map((i: any) => i.field).sort();
   assert.deepEqual(fields, ['body.schedule.days', 'body.schedule.end_time', 'body.schedule.start_time']);
   assert.match(wide.json.error.issues.find((i: any) => i.field === 'body.schedule.end_time').reason, /^22:00 is after 20:00; D\.223-9 Code de la consommation/);
@@ -310,6 +310,7 @@ test('can-dial: API (behind the API key, in the OpenAPI document) and CLI explai
   assert.equal(bad.status, 400);
   assert.ok(bad.json.error.issues.some((i: any) => i.field === 'query.at'));
   const badPhone = await get('/contacts/can-dial?phone=123');
+  assert.equal(badPhone.status, 422, 'spelled like a number, in no range: a rule, not the document, refuses it');
   assert.deepEqual(badPhone.json.error.issues.map((i: any) => i.field), ['query.phone']);
 
   // CLI: same answers, exit codes 0 / 3 / 2.
