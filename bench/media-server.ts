@@ -73,10 +73,12 @@ process.on('message', async (m: { id: number; type: string; [k: string]: unknown
           id: m.id,
           ok: {
             cpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100, // % of one core, whole process (incl. ASR threads)
+            sysPct: (cpu.system / 1000 / wall) * 100, // of which in the kernel (socket reads and writes)
             mainThreadUtil: elu.utilization,
             lagP99Ms: lag.percentile(99) / 1e6,
             lagMaxMs: lag.max / 1e6,
             stats: server.stats(),
+            rssMb: process.memoryUsage().rss / 1e6,
           },
         });
         break;

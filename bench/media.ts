@@ -41,6 +41,13 @@ if (PROFILE !== 'burst' && PROFILE !== 'campaign') {
   process.exit(2);
 }
 const CAMPAIGN = PROFILE === 'campaign';
+/** --soak MINUTES: holds N calls (BENCH_SOAK_N, default the profile's goal: 16 campaign, 4 burst) that long. */
+const SOAK_MIN = argValue('--soak') === undefined ? null : Number(argValue('--soak'));
+if (SOAK_MIN !== null && !(Number.isInteger(SOAK_MIN) && SOAK_MIN >= 2 && SOAK_MIN <= 120)) {
+  console.error(`--soak: expected a whole number of minutes from 2 to 120 (got ${argValue('--soak')})`);
+  process.exit(2);
+}
+const SOAK_N = Number(process.env.BENCH_SOAK_N ?? (CAMPAIGN ? 16 : 4));
 const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? (CAMPAIGN ? 20_000 : 12_000));
 const SWEEP = (process.env.BENCH_SWEEP ?? (CAMPAIGN ? '4,8,12,16,20,24,32' : '1,4,8,16,24,32,48')).split(',').map(Number);
 const COMPARE_N = Number(process.env.BENCH_COMPARE_N ?? 4);
@@ -122,6 +129,10 @@ interface PhaseResult {
   lateFrames: number;
   /** Callee speech sent / call time (campaign share of speech). */
   speechShare: number;
+  /** Of cpuPct, the kernel's share (socket reads and writes). */
+  sysPct: number;
+  /** The server process's resident memory at the end of the phase (MB). */
+  rssMb: number;
 }
 
 // A fresh clone: espeak-ng, sox and the Korean model come from the idempotent setup script (npm run
@@ -143,7 +154,7 @@ const promptLongMs = fx.speech(PROMPT_TEXT, 16000, 'fr', 'prompt').length / 16;
 const promptShortMs = fx.speech(SHORT_PROMPT_TEXT, 16000, 'fr', 'short').length / 16;
 
 async function runPhase(child: Child, mode: string, n: number, durationMs: number): Promise<PhaseResult> {
-  const r: PhaseResult = { mode, n, bargeIn: [], falseBargeIns: 0, tentativeOnNoise: 0, noiseEvents: 0, missedBargeIns: 0, asrFinal: [], signal: [], utterances: 0, cpuPct: 0, cpuPerCallPct: 0, lagP99Ms: 0, lagMaxMs: 0, mainThreadUtil: 0, lateFrames: 0, speechShare: 0 };
+  const r: PhaseResult = { mode, n, bargeIn: [], falseBargeIns: 0, tentativeOnNoise: 0, noiseEvents: 0, missedBargeIns: 0, asrFinal: [], signal: [], utterances: 0, cpuPct: 0, cpuPerCallPct: 0, lagP99Ms: 0, lagMaxMs: 0, mainThreadUtil: 0, lateFrames: 0, speechShare: 0, sysPct: 0, rssMb: 0 };
   const calls = new Map<string, { peer: AsteriskPeer; state: 'noise' | 'speech' | 'idle'; speech: [number, number][]; noise: [number, number][]; waiters: ((m: any) => void)[] }>(); // eslint-disable-line @typescript-eslint/no-explicit-any
   const listener = (m: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
     const c = calls.get(m.callId);
@@ -314,6 +325,8 @@ async function runPhase(child: Child, mode: string, n: number, durationMs: numbe
   r.lagP99Ms = m.lagP99Ms;
   r.lagMaxMs = m.lagMaxMs;
   r.mainThreadUtil = m.mainThreadUtil;
+  r.rssMb = m.rssMb;
+  r.sysPct = m.sysPct;
   for (const id of ids) {
     await child.call('hangup', { callId: id });
   }
@@ -378,9 +391,11 @@ async function main(): Promise<void> {
   const rtf = await child.call<{ rtf: number; audioS: number }>('rtf', { texts: KOREAN_PHRASES });
   // Warm-up (not measured): fills the recognizers' caches as a live worker's would be.
   await runPhase(child, 'warmup', 2, 8000);
+  if (SOAK_MIN !== null) return soak(child, rtf, started);
   // Reserve: the phase without ASR (pipeline cost) and, for burst, the inline comparison.
   const reserveMs = (CAMPAIGN ? 1 : 2) * (PHASE_MS + 15_000);
-  for (const n of SWEEP) {
+  // BENCH_PIPELINE_ONLY=1: only the phase without ASR (profiling the pipeline with BENCH_CPU_PROF).
+  for (const n of process.env.BENCH_PIPELINE_ONLY ? [] : SWEEP) {
     if (now() - started + PHASE_MS + 8000 > BUDGET_MS - reserveMs) {
       console.log(`(time budget: sweep stopped before N=${n})`);
       break;
@@ -401,6 +416,7 @@ async function main(): Promise<void> {
     await runPhase(c3, 'warmup', 2, 4000);
     pipeline = await runPhase(c3, 'no-asr', PIPELINE_N, PHASE_MS);
     console.log(row(pipeline));
+    console.log(`(no-asr phase: ${(pipeline.cpuPct / PIPELINE_N).toFixed(2)} % per call, of which kernel ${(pipeline.sysPct / PIPELINE_N).toFixed(2)} %; main thread busy ${(pipeline.mainThreadUtil * 100).toFixed(1)} %)`);
     await c3.call('stop');
   }
 
@@ -475,6 +491,39 @@ async function main(): Promise<void> {
     durationS: Math.round((now() - started) / 1000),
   };
   console.log(JSON.stringify(summary));
+  process.exit(0);
+}
+
+/**
+ * Soak: one-minute phases back to back with the same N (calls end and new ones arrive, as in a campaign),
+ * for SOAK_MIN minutes. Flat = the server's RSS grew by at most 5 % and the ASR and barge-in p95 of the last
+ * minute are within 10 % of the first's (issue #14). Bounded: SOAK_MIN x ~65 s.
+ */
+async function soak(child: Child, rtf: { rtf: number }, started: number): Promise<void> {
+  console.log(`soak: N=${SOAK_N} for ${SOAK_MIN} one-minute phases`);
+  const minutes: PhaseResult[] = [];
+  for (let k = 0; k < SOAK_MIN!; k++) {
+    const r = await runPhase(child, 'soak', SOAK_N, 60_000);
+    minutes.push(r);
+    console.log(`${row(r)} | rss ${r.rssMb.toFixed(0)} MB | min ${k + 1} | load ${os.loadavg()[0]!.toFixed(1)}`);
+  }
+  await child.call('stop');
+  const fig = (r: PhaseResult) => ({ rssMb: Math.round(r.rssMb), asrFinalP95Ms: pct(r.asrFinal, 95), bargeInP95Ms: pct(r.bargeIn, 95), lagP99Ms: Math.round(r.lagP99Ms), lateFrames: r.lateFrames, falseBargeIns: r.falseBargeIns });
+  const first = fig(minutes[0]!);
+  const last = fig(minutes[minutes.length - 1]!);
+  const within = (a: number | null, b: number | null) => a !== null && b !== null && b <= a * 1.1;
+  const rssGrowthPct = Math.round(((minutes[minutes.length - 1]!.rssMb - minutes[0]!.rssMb) / minutes[0]!.rssMb) * 1000) / 10;
+  const flat = rssGrowthPct <= 5 && within(first.asrFinalP95Ms, last.asrFinalP95Ms) && within(first.bargeInP95Ms, last.bargeInP95Ms);
+  console.log('');
+  console.log(`soak first minute: RSS ${first.rssMb} MB, ASR p95 ${first.asrFinalP95Ms} ms, barge-in p95 ${first.bargeInP95Ms} ms`);
+  console.log(`soak last minute:  RSS ${last.rssMb} MB, ASR p95 ${last.asrFinalP95Ms} ms, barge-in p95 ${last.bargeInP95Ms} ms`);
+  console.log(`RSS growth ${rssGrowthPct} % (flat: <= 5 %), latencies within 10 % of the first minute: ${flat ? 'FLAT' : 'NOT FLAT'}`);
+  console.log(JSON.stringify({
+    profile: PROFILE, soakMinutes: SOAK_MIN, n: SOAK_N, first, last, rssGrowthPct, flat,
+    asrRtf: Math.round(rtf.rtf * 1000) / 1000,
+    perMinute: minutes.map((r) => fig(r)),
+    loadAverage: os.loadavg()[0], durationS: Math.round((now() - started) / 1000),
+  }));
   process.exit(0);
 }
 

@@ -2,6 +2,7 @@
 // A connection must present the per-call token issued by expectCall() (URI parameters added through the
 // `v()` dial option); anything else is refused at the HTTP upgrade and logged.
 import http from 'node:http';
+import { stat } from 'node:fs/promises';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -261,7 +262,23 @@ export class MediaServer {
   }
 }
 
+/**
+ * Prompt WAVs read once per file version (path, size, mtime): the same array each play lets the encoded
+ * prompt be reused (media/prompt.ts). Bounded: the oldest entry goes past PROMPT_FILES.
+ */
+const PROMPT_FILES = 256;
+const promptFiles = new Map<string, { version: string; audio: { pcm: Int16Array; sampleRate: number } }>();
+
 async function loadPromptPcm(p: PromptInput): Promise<{ pcm: Int16Array; sampleRate: number }> {
   if (p.pcm) return { pcm: p.pcm, sampleRate: p.sampleRate! };
-  return readWavMono(p.wavPath!);
+  const path = p.wavPath!;
+  const st = await stat(path).catch(() => null);
+  const version = st ? `${st.size}/${st.mtimeMs}` : '';
+  const hit = promptFiles.get(path);
+  if (hit && st && hit.version === version) return hit.audio;
+  const audio = await readWavMono(path); // throws naming the file
+  promptFiles.delete(path);
+  promptFiles.set(path, { version, audio });
+  if (promptFiles.size > PROMPT_FILES) promptFiles.delete(promptFiles.keys().next().value!);
+  return audio;
 }
