@@ -127,6 +127,10 @@ interface PhaseResult {
   lagMaxMs: number;
   mainThreadUtil: number;
   lateFrames: number;
+  /** Admission phase: originates refused at capacity (each retried later), calls served, calls never served. */
+  deferred: number;
+  served: number;
+  lost: number;
   /** Callee speech sent / call time (campaign share of speech). */
   speechShare: number;
   /** Of cpuPct, the kernel's share (socket reads and writes). */
@@ -153,8 +157,13 @@ const koPhrases = KOREAN_PHRASES.map((p) => fx.speech(p, 8000, 'ko'));
 const promptLongMs = fx.speech(PROMPT_TEXT, 16000, 'fr', 'prompt').length / 16;
 const promptShortMs = fx.speech(SHORT_PROMPT_TEXT, 16000, 'fr', 'short').length / 16;
 
-async function runPhase(child: Child, mode: string, n: number, durationMs: number): Promise<PhaseResult> {
-  const r: PhaseResult = { mode, n, bargeIn: [], falseBargeIns: 0, tentativeOnNoise: 0, noiseEvents: 0, missedBargeIns: 0, asrFinal: [], signal: [], utterances: 0, cpuPct: 0, cpuPerCallPct: 0, lagP99Ms: 0, lagMaxMs: 0, mainThreadUtil: 0, lateFrames: 0, speechShare: 0, sysPct: 0, rssMb: 0 };
+/**
+ * admission: every call first asks the server's admission control (telephony/admission.ts, cap `cap`), and
+ * at capacity waits the time it is told and asks again, as the call workflow does through Temporal's
+ * retries; calls then last `callMs` each, so that waiting ones get their turn.
+ */
+async function runPhase(child: Child, mode: string, n: number, durationMs: number, admission?: { cap: number; callMs: number }): Promise<PhaseResult> {
+  const r: PhaseResult = { deferred: 0, served: 0, lost: 0, mode, n, bargeIn: [], falseBargeIns: 0, tentativeOnNoise: 0, noiseEvents: 0, missedBargeIns: 0, asrFinal: [], signal: [], utterances: 0, cpuPct: 0, cpuPerCallPct: 0, lagP99Ms: 0, lagMaxMs: 0, mainThreadUtil: 0, lateFrames: 0, speechShare: 0, sysPct: 0, rssMb: 0 };
   const calls = new Map<string, { peer: AsteriskPeer; state: 'noise' | 'speech' | 'idle'; speech: [number, number][]; noise: [number, number][]; waiters: ((m: any) => void)[] }>(); // eslint-disable-line @typescript-eslint/no-explicit-any
   const listener = (m: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
     const c = calls.get(m.callId);
@@ -218,12 +227,27 @@ async function runPhase(child: Child, mode: string, n: number, durationMs: numbe
   };
   const campaignCall = async (id: string) => {
     await sleep(rand(0, arrivalsMs));
+    let callEnd = end - 5000;
+    if (admission) {
+      for (;;) {
+        const a = await child.call<{ admit: boolean; retryAfterMs: number }>('admit', { callId: id, cap: admission.cap });
+        if (a.admit) break;
+        r.deferred++;
+        if (now() + a.retryAfterMs > end - 8000) {
+          r.lost++; // still waiting when the phase ends (in a campaign it would go on waiting: never dropped)
+          return;
+        }
+        await sleep(a.retryAfterMs);
+      }
+      r.served++;
+      callEnd = Math.min(end - 5000, now() + admission.callMs);
+    }
     await open(id);
     const c = calls.get(id)!;
     const peer = c.peer;
     const answeredAt = now();
     await sleep(rand(300, 800)); // the callee's "allô" gap before the hello
-    while (now() < end - 5000) {
+    while (now() < callEnd) {
       const long = Math.random() < 0.5;
       const promptId = long ? 'prompt' : 'short';
       const promptMs = long ? promptLongMs : promptShortMs;
@@ -272,6 +296,7 @@ async function runPhase(child: Child, mode: string, n: number, durationMs: numbe
       await sleep(rand(150, 400)); // the bot's turn-taking (intent, next step)
     }
     callMs += now() - answeredAt;
+    if (admission) await child.call('hangup', { callId: id }); // its place goes to a waiting call
   };
   await Promise.all(
     ids.map(async (id, idx) => {

@@ -195,6 +195,18 @@ export class MediaServer {
     return s;
   }
 
+  /** The calls this server holds or expects (a token issued, media not connected yet). */
+  callIds(): string[] {
+    const ids = [...this.expected.keys()];
+    for (const [id, s] of this.sessions) if (!s.isClosed) ids.push(id);
+    return ids;
+  }
+
+  /** How far the recognisers are behind real time (ms; 0 without ASR or for an engine that cannot tell). */
+  asrBacklogMs(): number {
+    return this.asr?.backlogMs?.() ?? 0;
+  }
+
   hasCall(callId: string): boolean {
     const s = this.sessions.get(callId);
     return !!s && !s.isClosed && s.started;

@@ -2,6 +2,7 @@
 // - the orchestration worker (campaign + call workflows, database and intent activities) on TEMPORAL_TASK_QUEUE;
 // - the telephony workers: the shared `<queue>-telephony` queue where new calls are originated, and this
 //   instance's own `<queue>-telephony-<instance>` queue for everything else about the calls it holds.
+import type { MediaAdmission } from '../telephony/admission';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
@@ -44,6 +45,8 @@ export interface WorkerSetOptions {
   instanceId?: string;
   intent?: Parameters<typeof createIntentActivities>[0];
   maxConcurrentActivities?: number;
+  /** Admission control of this instance's calls (telephony/admission.ts); absent: none. */
+  admission?: MediaAdmission | null;
 }
 
 export interface WorkerSet {
@@ -75,7 +78,7 @@ export async function createWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
   let instanceQueue: string | null = null;
   if (o.telephony) {
     instanceQueue = `${telephonyQueue(o.taskQueue)}-${o.instanceId ?? randomUUID().slice(0, 8)}`;
-    const activities = createTelephonyActivities(o.telephony, instanceQueue);
+    const activities = createTelephonyActivities(o.telephony, instanceQueue, o.admission);
     for (const taskQueue of [telephonyQueue(o.taskQueue), instanceQueue]) {
       workers.push(await Worker.create({
         connection: o.connection, namespace: o.namespace, taskQueue, activities, maxConcurrentActivityTaskExecutions: 200,
