@@ -192,13 +192,13 @@ export const envSchema = z.object({
   // Media worker health endpoint (GET /health: ARI connection, calls held, headroom; GET /metrics:
   // Prometheus figures of this instance); unset = none.
   MEDIA_HEALTH_PORT: port.optional(),
-  // Admission control per media worker instance (lib/headroom.ts): most calls held at once (ringing or up);
-  // beyond it, or while the recognisers are MEDIA_MAX_ASR_BACKLOG_MS behind real time or the event loop is
-  // MEDIA_MAX_LAG_MS late, originate answers MediaAtCapacity and the call waits, not dialed nor counted.
-  // Unset: 16 with Asterisk (what bench:media -- --profile campaign aims at on 2 cores; measure yours), no cap
-  // on the simulated backend (its calls cost nothing).
+  // Admission control per media worker instance (lib/headroom.ts): most calls it holds at once (ringing or
+  // up); beyond, originate answers MediaAtCapacity and the call waits, neither dialed nor counted. Unset: 16
+  // with Asterisk (the bench:media -- --profile campaign goal on 2 cores; measure yours), none when simulated.
   MEDIA_MAX_CALLS: z.coerce.number().int().min(1).max(10_000).optional(),
+  // Admission control: no new call while the recognisers are this far behind real time (ms).
   MEDIA_MAX_ASR_BACKLOG_MS: ms.default(400),
+  // Admission control: no new call while the media worker's event loop is this late (ms, p99 over 1 s).
   MEDIA_MAX_LAG_MS: ms.default(40),
 });
 
