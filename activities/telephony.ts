@@ -4,18 +4,35 @@
 // the call's media lives in that process.
 import { Context } from '@temporalio/activity';
 import type { TelephonyPort, PlayRequest } from '../telephony/port';
+import type { MediaAdmission } from '../telephony/admission';
 
 /** How often watchCall heartbeats (the workflow's heartbeat timeout is a few times this). */
 export const WATCH_HEARTBEAT_MS = 1000;
 
-export function createTelephonyActivities(port: TelephonyPort, instanceTaskQueue: string) {
+export function createTelephonyActivities(port: TelephonyPort, instanceTaskQueue: string, admission?: MediaAdmission | null) {
   return {
+    /**
+     * Admission control (telephony/admission.ts), before the call is begun: this instance takes the call
+     * (answers its own task queue, where the call's originate goes) or throws MediaAtCapacity, retryable: the
+     * call workflow waits, nothing is dialed or counted. No admission control: always admitted.
+     */
+    async admitCall(input: { callId: string }): Promise<{ taskQueue: string }> {
+      admission?.admit(input.callId);
+      return { taskQueue: instanceTaskQueue };
+    },
     async originate(input: { callId: string; phone: string; ringTimeoutMs: number; record?: boolean; callerId?: string }): Promise<{ taskQueue: string }> {
       const ctx = Context.current();
       // A retry (this instance or another crashed or timed out mid-originate): the port is idempotent per callId;
       // said in the activity's log (workflow and activity ids, attempt; never the phone number).
       if (ctx.info.attempt > 1) ctx.log.info('originate retried', { callId: input.callId, attempt: ctx.info.attempt });
-      await port.originate({ callId: input.callId, phone: input.phone, ringTimeoutMs: input.ringTimeoutMs, record: input.record, callerId: input.callerId });
+      // Admitted already (admitCall) or, for a run recorded before admission control, admitted now: at
+      // capacity it answers MediaAtCapacity (retryable) instead of dialing.
+      admission?.admit(input.callId);
+      try {
+        await port.originate({ callId: input.callId, phone: input.phone, ringTimeoutMs: input.ringTimeoutMs, record: input.record, callerId: input.callerId });
+      } finally {
+        admission?.settle(input.callId);
+      }
       return { taskQueue: instanceTaskQueue };
     },
     async playPrompt(input: PlayRequest): Promise<void> {

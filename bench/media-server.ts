@@ -7,6 +7,7 @@ import { workerVoskEngine, inlineVoskEngine, acquireModel, releaseModel } from '
 import type { CallEventSink } from '../lib/call-events';
 import * as fx from '../test/helpers/media-fixtures';
 import { RecognizerPool } from '../media/vosk';
+import { MediaAdmission } from '../telephony/admission';
 
 const mode = (process.env.BENCH_ASR_MODE ?? 'worker') as 'worker' | 'inline' | 'none';
 const threads = Number(process.env.BENCH_ASR_THREADS ?? 1);
@@ -31,6 +32,7 @@ const asr =
 const server = new MediaServer({ host: '127.0.0.1', port: 0, sink, asr, sampleRate: 16000, vadMode: 3, frameMs: 20 });
 const prompts = new Map<string, Int16Array>();
 
+let admission: MediaAdmission | null = null;
 const lag = monitorEventLoopDelay({ resolution: 5 });
 lag.enable();
 let cpuMark = process.cpuUsage();
@@ -40,6 +42,18 @@ let eluMark = performance.eventLoopUtilization();
 process.on('message', async (m: { id: number; type: string; [k: string]: unknown }) => {
   try {
     switch (m.type) {
+      case 'admit': {
+        // The media worker's admission control, on this server's figures (calls held, ASR backlog, lag).
+        admission ??= new MediaAdmission({ activeCalls: () => server.callIds(), asrBacklogMs: () => server.asrBacklogMs() }, { maxCalls: m.cap as number });
+        try {
+          admission.admit(m.callId as string);
+          send({ id: m.id, ok: { admit: true } });
+        } catch (e) {
+          const d = (e as { details?: { retryAfterMs: number }[] }).details?.[0];
+          send({ id: m.id, ok: { admit: false, retryAfterMs: Math.max(200, d?.retryAfterMs ?? 1000), message: (e as Error).message } });
+        }
+        break;
+      }
       case 'expect':
         send({ id: m.id, ok: server.expectCall(m.callId as string) });
         break;
@@ -73,10 +87,12 @@ process.on('message', async (m: { id: number; type: string; [k: string]: unknown
           id: m.id,
           ok: {
             cpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100, // % of one core, whole process (incl. ASR threads)
+            sysPct: (cpu.system / 1000 / wall) * 100, // of which in the kernel (socket reads and writes)
             mainThreadUtil: elu.utilization,
             lagP99Ms: lag.percentile(99) / 1e6,
             lagMaxMs: lag.max / 1e6,
             stats: server.stats(),
+            rssMb: process.memoryUsage().rss / 1e6,
           },
         });
         break;

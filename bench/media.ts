@@ -41,15 +41,33 @@ if (PROFILE !== 'burst' && PROFILE !== 'campaign') {
   process.exit(2);
 }
 const CAMPAIGN = PROFILE === 'campaign';
+/** --soak MINUTES: holds N calls (BENCH_SOAK_N, default the profile's goal: 16 campaign, 4 burst) that long. */
+const SOAK_MIN = argValue('--soak') === undefined ? null : Number(argValue('--soak'));
+if (SOAK_MIN !== null && !(Number.isInteger(SOAK_MIN) && SOAK_MIN >= 2 && SOAK_MIN <= 120)) {
+  console.error(`--soak: expected a whole number of minutes from 2 to 120 (got ${argValue('--soak')})`);
+  process.exit(2);
+}
+const SOAK_N = Number(process.env.BENCH_SOAK_N ?? (CAMPAIGN ? 16 : 4));
 const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? (CAMPAIGN ? 20_000 : 12_000));
+/** The largest N of the sweep so far meeting every goal (with all smaller N meeting them too). */
+function lastHolding(rs: PhaseResult[]): number {
+  let n = 0;
+  for (const r of rs) {
+    if (!holds(r)) break;
+    n = r.n;
+  }
+  return n;
+}
 const SWEEP = (process.env.BENCH_SWEEP ?? (CAMPAIGN ? '4,8,12,16,20,24,32' : '1,4,8,16,24,32,48')).split(',').map(Number);
 const COMPARE_N = Number(process.env.BENCH_COMPARE_N ?? 4);
 /** Calls in the phase run without recogniser, which measures the pipeline's own cost per call. */
 const PIPELINE_N = Number(process.env.BENCH_PIPELINE_N ?? 16);
-const BUDGET_MS = Number(process.env.BENCH_BUDGET_MS ?? (CAMPAIGN ? 210_000 : 170_000));
+const BUDGET_MS = Number(process.env.BENCH_BUDGET_MS ?? (CAMPAIGN ? 270_000 : 170_000));
 const PROMPT_TEXT =
   "Bonjour, je suis l'assistante virtuelle de votre fournisseur d'énergie. Je vous appelle au sujet de votre contrat, qui arrive bientôt à échéance.";
 const SHORT_PROMPT_TEXT = 'Êtes-vous bien le titulaire du contrat ?';
+/** The admission phase (campaign profile): its length, counted in the time budget. */
+const ADMISSION_PHASE_MS = 45_000;
 /** The real-time goals (issue #14). */
 const GOAL = { bargeInP95Ms: 80, asrFinalP95Ms: 600, lagP99Ms: 20 };
 
@@ -120,8 +138,16 @@ interface PhaseResult {
   lagMaxMs: number;
   mainThreadUtil: number;
   lateFrames: number;
+  /** Admission phase: originates refused at capacity (each retried later), calls served, calls never served. */
+  deferred: number;
+  served: number;
+  lost: number;
   /** Callee speech sent / call time (campaign share of speech). */
   speechShare: number;
+  /** Of cpuPct, the kernel's share (socket reads and writes). */
+  sysPct: number;
+  /** The server process's resident memory at the end of the phase (MB). */
+  rssMb: number;
 }
 
 // A fresh clone: espeak-ng, sox and the Korean model come from the idempotent setup script (npm run
@@ -142,8 +168,13 @@ const koPhrases = KOREAN_PHRASES.map((p) => fx.speech(p, 8000, 'ko'));
 const promptLongMs = fx.speech(PROMPT_TEXT, 16000, 'fr', 'prompt').length / 16;
 const promptShortMs = fx.speech(SHORT_PROMPT_TEXT, 16000, 'fr', 'short').length / 16;
 
-async function runPhase(child: Child, mode: string, n: number, durationMs: number): Promise<PhaseResult> {
-  const r: PhaseResult = { mode, n, bargeIn: [], falseBargeIns: 0, tentativeOnNoise: 0, noiseEvents: 0, missedBargeIns: 0, asrFinal: [], signal: [], utterances: 0, cpuPct: 0, cpuPerCallPct: 0, lagP99Ms: 0, lagMaxMs: 0, mainThreadUtil: 0, lateFrames: 0, speechShare: 0 };
+/**
+ * admission: every call first asks the server's admission control (telephony/admission.ts, cap `cap`), and
+ * at capacity waits the time it is told and asks again, as the call workflow does through Temporal's
+ * retries; calls then last `callMs` each, so that waiting ones get their turn.
+ */
+async function runPhase(child: Child, mode: string, n: number, durationMs: number, admission?: { cap: number; callMs: number }): Promise<PhaseResult> {
+  const r: PhaseResult = { deferred: 0, served: 0, lost: 0, mode, n, bargeIn: [], falseBargeIns: 0, tentativeOnNoise: 0, noiseEvents: 0, missedBargeIns: 0, asrFinal: [], signal: [], utterances: 0, cpuPct: 0, cpuPerCallPct: 0, lagP99Ms: 0, lagMaxMs: 0, mainThreadUtil: 0, lateFrames: 0, speechShare: 0, sysPct: 0, rssMb: 0 };
   const calls = new Map<string, { peer: AsteriskPeer; state: 'noise' | 'speech' | 'idle'; speech: [number, number][]; noise: [number, number][]; waiters: ((m: any) => void)[] }>(); // eslint-disable-line @typescript-eslint/no-explicit-any
   const listener = (m: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
     const c = calls.get(m.callId);
@@ -207,12 +238,27 @@ async function runPhase(child: Child, mode: string, n: number, durationMs: numbe
   };
   const campaignCall = async (id: string) => {
     await sleep(rand(0, arrivalsMs));
+    let callEnd = end - 5000;
+    if (admission) {
+      for (;;) {
+        const a = await child.call<{ admit: boolean; retryAfterMs: number }>('admit', { callId: id, cap: admission.cap });
+        if (a.admit) break;
+        r.deferred++;
+        if (now() + a.retryAfterMs > end - 8000) {
+          r.lost++; // still waiting when the phase ends (in a campaign it would go on waiting: never dropped)
+          return;
+        }
+        await sleep(a.retryAfterMs);
+      }
+      r.served++;
+      callEnd = Math.min(end - 5000, now() + admission.callMs);
+    }
     await open(id);
     const c = calls.get(id)!;
     const peer = c.peer;
     const answeredAt = now();
     await sleep(rand(300, 800)); // the callee's "allô" gap before the hello
-    while (now() < end - 5000) {
+    while (now() < callEnd) {
       const long = Math.random() < 0.5;
       const promptId = long ? 'prompt' : 'short';
       const promptMs = long ? promptLongMs : promptShortMs;
@@ -261,6 +307,7 @@ async function runPhase(child: Child, mode: string, n: number, durationMs: numbe
       await sleep(rand(150, 400)); // the bot's turn-taking (intent, next step)
     }
     callMs += now() - answeredAt;
+    if (admission) await child.call('hangup', { callId: id }); // its place goes to a waiting call
   };
   await Promise.all(
     ids.map(async (id, idx) => {
@@ -314,6 +361,8 @@ async function runPhase(child: Child, mode: string, n: number, durationMs: numbe
   r.lagP99Ms = m.lagP99Ms;
   r.lagMaxMs = m.lagMaxMs;
   r.mainThreadUtil = m.mainThreadUtil;
+  r.rssMb = m.rssMb;
+  r.sysPct = m.sysPct;
   for (const id of ids) {
     await child.call('hangup', { callId: id });
   }
@@ -375,12 +424,15 @@ async function main(): Promise<void> {
   // 1. Worker-thread ASR sweep.
   const child = await newChild('worker');
   // The model's real-time factor, measured alone before any call (CPU time, so a loaded machine does not skew it).
-  const rtf = await child.call<{ rtf: number; audioS: number }>('rtf', { texts: KOREAN_PHRASES });
+  // (Not in a soak, which measures the calls over time: the RTF is the sweep's.)
+  const rtf = SOAK_MIN !== null ? { rtf: NaN, audioS: 0 } : await child.call<{ rtf: number; audioS: number }>('rtf', { texts: KOREAN_PHRASES });
   // Warm-up (not measured): fills the recognizers' caches as a live worker's would be.
   await runPhase(child, 'warmup', 2, 8000);
+  if (SOAK_MIN !== null) return soak(child, started);
   // Reserve: the phase without ASR (pipeline cost) and, for burst, the inline comparison.
-  const reserveMs = (CAMPAIGN ? 1 : 2) * (PHASE_MS + 15_000);
-  for (const n of SWEEP) {
+  const reserveMs = (CAMPAIGN ? 1 : 2) * (PHASE_MS + 15_000) + (CAMPAIGN ? ADMISSION_PHASE_MS + 10_000 : 0);
+  // BENCH_PIPELINE_ONLY=1: only the phase without ASR (profiling the pipeline with BENCH_CPU_PROF).
+  for (const n of process.env.BENCH_PIPELINE_ONLY ? [] : SWEEP) {
     if (now() - started + PHASE_MS + 8000 > BUDGET_MS - reserveMs) {
       console.log(`(time budget: sweep stopped before N=${n})`);
       break;
@@ -392,6 +444,14 @@ async function main(): Promise<void> {
     // gets worse. Phases that merely miss a goal go on, to show the trend on a loaded machine.
     if (r.cpuPct > 185 || r.lagP99Ms > 150 || (pct(r.bargeIn, 95) ?? 0) > 300 || (pct(r.asrFinal, 95) ?? 0) > 5000) break;
   }
+  // Admission (campaign): twice the capacity offered, the excess deferred by the admission control.
+  let admissionPhase: PhaseResult | null = null;
+  const admissionCap = Number(process.env.BENCH_ADMISSION_CAP ?? 0) || Math.max(4, lastHolding(results));
+  if (CAMPAIGN && !process.env.BENCH_PIPELINE_ONLY) {
+    admissionPhase = await runPhase(child, 'admit', admissionCap * 2, ADMISSION_PHASE_MS, { cap: admissionCap, callMs: 12_000 });
+    console.log(row(admissionPhase));
+    console.log(`(admission: cap ${admissionCap}, ${admissionCap * 2} calls offered: ${admissionPhase.served} served, ${admissionPhase.deferred} originates deferred, ${admissionPhase.lost} still waiting at the end, 0 dropped)`);
+  }
   await child.call('stop');
 
   // 2. The pipeline's own cost: the same profile on a server without recogniser.
@@ -401,6 +461,7 @@ async function main(): Promise<void> {
     await runPhase(c3, 'warmup', 2, 4000);
     pipeline = await runPhase(c3, 'no-asr', PIPELINE_N, PHASE_MS);
     console.log(row(pipeline));
+    console.log(`(no-asr phase: ${(pipeline.cpuPct / PIPELINE_N).toFixed(2)} % per call, of which kernel ${(pipeline.sysPct / PIPELINE_N).toFixed(2)} %; main thread busy ${(pipeline.mainThreadUtil * 100).toFixed(1)} %)`);
     await c3.call('stop');
   }
 
@@ -468,6 +529,9 @@ async function main(): Promise<void> {
     calleeSpeechShare: speechShare === null ? null : Math.round(speechShare * 100) / 100,
     asrThreads: Number(process.env.BENCH_ASR_THREADS ?? 2),
     cpuPerCallPct: cmpWorker ? Math.round(cmpWorker.cpuPerCallPct * 10) / 10 : null,
+    admission: admissionPhase
+      ? { cap: admissionCap, offered: admissionCap * 2, served: admissionPhase.served, deferredOriginates: admissionPhase.deferred, waitingAtEnd: admissionPhase.lost, dropped: 0, bargeInP95Ms: pct(admissionPhase.bargeIn, 95), asrFinalP95Ms: pct(admissionPhase.asrFinal, 95), lagP99Ms: Math.round(admissionPhase.lagP99Ms), lateFrames: admissionPhase.lateFrames }
+      : null,
     inlineAsr: inline ? { n: inline.n, bargeInP95Ms: pct(inline.bargeIn, 95), lagP99Ms: Math.round(inline.lagP99Ms) } : null,
     workerAsr: cmpWorker ? { n: cmpWorker.n, bargeInP95Ms: pct(cmpWorker.bargeIn, 95), lagP99Ms: Math.round(cmpWorker.lagP99Ms) } : null,
     sweep: worker.map((r) => ({ n: r.n, bargeInP95Ms: pct(r.bargeIn, 95), asrFinalP95Ms: pct(r.asrFinal, 95), cpuPct: Math.round(r.cpuPct), lagP99Ms: Math.round(r.lagP99Ms), lateFrames: r.lateFrames, missedBargeIns: r.missedBargeIns, bargeIns: r.bargeIn.length, finals: r.asrFinal.length, falseBargeIns: r.falseBargeIns, noiseEvents: r.noiseEvents })),
@@ -475,6 +539,38 @@ async function main(): Promise<void> {
     durationS: Math.round((now() - started) / 1000),
   };
   console.log(JSON.stringify(summary));
+  process.exit(0);
+}
+
+/**
+ * Soak: one-minute phases back to back with the same N (calls end and new ones arrive, as in a campaign),
+ * for SOAK_MIN minutes. Flat = the server's RSS grew by at most 5 % and the ASR and barge-in p95 of the last
+ * minute are within 10 % of the first's (issue #14). Bounded: SOAK_MIN x ~65 s.
+ */
+async function soak(child: Child, started: number): Promise<void> {
+  console.log(`soak: N=${SOAK_N} for ${SOAK_MIN} one-minute phases`);
+  const minutes: PhaseResult[] = [];
+  for (let k = 0; k < SOAK_MIN!; k++) {
+    const r = await runPhase(child, 'soak', SOAK_N, 60_000);
+    minutes.push(r);
+    console.log(`${row(r)} | rss ${r.rssMb.toFixed(0)} MB | min ${k + 1} | load ${os.loadavg()[0]!.toFixed(1)}`);
+  }
+  await child.call('stop');
+  const fig = (r: PhaseResult) => ({ rssMb: Math.round(r.rssMb), asrFinalP95Ms: pct(r.asrFinal, 95), bargeInP95Ms: pct(r.bargeIn, 95), lagP99Ms: Math.round(r.lagP99Ms), lateFrames: r.lateFrames, falseBargeIns: r.falseBargeIns });
+  const first = fig(minutes[0]!);
+  const last = fig(minutes[minutes.length - 1]!);
+  const within = (a: number | null, b: number | null) => a !== null && b !== null && b <= a * 1.1;
+  const rssGrowthPct = Math.round(((minutes[minutes.length - 1]!.rssMb - minutes[0]!.rssMb) / minutes[0]!.rssMb) * 1000) / 10;
+  const flat = rssGrowthPct <= 5 && within(first.asrFinalP95Ms, last.asrFinalP95Ms) && within(first.bargeInP95Ms, last.bargeInP95Ms);
+  console.log('');
+  console.log(`soak first minute: RSS ${first.rssMb} MB, ASR p95 ${first.asrFinalP95Ms} ms, barge-in p95 ${first.bargeInP95Ms} ms`);
+  console.log(`soak last minute:  RSS ${last.rssMb} MB, ASR p95 ${last.asrFinalP95Ms} ms, barge-in p95 ${last.bargeInP95Ms} ms`);
+  console.log(`RSS growth ${rssGrowthPct} % (flat: <= 5 %), latencies within 10 % of the first minute: ${flat ? 'FLAT' : 'NOT FLAT'}`);
+  console.log(JSON.stringify({
+    profile: PROFILE, soakMinutes: SOAK_MIN, n: SOAK_N, first, last, rssGrowthPct, flat,
+    perMinute: minutes.map((r) => fig(r)),
+    loadAverage: os.loadavg()[0], durationS: Math.round((now() - started) / 1000),
+  }));
   process.exit(0);
 }
 

@@ -15,6 +15,7 @@ type Msg =
   | { t: 'final'; id: number; req: number }
   | { t: 'reset'; id: number }
   | { t: 'close'; id: number }
+  | { t: 'ping'; at: number }
   | { t: 'shutdown' };
 
 parentPort!.on('message', (m: Msg) => {
@@ -41,6 +42,9 @@ parentPort!.on('message', (m: Msg) => {
           recs.get(m.id)?.release();
           recs.delete(m.id);
         }
+        break;
+      case 'ping': // answered when every message before it is processed: the queue's delay
+        parentPort!.postMessage({ t: 'pong', at: m.at });
         break;
       case 'shutdown':
         for (const r of recs.values()) r.release();

@@ -29,6 +29,8 @@ export interface AsrEngine {
   /** Which engine and mode runs (e.g. 'vosk-worker'): recorded with each utterance and in the stats. */
   readonly method: string;
   createSession(sampleRate: number): AsrSession;
+  /** How far decoding is behind real time now (ms): audio accepted but not decoded yet (admission control). */
+  backlogMs?(): number;
   close(): Promise<void>;
 }
 

@@ -115,12 +115,18 @@ export class SpeechSegmenter {
     const o = this.opts;
     const n = Math.min(this.erlCount, this.erl.length);
     if (n < 25) return o.echoMarginDb;
-    // Called for every frame: a typed-array copy sorts numerically in native code (no boxed array, no
-    // comparator callback), which the CPU profile of the pipeline showed mattered (bench:media, BENCH_CPU_PROF).
-    const sorted = this.erl.slice(0, n).sort();
-    const p90 = sorted[Math.floor(0.9 * (n - 1))]!;
-    return Math.min(o.echoMarginDb, Math.max(o.echoMarginMinDb, p90 + o.echoSafetyDb));
+    // Asked for every speech frame, but the ring only changes when an echo frame is learnt: the p90 is kept
+    // until then (sorting the ring per frame showed in the CPU profile of the pipeline: bench:media,
+    // BENCH_CPU_PROF). A typed-array copy sorts numerically in native code (no boxed array, no comparator).
+    if (this.p90At !== this.erlCount) {
+      const sorted = this.erl.slice(0, n).sort();
+      this.p90 = sorted[Math.floor(0.9 * (n - 1))]!;
+      this.p90At = this.erlCount;
+    }
+    return Math.min(o.echoMarginDb, Math.max(o.echoMarginMinDb, this.p90 + o.echoSafetyDb));
   }
+  private p90 = 0;
+  private p90At = -1;
 
   private learnEcho(f: VadFrame): void {
     // Only frames where our prompt is loud enough to echo measurably, and the callee is not speaking.

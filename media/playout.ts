@@ -184,22 +184,18 @@ export class PlayoutQueue {
 
   /** Loudest outgoing level that can be echoing back at wall time t, over the last `windowMs` (dBFS). */
   echoRef(t: number, windowMs: number): number {
+    // Asked for every inbound frame: no closure or array is made here unless a recent span expired (the
+    // CPU profile of the pipeline showed both: bench:media, BENCH_CPU_PROF).
     const lo = t - windowMs;
     const hi = t + 40; // our playout clock estimate is within a frame or two
     let best = -Infinity;
-    const scan = (s: Span) => {
-      const a = Math.max(lo, s.wallFrom);
-      const b = Math.min(hi, s.wallFrom + (s.toMs - s.fromMs), s.cutAt);
-      if (b <= a) return;
-      const env = s.prompt.envelope;
-      const from = Math.floor((s.fromMs + (a - s.wallFrom)) / ENVELOPE_MS);
-      const to = Math.min(env.length - 1, Math.floor((s.fromMs + (b - s.wallFrom)) / ENVELOPE_MS));
-      for (let k = from; k <= to; k++) if (env[k]! > best) best = env[k]!;
-    };
-    for (const s of this.spans) scan(s);
+    for (const s of this.spans) best = Math.max(best, loudest(s, lo, hi));
     if (this.recent.length) {
-      this.recent = this.recent.filter((s) => Math.min(s.cutAt, s.wallFrom + (s.toMs - s.fromMs)) > t - windowMs - 1000);
-      for (const s of this.recent) scan(s);
+      const horizon = t - windowMs - 1000;
+      let expired = false;
+      for (const s of this.recent) if (spanEnd(s) <= horizon) expired = true;
+      if (expired) this.recent = this.recent.filter((s) => spanEnd(s) > horizon);
+      for (const s of this.recent) best = Math.max(best, loudest(s, lo, hi));
     }
     return best;
   }
@@ -282,4 +278,22 @@ export class PlayoutQueue {
     this.pending = [];
     this.recent = [];
   }
+}
+
+/** When a span stops being heard (its end, or the flush that cut it). */
+function spanEnd(s: Span): number {
+  return Math.min(s.cutAt, s.wallFrom + (s.toMs - s.fromMs));
+}
+
+/** The loudest envelope block of `s` heard between wall times lo and hi (-Infinity if none). */
+function loudest(s: Span, lo: number, hi: number): number {
+  const a = Math.max(lo, s.wallFrom);
+  const b = Math.min(hi, s.wallFrom + (s.toMs - s.fromMs), s.cutAt);
+  if (b <= a) return -Infinity;
+  const env = s.prompt.envelope;
+  const from = Math.floor((s.fromMs + (a - s.wallFrom)) / ENVELOPE_MS);
+  const to = Math.min(env.length - 1, Math.floor((s.fromMs + (b - s.wallFrom)) / ENVELOPE_MS));
+  let best = -Infinity;
+  for (let k = from; k <= to; k++) if (env[k]! > best) best = env[k]!;
+  return best;
 }

@@ -42,7 +42,7 @@ export class PreRoll implements FrameProcessor {
         this.held = null;
         this.feed(emit, held[0]?.t ?? f.t, concat(held));
       } else if (f.type === 'release' || f.type === 'end') {
-        if (this.held) this.counts.droppedSamples += this.held.reduce((a, c) => a + c.pcm.length, 0);
+        if (this.held) this.counts.droppedSamples += samplesOf(this.held);
         this.held = null;
         this.segment = 0;
       }
@@ -70,11 +70,17 @@ export class PreRoll implements FrameProcessor {
 }
 
 function concat(chunks: Chunk[]): Int16Array {
-  const all = new Int16Array(chunks.reduce((a, c) => a + c.pcm.length, 0));
+  const all = new Int16Array(samplesOf(chunks));
   let off = 0;
   for (const c of chunks) {
     all.set(c.pcm, off);
     off += c.pcm.length;
   }
   return all;
+}
+
+function samplesOf(chunks: Chunk[]): number {
+  let n = 0;
+  for (const c of chunks) n += c.pcm.length;
+  return n;
 }

@@ -26,12 +26,33 @@ export interface Prompt {
   finished: boolean;
 }
 
+type Encoded = Pick<Prompt, 'bytes' | 'durationMs' | 'envelope'>;
+/**
+ * Encoded audio per source PCM (the same prompt audio is played on every call) and call format. Why: the CPU
+ * profile of the pipeline (bench:media, BENCH_CPU_PROF) showed re-encoding the prompt on each play (resample,
+ * G.711, envelope) at about a tenth of the media worker's own cost. Keyed weakly by the PCM array: a prompt
+ * nobody holds any more is dropped with it. The bytes and envelope are never written after encoding.
+ */
+const encodedCache = new WeakMap<Int16Array, Map<string, Encoded>>();
+
 export function encodePrompt(
   input: Pick<PromptInput, 'promptId' | 'turn' | 'bargeIn'>,
   audio: { pcm: Int16Array; sampleRate: number },
   codec: CodecInfo,
   frameBytes: number,
 ): Prompt {
+  const key = `${audio.sampleRate}/${codec.name}/${frameBytes}`;
+  let forPcm = encodedCache.get(audio.pcm);
+  let enc = forPcm?.get(key);
+  if (!enc) {
+    enc = encodeAudio(audio, codec, frameBytes);
+    if (!forPcm) encodedCache.set(audio.pcm, (forPcm = new Map()));
+    forPcm.set(key, enc);
+  }
+  return { promptId: input.promptId, turn: input.turn, bargeIn: input.bargeIn ?? true, ...enc, finished: false };
+}
+
+function encodeAudio(audio: { pcm: Int16Array; sampleRate: number }, codec: CodecInfo, frameBytes: number): Encoded {
   const pcm = resampleAll(audio.pcm, audio.sampleRate, codec.sampleRate);
   const frameSamples = frameBytes / codec.bytesPerSample;
   const padded = new Int16Array(Math.max(1, Math.ceil(pcm.length / frameSamples)) * frameSamples);
@@ -41,13 +62,5 @@ export function encodePrompt(
   const block = (codec.sampleRate * ENVELOPE_MS) / 1000;
   const envelope = new Float32Array(Math.ceil(padded.length / block));
   for (let b = 0; b < envelope.length; b++) envelope[b] = rmsDbfs(padded, b * block, Math.min(padded.length, (b + 1) * block));
-  return {
-    promptId: input.promptId,
-    turn: input.turn,
-    bargeIn: input.bargeIn ?? true,
-    bytes,
-    durationMs: (padded.length / codec.sampleRate) * 1000,
-    envelope,
-    finished: false,
-  };
+  return { bytes, durationMs: (padded.length / codec.sampleRate) * 1000, envelope };
 }

@@ -195,6 +195,18 @@ export class MediaServer {
     return s;
   }
 
+  /** The calls this server holds or expects (a token issued, media not connected yet). */
+  callIds(): string[] {
+    const ids = [...this.expected.keys()];
+    for (const [id, s] of this.sessions) if (!s.isClosed) ids.push(id);
+    return ids;
+  }
+
+  /** How far the recognisers are behind real time (ms; 0 without ASR or for an engine that cannot tell). */
+  asrBacklogMs(): number {
+    return this.asr?.backlogMs?.() ?? 0;
+  }
+
   hasCall(callId: string): boolean {
     const s = this.sessions.get(callId);
     return !!s && !s.isClosed && s.started;
@@ -274,19 +286,25 @@ export function trimLeadingSilence(pcm: Int16Array, sampleRate: number): Int16Ar
   return i > keep && i < pcm.length ? pcm.subarray(i - keep) : pcm;
 }
 
-// Prompt WAVs decoded once per file version (the hello is 11.4 s: reading and decoding it on every call cost
-// 20-75 ms of dead air after the callee's "Allô ?"). Keyed by path, checked against the file's mtime and size.
-const promptCache = new Map<string, { stamp: string; audio: Promise<{ pcm: Int16Array; sampleRate: number }> }>();
+/**
+ * Prompt WAVs read and trimmed once per file version (path, size, mtime): the hello is 11.4 s, and decoding it on
+ * every call cost 20-75 ms of dead air; the same array each play also lets the encoded prompt be reused
+ * (media/prompt.ts). Bounded: the oldest entry goes past PROMPT_FILES.
+ */
+const PROMPT_FILES = 256;
+const promptFiles = new Map<string, { version: string; audio: { pcm: Int16Array; sampleRate: number } }>();
 
 async function loadPromptPcm(p: PromptInput): Promise<{ pcm: Int16Array; sampleRate: number }> {
   if (p.pcm) return { pcm: p.pcm, sampleRate: p.sampleRate! };
   const path = p.wavPath!;
-  const st = await stat(path);
-  const stamp = `${st.mtimeMs}:${st.size}`;
-  const hit = promptCache.get(path);
-  if (hit && hit.stamp === stamp) return hit.audio;
-  const audio = readWavMono(path).then((w) => ({ pcm: trimLeadingSilence(w.pcm, w.sampleRate), sampleRate: w.sampleRate }));
-  promptCache.set(path, { stamp, audio });
-  audio.catch(() => promptCache.delete(path));
+  const st = await stat(path).catch(() => null);
+  const version = st ? `${st.size}/${st.mtimeMs}` : '';
+  const hit = promptFiles.get(path);
+  if (hit && st && hit.version === version) return hit.audio;
+  const wav = await readWavMono(path); // throws naming the file
+  const audio = { pcm: trimLeadingSilence(wav.pcm, wav.sampleRate), sampleRate: wav.sampleRate };
+  promptFiles.delete(path);
+  promptFiles.set(path, { version, audio });
+  if (promptFiles.size > PROMPT_FILES) promptFiles.delete(promptFiles.keys().next().value!);
   return audio;
 }

@@ -10,7 +10,7 @@ import type { AsteriskEvent, CodecInfo, Command, ControlFormat, MediaStartEvent 
 import { SegmenterStage, SpeechSegmenter, type BargeInOptions } from './barge-in';
 import type { AsrEngine } from './asr';
 import { systemClock, type Clock } from './clock';
-import { Decoder, ResampleStage } from './decode';
+import { Decoder, ResampleStage, UtteranceResampler } from './decode';
 import { VadFramer } from './vad-framer';
 import { PreRoll } from './pre-roll';
 import { AsrFeeder } from './asr-feeder';
@@ -22,6 +22,9 @@ import type { Frame, MediaFrame } from './frames';
 
 export type { MediaFrame } from './frames';
 export type { PromptInput } from './prompt';
+
+/** Sample rates the WebRTC VAD analyses directly. */
+const VAD_RATES = [8000, 16000, 32000, 48000];
 
 /** Largest control message we accept from Asterisk (its own events are far smaller). */
 export const MAX_EVENT_BYTES = 16 * 1024;
@@ -201,14 +204,18 @@ export class CallSession {
       };
     };
     const observe = o.observer?.frame;
+    // The call is analysed (VAD, segmenter, AMD) at its codec rate when the VAD takes it (8 kHz for G.711);
+    // only the recogniser's audio goes to the ASR rate (UtteranceResampler: media/decode.ts says why).
+    const analysisRate = VAD_RATES.includes(codec.sampleRate) ? codec.sampleRate : o.asrRate;
     const pipeline = new Pipeline(
       [
         new Decoder(codec),
-        new ResampleStage(codec.sampleRate, o.asrRate),
-        new VadFramer({ sampleRate: o.asrRate, frameMs: o.frameMs, vadMode: o.vadMode, reference }),
+        new ResampleStage(codec.sampleRate, analysisRate),
+        new VadFramer({ sampleRate: analysisRate, frameMs: o.frameMs, vadMode: o.vadMode, reference }),
         ...(observe ? [new MediaTap(observe)] : []),
         new SegmenterStage(seg),
-        new PreRoll(o.asrRate),
+        new PreRoll(analysisRate),
+        new UtteranceResampler(analysisRate, o.asrRate),
         new AsrFeeder(o.asr ? o.asr.createSession(o.asrRate) : null, () => this.clock.now()),
         new SpeechEvents({
           callId: this.callId, sink: o.sink, playout, clock: this.clock, stats: this.stats,

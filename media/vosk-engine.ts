@@ -95,6 +95,7 @@ type ToWorker =
   | { t: 'reset'; id: number }
   | { t: 'close'; id: number };
 type FromWorker =
+  | { t: 'pong'; at: number }
   | { t: 'final'; id: number; req: number; result?: VoskFinal; decodeMs: number; error?: string }
   | { t: 'error'; id: number; error: string };
 
@@ -102,7 +103,8 @@ export function workerVoskEngine(modelDir: string, opts: EngineOptions & { threa
   return async () => {
     const model = acquireModel(modelDir);
     const n = Math.max(1, opts.threads ?? os.availableParallelism());
-    const workers: { w: Worker; sessions: number }[] = [];
+    // Each worker's backlog: a ping queued behind the audio it was given comes back when that audio is decoded.
+    const workers: { w: Worker; sessions: number; pingAt: number | null; lastDelayMs: number }[] = [];
     const pending = new Map<string, { resolve: (r: AsrResult) => void; reject: (e: Error) => void }>();
     let nextId = 1;
     let nextReq = 1;
@@ -112,7 +114,11 @@ export function workerVoskEngine(modelDir: string, opts: EngineOptions & { threa
       });
       w.unref();
       w.on('message', (m: FromWorker) => {
-        if (m.t === 'final') {
+        if (m.t === 'pong') {
+          const slot = workers.find((x) => x.w === w)!;
+          slot.lastDelayMs = performance.now() - m.at;
+          slot.pingAt = null;
+        } else if (m.t === 'final') {
           const key = `${m.id}:${m.req}`;
           const p = pending.get(key);
           pending.delete(key);
@@ -127,7 +133,7 @@ export function workerVoskEngine(modelDir: string, opts: EngineOptions & { threa
           pending.delete(k);
         }
       });
-      workers.push({ w, sessions: 0 });
+      workers.push({ w, sessions: 0, pingAt: null, lastDelayMs: 0 });
     }
     await Promise.all(
       workers.map(
@@ -145,8 +151,20 @@ export function workerVoskEngine(modelDir: string, opts: EngineOptions & { threa
       ),
     );
     let closed = false;
+    const pinger = setInterval(() => {
+      for (const slot of workers) {
+        if (slot.pingAt !== null) continue; // still queued: backlogMs() reads its age
+        slot.pingAt = performance.now();
+        slot.w.postMessage({ t: 'ping', at: slot.pingAt });
+      }
+    }, 250);
+    pinger.unref();
     return {
       method: 'vosk-worker',
+      backlogMs() {
+        const t = performance.now();
+        return Math.max(0, ...workers.map((s) => Math.max(s.lastDelayMs, s.pingAt === null ? 0 : t - s.pingAt)));
+      },
       createSession(rate: number): AsrSession {
         const slot = workers.reduce((a, b) => (b.sessions < a.sessions ? b : a));
         slot.sessions++;
@@ -182,6 +200,7 @@ export function workerVoskEngine(modelDir: string, opts: EngineOptions & { threa
       async close() {
         if (closed) return;
         closed = true;
+        clearInterval(pinger);
         // Let each worker free its recognizers before the model goes away.
         await Promise.all(
           workers.map(

@@ -219,8 +219,17 @@ export const envSchema = z.object({
       return z.NEVER;
     })
     .optional(),
-  // Media worker health endpoint (GET /health: ARI connection, calls held); unset = none.
+  // Media worker health endpoint (GET /health: ARI connection, calls held, headroom; GET /metrics:
+  // Prometheus figures of this instance); unset = none.
   MEDIA_HEALTH_PORT: port.optional(),
+  // Admission control per media worker instance (lib/headroom.ts): most calls it holds at once (ringing or
+  // up); beyond, originate answers MediaAtCapacity and the call waits, neither dialed nor counted. Unset: 16
+  // with Asterisk (the bench:media -- --profile campaign goal on 2 cores; measure yours), none when simulated.
+  MEDIA_MAX_CALLS: z.coerce.number().int().min(1).max(10_000).optional(),
+  // Admission control: no new call while the recognisers are this far behind real time (ms).
+  MEDIA_MAX_ASR_BACKLOG_MS: ms.default(400),
+  // Admission control: no new call while the media worker's event loop is this late (ms, p99 over 1 s).
+  MEDIA_MAX_LAG_MS: ms.default(40),
 });
 
 export type Config = z.infer<typeof envSchema>;

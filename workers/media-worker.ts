@@ -19,6 +19,7 @@ import type { AsteriskTelephony } from '../telephony/asterisk';
 import { telephonyFromConfig, type Telephony } from '../telephony/from-config';
 import { pruneRecordings } from '../telephony/recordings';
 import type { AsrEngineFactory } from '../media/asr';
+import { MediaAdmission, admissionMetrics } from '../telephony/admission';
 import { createWorkers, type WorkerSet } from './workers';
 import { installRuntime } from './runtime';
 
@@ -37,6 +38,8 @@ export type MediaWorkerOptions = WorkerOptions;
 export interface RunningWorker<T extends Telephony = Telephony> {
   backend: T;
   workers: WorkerSet;
+  /** This instance's admission control (null: none, the simulated backend without MEDIA_MAX_CALLS). */
+  admission: MediaAdmission | null;
   /** Resolves when the workers stop. */
   running: Promise<void>;
   stop(): Promise<void>;
@@ -80,16 +83,37 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     pruneTimer.unref();
   }
 
+  // Admission control (telephony/admission.ts): always with Asterisk (the media and its recognisers live in
+  // this process), on the simulated backend only when MEDIA_MAX_CALLS asks for a cap.
+  const maxCalls = cfg.MEDIA_MAX_CALLS ?? (backend.backend === 'asterisk' ? 16 : null);
+  const admission =
+    maxCalls === null
+      ? null
+      : new MediaAdmission(
+          {
+            activeCalls: () => telephony.activeCalls(),
+            ...(backend.backend === 'asterisk' ? { asrBacklogMs: () => backend.port.media.asrBacklogMs() } : {}),
+          },
+          { maxCalls, maxAsrBacklogMs: cfg.MEDIA_MAX_ASR_BACKLOG_MS, maxLagMs: cfg.MEDIA_MAX_LAG_MS },
+        );
+
   let health: http.Server | null = null;
   if (cfg.MEDIA_HEALTH_PORT !== undefined) {
-    health = http.createServer((_req, res) => {
+    health = http.createServer((req, res) => {
+      if (req.url === '/metrics') {
+        // This instance's figures (the API's /metrics serves the ones from Postgres).
+        const text = admission ? admissionMetrics(admission.snapshot(), cfg.WORKER_INSTANCE_ID ?? 'default') : '';
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text);
+        return;
+      }
+      const headroom = admission?.snapshot() ?? null;
       const body =
         backend.backend === 'asterisk'
           ? (() => {
               const h = backend.port.health();
-              return { ok: h.ari === 'connected', backend: 'asterisk', ...h, media: backend.port.media.stats() };
+              return { ok: h.ari === 'connected', backend: 'asterisk', ...h, media: backend.port.media.stats(), headroom };
             })()
-          : { ok: true, backend: 'simulated', activeCalls: backend.port.activeCalls().length };
+          : { ok: true, backend: 'simulated', activeCalls: backend.port.activeCalls().length, headroom };
       res.writeHead(body.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     });
     await new Promise<void>((r) => health!.listen(cfg.MEDIA_HEALTH_PORT, cfg.AUDIOFORK_HOST, r));
@@ -97,7 +121,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
 
   const workers = await createWorkers({
     connection, client, namespace: cfg.TEMPORAL_NAMESPACE, taskQueue: cfg.TEMPORAL_TASK_QUEUE, prisma, telephony,
-    instanceId: cfg.WORKER_INSTANCE_ID,
+    instanceId: cfg.WORKER_INSTANCE_ID, admission,
   });
   const running = workers.run();
   log.info(
@@ -107,7 +131,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
 
   let stopping: Promise<void> | null = null;
   return {
-    backend, workers, running,
+    backend, workers, running, admission,
     stop: () =>
       (stopping ??= (async () => {
         if (pruneTimer) clearInterval(pruneTimer);
@@ -115,6 +139,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
         await running.catch(() => undefined);
         await backend.stop();
         health?.close();
+        admission?.stop();
         if (!o.prisma) await prisma.$disconnect();
         if (!o.connection) await connection.close();
         if (!o.client) await client.connection.close();

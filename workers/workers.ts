@@ -19,6 +19,7 @@ import { createIntentActivities } from '../activities/intent';
 import { createTelephonyActivities } from '../activities/telephony';
 import type { TelephonyPort } from '../telephony/port';
 import { telephonyQueue } from '../lib/task-queues';
+import type { MediaAdmission } from '../telephony/admission';
 import { tracing } from '../runtime/tracing';
 
 export { WORKFLOWS_PATH } from './workflows-path';
@@ -68,6 +69,8 @@ export interface WorkerSetOptions {
   instanceId?: string;
   intent?: Parameters<typeof createIntentActivities>[0];
   maxConcurrentActivities?: number;
+  /** Admission control of this instance's calls (telephony/admission.ts); absent: none. */
+  admission?: MediaAdmission | null;
 }
 
 export interface WorkerSet {
@@ -101,7 +104,7 @@ export async function createWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
   let instanceQueue: string | null = null;
   if (o.telephony) {
     instanceQueue = `${telephonyQueue(o.taskQueue)}-${o.instanceId ?? randomUUID().slice(0, 8)}`;
-    const activities = createTelephonyActivities(o.telephony, instanceQueue);
+    const activities = createTelephonyActivities(o.telephony, instanceQueue, o.admission);
     for (const taskQueue of [telephonyQueue(o.taskQueue), instanceQueue]) {
       workers.push(await Worker.create({
         connection: o.connection, namespace: o.namespace, taskQueue, activities, maxConcurrentActivityTaskExecutions: 200,

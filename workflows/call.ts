@@ -99,7 +99,22 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
 
   let failure: CallFinished['failure'];
   let notify = true;
+  // The queue this call's originate goes to: the shared one, or the instance that admitted the call.
+  let dialQueue = input.telephonyTaskQueue;
   try {
+    // 0. Admission (issue #14): a media worker instance with headroom takes the call before anything is
+    // written or dialed. At capacity it answers MediaAtCapacity (retryable), and Temporal tries again, on
+    // any instance, until one has room: the call waits; its contact is not lost and no attempt is counted.
+    // Runs recorded before admission control dial through the shared queue, as they did.
+    if (patched('media-admission')) {
+      const admission = proxyActivities<TelephonyActivities>({
+        taskQueue: input.telephonyTaskQueue,
+        startToCloseTimeout: '10s',
+        retry: { initialInterval: '1s', backoffCoefficient: 1.5, maximumInterval: '10s' },
+      });
+      dialQueue = (await admission.admitCall({ callId: workflowId })).taskQueue;
+    }
+
     // 1. The law, at dial time.
     let begin: Awaited<ReturnType<CallActivities['beginCall']>>;
     try {
@@ -143,7 +158,14 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
     const watchScope = new CancellationScope();
 
     try {
-      const { taskQueue } = await telMain.originate({
+      const dial = dialQueue === input.telephonyTaskQueue ? telMain : proxyActivities<TelephonyActivities>({
+        taskQueue: dialQueue,
+        // The admitting instance holds the call's place: if it is gone, fail fast (originate_failed, retried).
+        scheduleToStartTimeout: '5s',
+        startToCloseTimeout: '10s',
+        retry: { initialInterval: '200ms', maximumAttempts: 5 },
+      });
+      const { taskQueue } = await dial.originate({
         callId: workflowId, phone: input.phone, ringTimeoutMs: input.timing.noAnswerTimeoutMs, ...(input.callerId ? { callerId: input.callerId } : {}),
       });
       tel = proxyActivities<TelephonyActivities>({
