@@ -86,7 +86,7 @@ export interface ScenarioContext {
   /** Prompt ids with a WAV in the scenario's own prompts/ folder. */
   ownPromptFiles: readonly string[];
   /** Prompt ids with a WAV in the shared prompt library (AUDIO_DIR) and their texts (audio/prompts.json). */
-  shared: { files: readonly string[]; texts: Record<string, string>; identity: DisclosureIdentity | null };
+  shared: { files: readonly string[]; texts: Record<string, string>; identity: DisclosureIdentity | null; identityError?: string };
 }
 
 export interface CompiledScenarioFile {
@@ -267,7 +267,7 @@ function checkGraph(f: ScenarioFile, sc: Scenario, ctx: ScenarioContext): GraphI
   if (!f.technical) {
     const identity = f.disclosure ?? ctx.shared.identity;
     const text = f.prompts[first.prompt] ?? ctx.shared.texts[first.prompt];
-    if (!identity) out.push({ path: ['disclosure'], message: 'who calls and why are unknown: add disclosure: { company, purpose }' });
+    if (!identity) out.push({ path: ['disclosure'], message: ctx.shared.identityError ?? 'who calls and why are unknown: add disclosure: { company, purpose }' });
     else if (text === undefined) out.push({ path: ['steps', sc.start, 'prompt'], message: `no text for prompt "${first.prompt}", so its disclosure cannot be checked (add it under prompts:)` });
     else for (const e of disclosureErrors(first.prompt, text, identity)) out.push({ path: f.prompts[first.prompt] ? ['prompts', first.prompt] : ['steps', sc.start, 'prompt'], message: e });
   }

@@ -4,11 +4,12 @@ import { z } from 'zod';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { PrismaClient, Campaign } from '../prisma/client';
 import { commercialScheduleErrors, validateWindow, windowFromSchedule, type CallingWindow } from '../lib/calling-window';
-import { SCENARIOS, getScenario, validateScenario } from '../lib/scenario';
+import type { Scenario } from '../lib/scenario';
+import { formatIssue } from '../lib/scenario-file';
 import { checkCanvassingCallerId } from '../lib/caller-id';
 import { normalizeFrenchPhone } from '../lib/phone';
-import { loadPromptTexts } from './prompts';
-import type { Config } from '../runtime/config';
+import { findScenario, scenarioNames, ScenarioError } from './scenarios';
+import { config, type Config } from '../runtime/config';
 import {
   campaignStatusQuery, campaignWorkflowId, pauseSignal, resumeSignal, setConcurrencySignal, stopSignal,
   type CampaignInput, type CampaignStatus,
@@ -33,7 +34,11 @@ export const scheduleSchema = z
 export const campaignCreateSchema = z
   .object({
     name: z.string().trim().min(1).max(200),
-    scenario: z.string().refine((s) => s in SCENARIOS, { message: `unknown scenario (known: ${Object.keys(SCENARIOS).join(', ')})` }).default('production'),
+    // Any scenario the loader knows (built-in, or a folder of SCENARIOS_DIR); whether it is valid is checked at launch.
+    scenario: z.string().trim().min(1).default('production').superRefine((s, ctx) => {
+      const known = scenarioNames(config());
+      if (!known.includes(s)) ctx.addIssue({ code: 'custom', message: `unknown scenario "${s}" (known: ${known.join(', ')}; operators' scenarios are read from SCENARIOS_DIR)` });
+    }),
     max_concurrent_calls: z.number().int().min(1).max(1000).default(3),
     contact_limit: z.number().int().min(1).max(10_000_000).nullable().optional(),
     schedule: scheduleSchema.optional(),
@@ -134,15 +139,14 @@ export function campaignWindow(c: Campaign): CallingWindow | null {
  */
 export function launchRefusals(c: { scenario: string; nonCommercial: boolean; callerId: string | null }, cfg: Config): { field: string; reason: string }[] {
   const issues: { field: string; reason: string }[] = [];
-  const scenario = getScenario(c.scenario);
-  if (!scenario.technical) {
-    let errors: string[];
-    try {
-      errors = validateScenario(scenario, loadPromptTexts(cfg.AUDIO_DIR));
-    } catch (e) {
-      errors = [(e as Error).message];
-    }
-    issues.push(...errors.map((reason) => ({ field: 'scenario', reason })));
+  // The scenario file compiles: its graph, its prompt files, and its first prompt's disclosure (lib/scenario-file.ts).
+  try {
+    const s = findScenario(cfg, c.scenario);
+    // The path and the message, as the API has always said them (`minibot scenario validate` adds file and line).
+    issues.push(...s.issues.map((i) => ({ field: 'scenario', reason: i.path ? `${i.path}: ${i.message}` : formatIssue(i) })));
+  } catch (e) {
+    if (!(e instanceof ScenarioError)) throw e;
+    issues.push({ field: 'scenario', reason: e.message });
   }
   if (cfg.TELEPHONY_BACKEND === 'asterisk' && !c.nonCommercial) {
     // The field to fix: the campaign's own caller_id, or the server's environment variable.
@@ -177,9 +181,12 @@ export function campaignInput(c: Campaign, cfg: Config): CampaignInput {
     if (errs.length) throw new ValidationError(errs);
   }
   const scale = settings.timeScale ?? 1;
+  // Checked just above (launchRefusals): the file compiles. Its graph goes with the campaign to its calls.
+  const scenarioGraph: Scenario | null = findScenario(cfg, c.scenario).scenario;
   return {
     campaignId: c.id,
     scenario: c.scenario,
+    ...(scenarioGraph ? { scenarioGraph } : {}),
     window: campaignWindow(c),
     maxConcurrent: c.maxConcurrentCalls,
     maxAttempts: c.maxAttempts,

@@ -11,6 +11,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { isOpen, nextOpening, type CallingWindow } from '../lib/calling-window';
 import { percentile } from '../lib/metrics';
+import type { Scenario } from '../lib/scenario';
 import type { CampaignActivities } from '../activities/campaign';
 import type { CallActivities } from '../activities/call';
 import {
@@ -76,6 +77,11 @@ async function runCampaign(input: CampaignInput, carry?: CampaignCarry): Promise
   // The calling window is read in each callee's local time, by the claim and again at dial time. Runs recorded
   // before that kept one campaign-wide check here: they replay on that path.
   const calleeWindows = patched('callee-local-window');
+  // The scenario graph each new call gets in its input (a call keeps the graph it started with): compiled at
+  // launch, compiled again from its file after each claim, so that an edit mid-campaign reaches the next calls
+  // only. Runs recorded before scenario files started calls by name (the built-in graph).
+  const graphInInput = patched('scenario-graph-in-input');
+  let graph: Scenario | undefined = input.scenarioGraph;
   const active = new Map<string, ActiveCall>(s.active.map((a) => [a.workflowId, a]));
   let phase: CampaignStatus['state'] = carry ? 'running' : 'starting';
   let nextWindow: number | null = null;
@@ -209,6 +215,7 @@ async function runCampaign(input: CampaignInput, carry?: CampaignCarry): Promise
           nonCommercial: input.nonCommercial, ...(input.callerId ? { callerId: input.callerId } : {}), machinePolicy: input.machinePolicy, maxAttempts: input.maxAttempts,
           retryDelaySeconds: input.retryDelaySeconds, timing: input.timing, telephonyTaskQueue: input.telephonyTaskQueue,
           bargeInEnabled: input.bargeInEnabled, ...(calleeWindows ? { window: input.window } : {}),
+          ...(graphInInput && graph ? { scenarioGraph: graph } : {}),
         }],
         // The call outlives this run (continue-as-new) and even a terminated campaign: never cut a live call.
         parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -274,7 +281,7 @@ async function runCampaign(input: CampaignInput, carry?: CampaignCarry): Promise
     // History bound: continue as new with the state (active calls keep signalling the workflow id).
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof campaignWorkflow>(input, { ...s, active: [...active.values()] });
+      await continueAsNew<typeof campaignWorkflow>(graph ? { ...input, scenarioGraph: graph } : input, { ...s, active: [...active.values()] });
     }
     if (s.buffer.length === 0) {
       const claim = await acts.claimContacts({
@@ -290,6 +297,11 @@ async function runCampaign(input: CampaignInput, carry?: CampaignCarry): Promise
         s.counts.skipReasons[k.reason] = (s.counts.skipReasons[k.reason] ?? 0) + 1;
       }
       s.buffer.push(...claim.contacts);
+      if (graphInInput && claim.contacts.length > 0) {
+        const latest = await acts.scenarioGraph({ name: input.scenario });
+        if (latest.scenario) graph = latest.scenario;
+        else log.warn('the scenario file does not compile: new calls keep the previous graph', { scenario: input.scenario, error: latest.error });
+      }
       if (s.buffer.length === 0) {
         if (claim.skipped.length > 0) continue; // the whole page was skipped: look again at once
         if (claim.open === 0 && active.size === 0) {
