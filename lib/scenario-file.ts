@@ -118,7 +118,7 @@ function lineOf(doc: Document, lc: LineCounter, path: (string | number)[]): numb
  */
 export function compileScenarioFile(text: string, file: string, ctx: ScenarioContext): CompiledScenarioFile {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
   const issues: ScenarioIssue[] = [];
   const at = (path: (string | number)[], message: string) => issues.push({ file, line: lineOf(doc, lc, path), path: path.join('.'), message });
   if (doc.errors.length) {
