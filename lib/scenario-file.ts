@@ -92,8 +92,10 @@ export interface ScenarioContext {
 export interface CompiledScenarioFile {
   /** Present when there is no issue. */
   scenario: Scenario | null;
-  /** The texts of the scenario's own prompts (for audio:build). */
+  /** The texts of the scenario's own prompts (for audio:build), once the file passes the schema. */
   prompts: Record<string, string>;
+  /** Its description, once the file passes the schema (shown by `scenario list` even when the graph is wrong). */
+  description: string | null;
   issues: ScenarioIssue[];
 }
 
@@ -123,7 +125,7 @@ export function compileScenarioFile(text: string, file: string, ctx: ScenarioCon
   const at = (path: (string | number)[], message: string) => issues.push({ file, line: lineOf(doc, lc, path), path: path.join('.'), message });
   if (doc.errors.length) {
     for (const e of doc.errors) issues.push({ file, line: e.linePos?.[0]?.line ?? null, path: '', message: `not valid YAML/JSON: ${e.message.split('\n')[0]}` });
-    return { scenario: null, prompts: {}, issues };
+    return { scenario: null, prompts: {}, description: null, issues };
   }
   const raw: unknown = doc.toJS({ maxAliasCount: 1000 });
   // Top-level `x-…` keys hold what anchors are written once for (`x-opt-out: &opt_out {…}`); they are not read.
@@ -131,12 +133,12 @@ export function compileScenarioFile(text: string, file: string, ctx: ScenarioCon
   const parsed = scenarioFileSchema.safeParse(raw);
   if (!parsed.success) {
     for (const i of parsed.error.issues) at(i.path.filter((p): p is string | number => typeof p !== 'symbol'), i.message);
-    return { scenario: null, prompts: {}, issues };
+    return { scenario: null, prompts: {}, description: null, issues };
   }
   const f = parsed.data;
   const scenario = compile(f);
   issues.push(...checkGraph(f, scenario, ctx).map((i) => ({ file, line: lineOf(doc, lc, i.path), path: i.path.join('.'), message: i.message })));
-  return { scenario: issues.length ? null : scenario, prompts: f.prompts, issues };
+  return { scenario: issues.length ? null : scenario, prompts: f.prompts, description: f.description, issues };
 }
 
 function bargeIn(b: z.infer<typeof bargeInSchema>): BargeInPolicy {

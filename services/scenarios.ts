@@ -78,7 +78,7 @@ export function loadScenarioDir(dir: string, cfg: Folders, source: LoadedScenari
   if (r.scenario && r.scenario.name !== name) {
     issues.push({ file: shown, line: 1, path: 'name', message: `"${r.scenario.name}" differs from its folder's name "${name}"` });
   }
-  return { ...base, file, scenario: issues.length ? null : r.scenario, description: r.scenario?.description ?? null, prompts: r.prompts, issues };
+  return { ...base, file, scenario: issues.length ? null : r.scenario, description: r.description, prompts: r.prompts, issues };
 }
 
 /** Every scenario: the built-in ones, then the operator's (a name already taken is refused). */
