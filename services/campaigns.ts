@@ -8,7 +8,7 @@ import type { Scenario } from '../lib/scenario';
 import { formatIssue } from '../lib/scenario-file';
 import { checkCanvassingCallerId } from '../lib/caller-id';
 import { normalizeFrenchPhone } from '../lib/phone';
-import { findScenario, scenarioNames, ScenarioError } from './scenarios';
+import { findScenario, scenarioNames, ScenarioError, type LoadedScenario } from './scenarios';
 import { config, type Config } from '../runtime/config';
 import {
   campaignStatusQuery, campaignWorkflowId, pauseSignal, resumeSignal, setConcurrencySignal, stopSignal,
@@ -137,11 +137,13 @@ export function campaignWindow(c: Campaign): CallingWindow | null {
  *   its own `caller_id`, else SIP_TRUNK_CALLER_ID.
  * Each refusal names the field (or env variable) to fix.
  */
-export function launchRefusals(c: { scenario: string; nonCommercial: boolean; callerId: string | null }, cfg: Config): { field: string; reason: string }[] {
+export function launchRefusals(
+  c: { scenario: string; nonCommercial: boolean; callerId: string | null }, cfg: Config, loaded?: LoadedScenario,
+): { field: string; reason: string }[] {
   const issues: { field: string; reason: string }[] = [];
   // The scenario file compiles: its graph, its prompt files, and its first prompt's disclosure (lib/scenario-file.ts).
   try {
-    const s = findScenario(cfg, c.scenario);
+    const s = loaded ?? findScenario(cfg, c.scenario);
     // The path and the message, as the API has always said them (`minibot scenario validate` adds file and line).
     issues.push(...s.issues.map((i) => ({ field: 'scenario', reason: i.path ? `${i.path}: ${i.message}` : formatIssue(i) })));
   } catch (e) {
@@ -166,7 +168,13 @@ export function assertLaunchable(body: unknown, cfg: Config): void {
 }
 
 export function campaignInput(c: Campaign, cfg: Config): CampaignInput {
-  const refusals = launchRefusals(c, cfg);
+  let loaded: LoadedScenario | undefined;
+  try {
+    loaded = findScenario(cfg, c.scenario);
+  } catch (e) {
+    if (!(e instanceof ScenarioError)) throw e; // reported by launchRefusals
+  }
+  const refusals = launchRefusals(c, cfg, loaded);
   if (refusals.length) throw new ValidationError(refusals);
   const settings = (c.settings ?? {}) as { timeScale?: number; batchSize?: number; historyLimit?: number; ignoreWindow?: boolean };
   if (settings.ignoreWindow && cfg.NODE_ENV === 'production' && cfg.TELEPHONY_BACKEND === 'asterisk' && !c.nonCommercial) {
@@ -182,7 +190,7 @@ export function campaignInput(c: Campaign, cfg: Config): CampaignInput {
   }
   const scale = settings.timeScale ?? 1;
   // Checked just above (launchRefusals): the file compiles. Its graph goes with the campaign to its calls.
-  const scenarioGraph: Scenario | null = findScenario(cfg, c.scenario).scenario;
+  const scenarioGraph: Scenario | null = loaded?.scenario ?? null;
   return {
     campaignId: c.id,
     scenario: c.scenario,
@@ -232,11 +240,13 @@ export async function launchCampaign(
     const c = await tx.campaign.findUniqueOrThrow({ where: { id: campaignId } });
     if (!o.relaunch && (c.status === 'stopped' || c.status === 'completed')) throw new CampaignStateError(`the campaign is ${c.status}`);
     if (c.workflowId !== workflowId) await tx.campaign.update({ where: { id: c.id }, data: { workflowId } });
+    // Before the deadline starts: it bounds the Temporal call, not the reading of the scenario file.
+    const input = campaignInput(c, cfg);
     try {
       await client.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => client.workflow.start('campaignWorkflow', {
         workflowId,
         taskQueue: cfg.TEMPORAL_TASK_QUEUE,
-        args: [campaignInput(c, cfg)],
+        args: [input],
         workflowIdReusePolicy: o.relaunch ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
         typedSearchAttributes: [
           { key: CampaignIdKey, value: c.id },

@@ -64,7 +64,7 @@ function sharedContext(cfg: Folders): ScenarioContext['shared'] {
 }
 
 /** Reads and compiles the scenario in `dir` (any folder: `minibot scenario validate <dir>`). */
-export function loadScenarioDir(dir: string, cfg: Folders, source: LoadedScenario['source'] = 'operator', shared = sharedContext(cfg)): LoadedScenario {
+export function loadScenarioDir(dir: string, cfg: Folders, source: LoadedScenario['source'] = 'operator', shared: ScenarioContext['shared'] = sharedContext(cfg)): LoadedScenario {
   const abs = resolve(dir);
   const name = basename(abs);
   const file = scenarioFileIn(abs);
@@ -81,43 +81,57 @@ export function loadScenarioDir(dir: string, cfg: Folders, source: LoadedScenari
   return { ...base, file, scenario: issues.length ? null : r.scenario, description: r.description, prompts: r.prompts, issues };
 }
 
-/** Every scenario: the built-in ones, then the operator's (a name already taken is refused). */
-export function listScenarios(cfg: Folders): LoadedScenario[] {
-  const shared = sharedContext(cfg);
-  const out: LoadedScenario[] = [];
-  const roots: [string, LoadedScenario['source']][] = [[BUILT_IN_SCENARIOS_DIR, 'built-in']];
-  if (cfg.SCENARIOS_DIR) roots.push([resolve(cfg.SCENARIOS_DIR), 'operator']);
-  for (const [root, source] of roots) {
-    if (!existsSync(root)) {
-      if (source === 'operator') throw new ScenarioError(`SCENARIOS_DIR=${cfg.SCENARIOS_DIR}: no such folder`);
-      continue;
-    }
-    for (const entry of readdirSync(root).sort()) {
-      const dir = join(root, entry);
-      if (!statSync(dir).isDirectory() || !scenarioFileIn(dir)) continue;
-      const s = loadScenarioDir(dir, cfg, source, shared);
-      const taken = out.find((o) => o.name === s.name);
-      if (taken) {
-        s.scenario = null;
-        s.issues.push({ file: s.file, line: null, path: 'name', message: `a scenario named "${s.name}" already exists (${taken.dir})` });
-      }
-      out.push(s);
+function roots(cfg: Folders): [string, LoadedScenario['source']][] {
+  const r: [string, LoadedScenario['source']][] = [[BUILT_IN_SCENARIOS_DIR, 'built-in']];
+  if (cfg.SCENARIOS_DIR) {
+    const dir = resolve(cfg.SCENARIOS_DIR);
+    if (!existsSync(dir)) throw new ScenarioError(`SCENARIOS_DIR=${cfg.SCENARIOS_DIR}: no such folder`);
+    r.push([dir, 'operator']);
+  }
+  return r;
+}
+
+/** The scenario folders, built-in first, without reading the files (names are folder names). */
+function folders(cfg: Folders): { name: string; dir: string; source: LoadedScenario['source'] }[] {
+  const out: { name: string; dir: string; source: LoadedScenario['source'] }[] = [];
+  for (const [root, source] of roots(cfg)) {
+    if (!existsSync(root)) continue;
+    for (const name of readdirSync(root).sort()) {
+      const dir = join(root, name);
+      if (statSync(dir).isDirectory() && scenarioFileIn(dir)) out.push({ name, dir, source });
     }
   }
   return out;
 }
 
-/** The names a campaign may use. */
-export function scenarioNames(cfg: Folders): string[] {
-  return listScenarios(cfg).map((s) => s.name);
+function load(f: { name: string; dir: string; source: LoadedScenario['source'] }, all: { name: string; dir: string }[], cfg: Folders, shared?: ScenarioContext['shared']): LoadedScenario {
+  const s = loadScenarioDir(f.dir, cfg, f.source, shared);
+  const taken = all.find((o) => o.name === f.name && o.dir !== f.dir);
+  if (taken && f.source === 'operator') {
+    s.scenario = null;
+    s.issues.push({ file: s.file, line: null, path: 'name', message: `a scenario named "${s.name}" already exists (${taken.dir})` });
+  }
+  return s;
 }
 
-/** One scenario by name; throws a ScenarioError naming the scenarios known, or the file's issues. */
+/** Every scenario, compiled: the built-in ones, then the operator's (a name already taken is refused). */
+export function listScenarios(cfg: Folders): LoadedScenario[] {
+  const shared = sharedContext(cfg);
+  const all = folders(cfg);
+  return all.map((f) => load(f, all, cfg, shared));
+}
+
+/** The names a campaign may use (folders with a scenario file; whether each is valid is checked at launch). */
+export function scenarioNames(cfg: Folders): string[] {
+  return [...new Set(folders(cfg).map((f) => f.name))];
+}
+
+/** One scenario by name, compiled alone; throws a ScenarioError naming the scenarios known. */
 export function findScenario(cfg: Folders, name: string): LoadedScenario {
-  const all = listScenarios(cfg);
-  const s = all.find((x) => x.name === name);
-  if (!s) throw new ScenarioError(`unknown scenario "${name}" (known: ${all.map((x) => x.name).join(', ')})`);
-  return s;
+  const all = folders(cfg);
+  const f = all.find((x) => x.name === name); // built-in first: an operator's folder of the same name is refused
+  if (!f) throw new ScenarioError(`unknown scenario "${name}" (known: ${[...new Set(all.map((x) => x.name))].join(', ')})`);
+  return load(f, all, cfg);
 }
 
 /** The compiled graph of a valid scenario; throws a ScenarioError listing its issues otherwise. */
