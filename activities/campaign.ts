@@ -9,6 +9,9 @@ import type { CallingWindow } from '../lib/calling-window';
 import { calleeOf, calleeOfGroup } from '../lib/territory';
 import type { CallResult, ClaimedContact, ZoneWait } from '../workflows/definitions';
 import { PermanentErrorType, orPermanent, permanent } from './errors';
+import type { Scenario } from '../lib/scenario';
+import { compiledScenario, ScenarioError, type ScenarioFolders } from '../services/scenarios';
+import { config } from '../runtime/config';
 
 const gone = (campaignId: string) =>
   permanent(PermanentErrorType.CampaignNotFound, `campaign ${campaignId} no longer exists (its row was deleted while its workflow ran)`);
@@ -57,10 +60,23 @@ interface ClaimedRow {
   recent_attempts: number;
 }
 
-export function createCampaignActivities(deps: { prisma: PrismaClient; client?: Client }) {
+export function createCampaignActivities(deps: { prisma: PrismaClient; client?: Client; scenarios?: ScenarioFolders }) {
   const { prisma } = deps;
 
   return {
+    /**
+     * The scenario's graph compiled from its file now, for the next calls' input. A file that no longer
+     * compiles (an edit in progress) is reported, not thrown: the campaign keeps the graph it has.
+     */
+    async scenarioGraph(input: { name: string }): Promise<{ scenario: Scenario | null; error?: string }> {
+      try {
+        return { scenario: compiledScenario(deps.scenarios ?? config(), input.name) };
+      } catch (e) {
+        if (e instanceof ScenarioError) return { scenario: null, error: e.message };
+        throw e;
+      }
+    },
+
     /** Enrols the campaign's contacts (up to its contact limit). Idempotent. */
     async enrollContacts(input: { campaignId: string }): Promise<{ enrolled: number; total: number }> {
       return prisma.$transaction(async (tx) => {

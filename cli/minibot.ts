@@ -308,7 +308,7 @@ campaign
   .command('launch')
   .description('create a campaign and start its workflow (workers must be running: npm run worker)')
   .requiredOption('--name <name>', 'campaign name')
-  .option('--scenario <name>', 'production or test', 'production')
+  .option('--scenario <name>', 'scenario name: production, test, or one of SCENARIOS_DIR (minibot scenario list)', 'production')
   .option('--limit <n>', 'maximum number of contacts', positiveInt('--limit', 10_000_000))
   .option('--concurrent <n>', 'maximum concurrent calls', positiveInt('--concurrent', 1000), 3)
   .option('--start-time <HH:MM>', 'calling window opening (local time)', '10:00')
@@ -510,6 +510,37 @@ leads
     }
     await prisma.$disconnect();
     if (r.path) console.error(`leads: ${r.leads} lead(s) written to ${r.path}`);
+  });
+
+// ---- scenarios ---------------------------------------------------------------------------------------------
+const scenario = program.command('scenario').description('scenario files: the built-in ones (scenarios/) and the operator\'s (SCENARIOS_DIR)');
+scenario
+  .command('list')
+  .description('every scenario a campaign may use, with where it is and whether it is valid')
+  .option('--json', 'JSON output', false)
+  .action(async (o) => {
+    const { runScenarioList } = await import('./scenario');
+    process.exitCode = await runScenarioList(o);
+  });
+scenario
+  .command('validate')
+  .description('check a scenario folder (<dir>/scenario.yaml or .json, with its prompts/): the schema, every\n' +
+    'transition, unreachable steps, dead ends, missing prompt files, the opt-out on every listening step and the\n' +
+    'first prompt\'s disclosure. Each problem names the file, the line and the path. Exit 0 valid, 1 not.')
+  .argument('<dir>', 'the scenario\'s folder')
+  .option('--json', 'JSON output', false)
+  .action(async (dir: string, o) => {
+    const { runScenarioValidate } = await import('./scenario');
+    process.exitCode = await runScenarioValidate(dir, o);
+  });
+scenario
+  .command('show')
+  .description('print a scenario\'s graph as text: each step, its prompt\'s text, and where each answer leads')
+  .argument('<name>', 'scenario name (minibot scenario list)')
+  .option('--json', 'the compiled graph as JSON (what each call of a campaign receives)', false)
+  .action(async (name: string, o) => {
+    const { runScenarioShow } = await import('./scenario');
+    process.exitCode = await runScenarioShow(name, o);
   });
 
 // ---- speech recognition model ------------------------------------------------------------------------------

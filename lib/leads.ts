@@ -21,6 +21,17 @@ export interface LeadRecord {
   talkDurationMs: number | null;
   callbackAt: Date | null;
   answers: LeadAnswer[];
+  /** The answers the scenario kept as named fields (`capture:` in its file), by field. */
+  captures: Record<string, LeadCapture>;
+}
+
+export interface LeadCapture {
+  /** What was read from the answer: a number, an ISO date/time, a yes/no, or the text; null when unreadable. */
+  value: string | number | boolean | null;
+  transcript: string | null;
+  intent: string | null;
+  step: string;
+  turn: number;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -36,12 +47,13 @@ export function leadJson(l: LeadRecord) {
     attempt: l.attempt, dialed_at: iso(l.dialedAt), answered_at: iso(l.answeredAt), ended_at: iso(l.endedAt),
     talk_duration_ms: l.talkDurationMs, callback_at: iso(l.callbackAt),
     answers: [...l.answers].sort((a, b) => a.turn - b.turn).map((a) => ({ turn: a.turn, step: a.step, transcript: a.transcript, intent: a.intent, confidence: a.confidence })),
+    captures: Object.fromEntries(Object.entries(l.captures ?? {}).map(([k, c]) => [k, { value: c.value, transcript: c.transcript, intent: c.intent, step: c.step, turn: c.turn }])),
   };
 }
 
 export const LEAD_COLUMNS = [
   'call_id', 'contact_id', 'phone', 'last_name', 'first_name', 'email', 'departement', 'attempt', 'dialed_at', 'answered_at',
-  'ended_at', 'talk_seconds', 'callback_at', 'answers',
+  'ended_at', 'talk_seconds', 'callback_at', 'answers', 'captures',
 ] as const;
 
 /**
@@ -54,6 +66,8 @@ export function leadRow(l: LeadRecord): string[] {
     l.callId, l.contact.id, l.contact.phone, l.contact.lastName ?? '', l.contact.firstName ?? '', l.contact.email ?? '',
     l.contact.departement ?? '', String(l.attempt), iso(l.dialedAt)!, iso(l.answeredAt) ?? '', iso(l.endedAt) ?? '',
     l.talkDurationMs === null ? '' : (l.talkDurationMs / 1000).toFixed(1), iso(l.callbackAt) ?? '', answers.join(' | '),
+    // One cell too, for the same reason: "surface_m2=120 | proprietaire=oui".
+    Object.entries(l.captures ?? {}).map(([k, c]) => `${k}=${c.value === true ? 'oui' : c.value === false ? 'non' : c.value ?? ''}`).join(' | '),
   ];
 }
 

@@ -3,9 +3,16 @@
 import type { Intent } from './intent';
 import type { CallOutcome } from './outcomes';
 import { disclosureErrors, type DisclosureIdentity } from './disclosure';
+import type { CaptureKind } from './capture';
 
+/** The shared prompt library (AUDIO_DIR: the built-in scenarios' ten prompts). */
 export const PROMPTS = ['hello', 'retry', 'q1', 'q2', 'q3', 'is_leads', 'confirm', 'bye_success', 'bye_failed', 'test_audio'] as const;
-export type PromptName = (typeof PROMPTS)[number];
+export type SharedPromptName = (typeof PROMPTS)[number];
+/**
+ * A prompt id: one of the shared library's, or one of a scenario file's own (scenarios/<name>/prompts/<id>.wav,
+ * which wins over the shared one of the same id).
+ */
+export type PromptName = string;
 
 /** What the callee did after a prompt: an intent, or nothing before the step's timeout. */
 export type StepEvent = Intent | 'silence';
@@ -45,6 +52,13 @@ export interface Step {
   end?: CallOutcome;
   /** Keys the callee may press instead of speaking, read as intents (on top of DEFAULT_DTMF; null = key ignored). */
   dtmf?: Partial<Record<string, Intent | null>>;
+  /** Keep this turn's answer as a named field (transcript, intent and the value read from it, lib/capture.ts). */
+  capture?: { field: string; kind: CaptureKind };
+  /**
+   * Hand the callee to a person: the telephony side rings the campaign's agent destination while `holdPrompt`
+   * plays, bridges them when the agent answers, and continues at `onNoAgent` when nobody answers in `timeoutMs`.
+   */
+  transfer?: { holdPrompt: PromptName; timeoutMs: number; onNoAgent: string };
 }
 
 export interface Scenario {
@@ -60,6 +74,8 @@ export interface Scenario {
 export interface PromptTexts {
   texts: Record<string, string>;
   identity: DisclosureIdentity;
+  /** Prompt ids that have audio (default: the shared library's ten). */
+  available?: readonly string[];
 }
 
 const LISTEN_MS = 6000;
@@ -176,11 +192,12 @@ export function validateScenario(s: Scenario, prompts?: PromptTexts): string[] {
   }
   for (const [id, step] of Object.entries(s.steps)) {
     if (step.id !== id) errors.push(`steps.${id}: id "${step.id}" differs from its key`);
-    if (!(PROMPTS as readonly string[]).includes(step.prompt)) errors.push(`steps.${id}.prompt: unknown prompt "${step.prompt}"`);
+    if (!(prompts?.available ?? PROMPTS).includes(step.prompt)) errors.push(`steps.${id}.prompt: unknown prompt "${step.prompt}"`);
     const ts: [string, Transition | undefined][] = [
       ...Object.entries(step.on).map(([k, t]) => [`on.${k}`, t] as [string, Transition]),
       ['otherwise', step.otherwise],
       ['onRetriesExhausted', step.onRetriesExhausted],
+      ['transfer.onNoAgent', step.transfer ? { next: step.transfer.onNoAgent } : undefined],
     ];
     for (const [where, t] of ts) {
       if (!t?.next || t.next === '$repeat') continue;

@@ -201,6 +201,9 @@ export const envSchema = z.object({
   RECORDINGS_DIR: z.string().default('data/recordings'),
   // Call recordings older than this are deleted by the media worker (0 = keep forever).
   RECORDINGS_RETENTION_DAYS: z.coerce.number().int().min(0).default(30),
+  // Operators' scenarios: a folder of <name>/scenario.yaml (+ prompts/<id>.wav), next to the built-in ones
+  // (the repository's scenarios/ folder). Unset = built-in scenarios only. See cli/README.md "Your own scenario".
+  SCENARIOS_DIR: z.string().optional(),
 
   // Asterisk dialing (media worker): contact phone -> dial endpoint. {number} = E.164 digits without '+',
   // {e164} = +33..., {national} = 0X XX XX XX XX for French numbers. ASTERISK_DIAL_MAP: JSON object of exact

@@ -1,14 +1,17 @@
 // npm run audio:build [-- --only name[,name]]
-// Renders audio/prompts.json (the ten prompts) and audio/test-callees/phrases.json (what the Asterisk test
-// callees say) into WAV 8 kHz mono 16-bit with espeak-ng (French voice) + sox, then checks every prompt with
-// the validator's rules. The WAVs are committed, so the demo works on a machine without espeak-ng.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// Renders audio/prompts.json (the ten prompts), audio/test-callees/phrases.json (what the Asterisk test
+// callees say) and every scenario file's own prompts (scenarios/<name>/prompts/<id>.wav, built-in and
+// SCENARIOS_DIR, from the texts under `prompts:`) into WAV 8 kHz mono 16-bit with espeak-ng (French voice) +
+// sox, then checks every prompt with the validator's rules. The WAVs are committed, so the demo works on a
+// machine without espeak-ng. --only takes prompt names (a scenario's: <scenario>/<id>).
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { config } from '../runtime/config';
 import { PROMPT_NAMES, checkWavBuffer, parseWav, analyzePcm16 } from '../lib/audio-files';
 import { conditionToPrompt, requireTools, speak, tone } from './audio-sox';
+import { listScenarios } from '../services/scenarios';
 
 const voiceSchema = z.object({ name: z.string().min(1), wordsPerMinute: z.number().int().min(80).max(450), pitch: z.number().int().min(0).max(99) });
 const promptsSchema = z.object({
@@ -46,21 +49,26 @@ async function main(argv: string[]): Promise<void> {
   try {
     const rows: string[] = [];
     const jobs = [
-      ...prompts.prompts.map((p) => ({ ...p, voice: prompts.voice, out: join(audioDir, `${p.name}.wav`), isPrompt: true })),
+      ...prompts.prompts.map((p) => ({ ...p, voice: prompts.voice, out: join(audioDir, `${p.name}.wav`), isPrompt: true, line: undefined as typeof callees.line | undefined })),
       ...callees.phrases.map((p) => ({ ...p, voice: callees.voice, out: join(audioDir, 'test-callees', `${p.name}.wav`), isPrompt: false, line: callees.line })),
+      // A scenario whose file does not compile yet (its WAVs are missing: that is why we build) still has texts.
+      ...listScenarios(config()).flatMap((s) => Object.entries(s.prompts).map(([id, text]) => {
+        mkdirSync(join(s.dir, 'prompts'), { recursive: true });
+        return { name: `${s.name}/${id}`, text, voice: prompts.voice, out: join(s.dir, 'prompts', `${id}.wav`), isPrompt: true, line: undefined as typeof callees.line | undefined };
+      })),
     ];
     for (const job of jobs) {
       if (only && !only.has(job.name)) continue;
-      const raw = join(tmp, `${job.name}.raw.wav`);
+      const raw = join(tmp, `${job.name.replace('/', '--')}.raw.wav`);
       await speak(job.text, raw, job.voice);
-      await conditionToPrompt(raw, job.out, 'line' in job ? job.line : {});
+      await conditionToPrompt(raw, job.out, job.line ?? {});
       const buf = readFileSync(job.out);
       const info = parseWav(buf);
       const a = analyzePcm16(info.samples!, info.sampleRate);
       const problems = job.isPrompt ? checkWavBuffer(job.out, buf) : [];
       failures += problems.length;
       rows.push(
-        `${problems.length ? '✗' : '✓'} ${(job.isPrompt ? '' : 'test-callees/') + job.name}.wav`.padEnd(38) +
+        `${problems.length ? '✗' : '✓'} ${(job.isPrompt ? (job.name.includes('/') ? 'scenarios/' : '') : 'test-callees/') + job.name}.wav`.padEnd(38) +
           `${a.durationS.toFixed(2).padStart(6)} s  peak ${a.peakDbfs.toFixed(1)} dBFS` +
           problems.map((p) => `\n    ${p.code}: ${p.message}`).join(''),
       );

@@ -1,6 +1,7 @@
 // npm run audio:validate [-- [--check-only] [--fix] [--json] [files or folders...]]
 //
-// Checks prompt audio files (default: the AUDIO_DIR folder, where the ten prompts must all be present):
+// Checks prompt audio files (default: the AUDIO_DIR folder, where the ten prompts must all be present, and each
+// scenario's prompts/ folder, where every prompt written under the scenario file's `prompts:` must be present):
 // format (WAV 8 kHz mono 16-bit PCM), duration (not empty, at most 30 s), level (peak -12 dBFS ± 1.5 dB, no
 // clipping), silence at start/end (about 0.5 s). Reports each problem by file; exit code 1 when any remains.
 //
@@ -13,6 +14,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { config } from '../runtime/config';
 import { type AudioProblem, checkWavBuffer, formatProblems, missingPrompts, parseWav, WavError } from '../lib/audio-files';
 import { conditionToPrompt, hasTool } from './audio-sox';
+import { listScenarios } from '../services/scenarios';
 
 const AUDIO_EXTENSIONS = new Set(['.wav', '.wave', '.mp3', '.ogg', '.oga', '.opus', '.flac', '.aif', '.aiff', '.au', '.snd', '.gsm', '.raw', '.m4a', '.aac', '.webm', '.amr']);
 
@@ -117,11 +119,23 @@ async function main(argv: string[]): Promise<void> {
   }
   const paths = argv.filter((a) => !a.startsWith('--'));
   const inputs = paths.length ? paths : [config().AUDIO_DIR];
-  const res = await validateAudio(inputs, {
-    checkOnly: flags.has('--check-only'),
-    fix: flags.has('--fix'),
-    requirePrompts: flags.has('--require-prompts') || paths.length === 0,
-  });
+  const opts = { checkOnly: flags.has('--check-only'), fix: flags.has('--fix') };
+  const res = await validateAudio(inputs, { ...opts, requirePrompts: flags.has('--require-prompts') || paths.length === 0 });
+  if (paths.length === 0) {
+    for (const s of listScenarios(config())) {
+      const dir = join(s.dir, 'prompts');
+      const ids = Object.keys(s.prompts);
+      if (!ids.length && !existsSync(dir)) continue;
+      const r = existsSync(dir) ? await validateAudio([dir], { ...opts, requirePrompts: false }) : { checked: [], converted: [], problems: [] };
+      const have = new Set(existsSync(dir) ? readdirSync(dir).map((f) => basename(f, extname(f))) : []);
+      for (const id of ids.filter((i) => !have.has(i))) {
+        r.problems.push({ file: join(dir, `${id}.wav`).replace(process.cwd() + '/', ''), code: 'missing', message: `prompt "${id}" of scenario "${s.name}" is missing (npm run audio:build, or drop in a recording)` });
+      }
+      res.checked.push(...r.checked);
+      res.converted.push(...r.converted);
+      res.problems.push(...r.problems);
+    }
+  }
   if (flags.has('--json')) {
     console.log(JSON.stringify(res));
   } else {

@@ -4,13 +4,14 @@ import { z } from 'zod';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { PrismaClient, Campaign } from '../prisma/client';
 import { commercialScheduleErrors, validateWindow, windowFromSchedule, type CallingWindow } from '../lib/calling-window';
-import { SCENARIOS, getScenario, validateScenario } from '../lib/scenario';
+import type { Scenario } from '../lib/scenario';
+import { formatIssue } from '../lib/scenario-file';
 import { checkCanvassingCallerId } from '../lib/caller-id';
 import { normalizeFrenchPhone, PHONE_INPUT } from '../lib/phone';
 import { TEXT_INPUT, TIME_ZONES } from '../lib/input-rules';
 import { MIN_SECRET_LENGTH, webhookUrlError } from '../lib/lead-webhook';
-import { loadPromptTexts } from './prompts';
-import type { Config } from '../runtime/config';
+import { findScenario, scenarioNames, ScenarioError, type LoadedScenario } from './scenarios';
+import { config, type Config } from '../runtime/config';
 import {
   campaignStatusQuery, campaignWorkflowId, pauseSignal, resumeSignal, setConcurrencySignal, stopSignal,
   type CampaignInput, type CampaignStatus,
@@ -35,7 +36,10 @@ export const scheduleSchema = z
 export const campaignCreateSchema = z
   .object({
     name: z.string().max(200).regex(TEXT_INPUT, 'blank, or contains control characters').transform((s) => s.trim()),
-    scenario: z.enum(Object.keys(SCENARIOS) as [string, ...string[]], { message: `unknown scenario (known: ${Object.keys(SCENARIOS).join(', ')})` }).default('production'),
+    // A scenario's name (its folder's); whether the loader knows it (built-in, or a folder of SCENARIOS_DIR, which
+    // may change while the API runs) is a rule checked after the schema (422), and whether it is valid at launch.
+    scenario: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'expected a scenario name: lower-case letters, digits, _ and -').default('production')
+      .describe('a scenario known to the server: built-in or in SCENARIOS_DIR (422 otherwise; see minibot scenario list)'),
     max_concurrent_calls: z.number().int().min(1).max(1000).default(3),
     contact_limit: z.number().int().min(1).max(10_000_000).nullable().optional(),
     schedule: scheduleSchema.optional(),
@@ -82,6 +86,10 @@ export function parseCampaignCreate(body: unknown): z.output<typeof campaignCrea
   const r = campaignCreateSchema.safeParse(body);
   if (!r.success) throw new ValidationError(r.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', reason: i.message })));
   const v = r.data;
+  const known = scenarioNames(config());
+  if (!known.includes(v.scenario)) {
+    throw new ValidationError([{ field: 'scenario', reason: `unknown scenario "${v.scenario}" (known: ${known.join(', ')}; operators' scenarios are read from SCENARIOS_DIR)` }]);
+  }
   if (v.lead_webhook_url) {
     const e = webhookUrlError(v.lead_webhook_url);
     if (e) throw new ValidationError([{ field: 'lead_webhook_url', reason: e }]);
@@ -156,17 +164,18 @@ export function campaignWindow(c: Campaign): CallingWindow | null {
  *   its own `caller_id`, else SIP_TRUNK_CALLER_ID.
  * Each refusal names the field (or env variable) to fix.
  */
-export function launchRefusals(c: { scenario: string; nonCommercial: boolean; callerId: string | null }, cfg: Config): { field: string; reason: string }[] {
+export function launchRefusals(
+  c: { scenario: string; nonCommercial: boolean; callerId: string | null }, cfg: Config, loaded?: LoadedScenario,
+): { field: string; reason: string }[] {
   const issues: { field: string; reason: string }[] = [];
-  const scenario = getScenario(c.scenario);
-  if (!scenario.technical) {
-    let errors: string[];
-    try {
-      errors = validateScenario(scenario, loadPromptTexts(cfg.AUDIO_DIR));
-    } catch (e) {
-      errors = [(e as Error).message];
-    }
-    issues.push(...errors.map((reason) => ({ field: 'scenario', reason })));
+  // The scenario file compiles: its graph, its prompt files, and its first prompt's disclosure (lib/scenario-file.ts).
+  try {
+    const s = loaded ?? findScenario(cfg, c.scenario);
+    // The path and the message, as the API has always said them (`minibot scenario validate` adds file and line).
+    issues.push(...s.issues.map((i) => ({ field: 'scenario', reason: i.path ? `${i.path}: ${i.message}` : formatIssue(i) })));
+  } catch (e) {
+    if (!(e instanceof ScenarioError)) throw e;
+    issues.push({ field: 'scenario', reason: e.message });
   }
   if (cfg.TELEPHONY_BACKEND === 'asterisk' && !c.nonCommercial) {
     // The field to fix: the campaign's own caller_id, or the server's environment variable.
@@ -186,7 +195,13 @@ export function assertLaunchable(body: unknown, cfg: Config): void {
 }
 
 export function campaignInput(c: Campaign, cfg: Config): CampaignInput {
-  const refusals = launchRefusals(c, cfg);
+  let loaded: LoadedScenario | undefined;
+  try {
+    loaded = findScenario(cfg, c.scenario);
+  } catch (e) {
+    if (!(e instanceof ScenarioError)) throw e; // reported by launchRefusals
+  }
+  const refusals = launchRefusals(c, cfg, loaded);
   if (refusals.length) throw new ValidationError(refusals);
   const settings = (c.settings ?? {}) as { timeScale?: number; batchSize?: number; historyLimit?: number; ignoreWindow?: boolean };
   if (settings.ignoreWindow && cfg.NODE_ENV === 'production' && cfg.TELEPHONY_BACKEND === 'asterisk' && !c.nonCommercial) {
@@ -201,9 +216,12 @@ export function campaignInput(c: Campaign, cfg: Config): CampaignInput {
     if (errs.length) throw new ValidationError(errs);
   }
   const scale = settings.timeScale ?? 1;
+  // Checked just above (launchRefusals): the file compiles. Its graph goes with the campaign to its calls.
+  const scenarioGraph: Scenario | null = loaded?.scenario ?? null;
   return {
     campaignId: c.id,
     scenario: c.scenario,
+    ...(scenarioGraph ? { scenarioGraph } : {}),
     window: campaignWindow(c),
     maxConcurrent: c.maxConcurrentCalls,
     maxAttempts: c.maxAttempts,
@@ -258,11 +276,13 @@ export async function launchCampaign(
     const c = await tx.campaign.findUniqueOrThrow({ where: { id: campaignId } });
     if (!o.relaunch && (c.status === 'stopped' || c.status === 'completed')) throw new CampaignStateError(`the campaign is ${c.status}`);
     if (c.workflowId !== workflowId) await tx.campaign.update({ where: { id: c.id }, data: { workflowId } });
+    // Before the deadline starts: it bounds the Temporal call, not the reading of the scenario file.
+    const input = campaignInput(c, cfg);
     try {
       await client.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => client.workflow.start('campaignWorkflow', {
         workflowId,
         taskQueue: cfg.TEMPORAL_TASK_QUEUE,
-        args: [campaignInput(c, cfg)],
+        args: [input],
         workflowIdReusePolicy: o.relaunch ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
         typedSearchAttributes: [
           { key: CampaignIdKey, value: c.id },

@@ -12,7 +12,6 @@
 //   hangup     every path ends in asterisk/teardown.ts; the workflow hears `hungUp` only when the far end or the
 //              network ended the call (as with the simulated backend)
 //   reconnect  after an ARI reconnection, asterisk/reconcile.ts
-import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { HangupCause } from '../lib/call-events';
 import { logger } from '../runtime/logger';
@@ -28,6 +27,7 @@ import { teardown } from './asterisk/teardown';
 import { RecordingStore } from './asterisk/recording-store';
 import { reconcile } from './asterisk/reconcile';
 import type { OriginateRequest, PlayRequest, TelephonyPort } from './port';
+import { promptWavPath } from '../services/scenarios';
 
 export type { AmdMode, AsteriskTelephonyOptions } from './asterisk/context';
 export type { CallMetrics } from './asterisk/call';
@@ -162,7 +162,7 @@ export class AsteriskTelephony implements TelephonyPort {
     if (c.prompts.has(req.promptId)) return; // idempotent per promptId
     c.prompts.add(req.promptId);
     await waitMedia(this.ctx, c);
-    const p: QueuedPrompt = { req, wavPath: resolve(this.o.audioDir, `${req.prompt}.wav`) };
+    const p: QueuedPrompt = { req, wavPath: promptWavPath({ AUDIO_DIR: this.o.audioDir, SCENARIOS_DIR: this.o.scenariosDir }, req.scenario, req.prompt) };
     c.queue.push(p);
     gate.drain(this.ctx, c);
   }

@@ -37,6 +37,7 @@ export function telephonyFromConfig(cfg: Config, deps: TelephonyDeps): Telephony
     media: { host: cfg.AUDIOFORK_HOST, port: cfg.AUDIOFORK_PORT, asr: deps.asr !== undefined ? deps.asr : asrFromConfig(cfg) },
     dial: deps.dial ?? dialPlan(cfg.ASTERISK_DIAL_TEMPLATE, cfg.ASTERISK_DIAL_MAP ?? {}),
     audioDir: resolve(cfg.AUDIO_DIR),
+    ...(cfg.SCENARIOS_DIR ? { scenariosDir: resolve(cfg.SCENARIOS_DIR) } : {}),
     amdMode: cfg.AMD_ENABLED ? cfg.AMD_MODE : 'off',
     amd: {
       humanSpeechMs: cfg.AMD_HUMAN_SPEECH_THRESHOLD * 1000,

@@ -18,6 +18,8 @@ export interface PlayRequest {
   callId: string;
   promptId: string;
   prompt: PromptName;
+  /** The scenario playing it: its own prompts/<prompt>.wav wins over the shared library's (services/scenarios.ts). */
+  scenario?: string;
   turn: number;
   /** The callee may interrupt this prompt. */
   bargeIn: boolean;

@@ -117,7 +117,7 @@ interface SimCall {
 export class SimulatedTelephony implements TelephonyPort {
   private readonly calls = new Map<string, SimCall>();
   private readonly opts: SimulationOptions;
-  private readonly promptMs: Record<PromptName, number>;
+  private readonly promptMs: Partial<Record<PromptName, number>>;
   private readonly log = logger('sim-telephony');
 
   constructor(private readonly sink: CallEventSink, opts: Partial<SimulationOptions> = {}) {
@@ -203,7 +203,8 @@ export class SimulatedTelephony implements TelephonyPort {
     if (c.playing) clearTimeout(c.playing.timer);
     const heardBefore = c.heard.get(req.prompt) ?? 0;
     c.heard.set(req.prompt, heardBefore + 1);
-    const durationMs = this.promptMs[req.prompt];
+    // A scenario file's own prompt (not one of the shared ten): about one sentence.
+    const durationMs = this.promptMs[req.prompt] ?? 3500;
     const startedAt = Date.now();
     const timer = setTimeout(() => {
       c.timers.delete(timer);

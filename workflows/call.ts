@@ -11,6 +11,7 @@ import { startLeadDelivery } from './lead-delivery';
 import type { AmdResultEvent, DtmfEvent, HungUpEvent, PlaybackFinishedEvent, SpeechStartedEvent, UtteranceEvent } from '../lib/call-events';
 import type { CallOutcome } from '../lib/outcomes';
 import { decide, dtmfIntent, getScenario, type StepEvent } from '../lib/scenario';
+import { captureAnswer } from '../lib/capture';
 import type { CallActivities, InteractionInput } from '../activities/call';
 import type { TelephonyActivities } from '../activities/telephony';
 import type { createIntentActivities } from '../activities/intent';
@@ -55,7 +56,8 @@ function failureOf(err: unknown): { type: string; message: string } {
 
 export async function callWorkflow(input: CallInput): Promise<CallResult> {
   const { workflowId } = workflowInfo();
-  const scenario = getScenario(input.scenario);
+  // The graph handed over at start (scenario files); calls started before them run the built-in graph by name.
+  const scenario = input.scenarioGraph ?? getScenario(input.scenario);
   const state: CallState = { phase: 'checking', step: null, turn: 0, outcome: null };
   // Mutated by signal handlers (an object, so the compiler does not narrow them to their initial null).
   const ev: { answeredAt: number | null; amd: AmdResultEvent | null; hungUp: HungUpEvent | null } = { answeredAt: null, amd: null, hungUp: null };
@@ -215,7 +217,8 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
         if (input.machinePolicy === 'leave_message' && ev.hungUp === null) {
           // Leave the presentation on the voicemail, then hang up.
           const msgId = `${++state.turn}-voicemail`;
-          await tel!.playPrompt({ callId: workflowId, promptId: msgId, prompt: 'hello', turn: state.turn, bargeIn: false, minSpeechMs: 0 });
+          const hello = scenario.steps[scenario.start]!.prompt; // 'hello' in the built-in scenarios
+          await tel!.playPrompt({ callId: workflowId, promptId: msgId, prompt: hello, scenario: scenario.name, turn: state.turn, bargeIn: false, minSpeechMs: 0 });
           await condition(() => finished.has(msgId) || ev.hungUp !== null, left(60_000));
         }
       };
@@ -231,7 +234,7 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
         const promptId = `${turn}-${step.prompt}`;
         const playAt = now();
         await tel.playPrompt({
-          callId: workflowId, promptId, prompt: step.prompt, turn,
+          callId: workflowId, promptId, prompt: step.prompt, scenario: scenario.name, turn,
           bargeIn: input.bargeInEnabled && step.bargeIn.enabled, minSpeechMs: step.bargeIn.minSpeechMs,
         });
         // A key that means something on this step is an answer; it interrupts the prompt as speech does.
@@ -301,6 +304,10 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
         if (d.effects.includes('note_callback')) callbackAt = classified?.callbackTime?.at ?? null;
 
         const barge = speech.find((s) => s.turn === turn && s.flushedAt !== undefined);
+        // The step keeps this answer as a named field (pure extraction at the call's time: replays identically).
+        const capture = step.capture
+          ? captureAnswer(step.capture, { transcript: utt?.text ?? null, intent: key || utt ? event : null, ...(key ? { dtmf: key.digit } : {}) }, new Date(now()), input.timeZone)
+          : undefined;
         const respondAt = now();
         const interaction: InteractionInput = {
           workflowId, turn, step: step.id, prompt: step.prompt,
@@ -321,6 +328,7 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
             callbackTime: classified?.callbackTime ?? null,
             decision: { next: d.next, repeat: d.repeat, outcome: d.outcome ?? null },
             ...(key ? { dtmf: key.digit } : {}),
+            ...(capture ? { capture } : {}),
             ...(utt?.metadata ?? {}),
           },
           startedAt: playAt,

@@ -11,6 +11,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { isOpen, nextOpening, type CallingWindow } from '../lib/calling-window';
 import { percentile } from '../lib/metrics';
+import type { Scenario } from '../lib/scenario';
 import type { CampaignActivities } from '../activities/campaign';
 import type { CallActivities } from '../activities/call';
 import {
@@ -81,6 +82,11 @@ async function runCampaign(input: CampaignInput, carry?: CampaignCarry): Promise
   // page of contacts is claimed in the background while the buffer still holds some.
   const pipelined = patched('scheduler-pipelined');
   const inflight = { dials: 0, claim: false, dry: false, error: null as unknown };
+  // The scenario graph each new call gets in its input (a call keeps the graph it started with): compiled at
+  // launch, compiled again from its file after each claim, so that an edit mid-campaign reaches the next calls
+  // only. Runs recorded before scenario files started calls by name (the built-in graph).
+  const graphInInput = patched('scenario-graph-in-input');
+  let graph: Scenario | undefined = input.scenarioGraph;
   const active = new Map<string, ActiveCall>(s.active.map((a) => [a.workflowId, a]));
   let phase: CampaignStatus['state'] = carry ? 'running' : 'starting';
   let nextWindow: number | null = null;
@@ -217,6 +223,7 @@ async function runCampaign(input: CampaignInput, carry?: CampaignCarry): Promise
           retryDelaySeconds: input.retryDelaySeconds, timing: input.timing, telephonyTaskQueue: input.telephonyTaskQueue,
           bargeInEnabled: input.bargeInEnabled, ...(calleeWindows ? { window: input.window } : {}),
           ...(input.leadWebhook ? { leadWebhook: input.leadWebhook } : {}), // CRM webhook (workflows/lead-delivery.ts)
+          ...(graphInInput && graph ? { scenarioGraph: graph } : {}),
         }],
         // The call outlives this run (continue-as-new) and even a terminated campaign: never cut a live call.
         parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -263,6 +270,12 @@ async function runCampaign(input: CampaignInput, carry?: CampaignCarry): Promise
     }
     s.buffer.push(...claim.contacts);
   };
+  /** The scenario compiled again from its file, for the calls of the page just claimed (a broken edit is ignored). */
+  const refreshGraph = async () => {
+    const latest = await acts.scenarioGraph({ name: input.scenario });
+    if (latest.scenario) graph = latest.scenario;
+    else log.warn('the scenario file does not compile: new calls keep the previous graph', { scenario: input.scenario, error: latest.error });
+  };
   const claimInput = () => ({
     campaignId: input.campaignId, token: `${info.runId}:${++s.claimSeq}`, limit: batchSize, nonCommercial: input.nonCommercial,
     ...(calleeWindows ? { window } : {}),
@@ -276,9 +289,10 @@ async function runCampaign(input: CampaignInput, carry?: CampaignCarry): Promise
     if (!pipelined || inflight.claim || inflight.dry || s.stopped || s.paused) return;
     if (s.buffer.length > Math.floor(batchSize / 2)) return;
     inflight.claim = true;
-    void acts.claimContacts(claimInput()).then((claim) => {
+    void acts.claimContacts(claimInput()).then(async (claim) => {
       if (claim.contacts.length === 0) inflight.dry = true;
       took(claim);
+      if (graphInInput && claim.contacts.length > 0) await refreshGraph();
     }, (err) => {
       inflight.error ??= err;
     }).finally(() => {
@@ -336,7 +350,7 @@ async function runCampaign(input: CampaignInput, carry?: CampaignCarry): Promise
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit) {
       await settled();
       await condition(allHandlersFinished);
-      await continueAsNew<typeof campaignWorkflow>(input, { ...s, active: [...active.values()] });
+      await continueAsNew<typeof campaignWorkflow>(graph ? { ...input, scenarioGraph: graph } : input, { ...s, active: [...active.values()] });
     }
     if (s.buffer.length === 0 && inflight.claim) {
       await condition(() => !inflight.claim); // the page being claimed ahead
@@ -346,6 +360,7 @@ async function runCampaign(input: CampaignInput, carry?: CampaignCarry): Promise
       inflight.dry = false;
       const claim = await acts.claimContacts(claimInput());
       took(claim);
+      if (graphInInput && claim.contacts.length > 0) await refreshGraph();
       if (s.buffer.length === 0) {
         if (claim.skipped.length > 0) continue; // the whole page was skipped: look again at once
         if (claim.open === 0 && active.size === 0) {

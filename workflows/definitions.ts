@@ -7,6 +7,7 @@ import type {
 } from '../lib/call-events';
 import type { CallOutcome } from '../lib/outcomes';
 import type { CallingWindow } from '../lib/calling-window';
+import type { Scenario } from '../lib/scenario';
 
 // ---- campaign ---------------------------------------------------------------------------------------------
 export const pauseSignal = defineSignal('pause');
@@ -27,6 +28,8 @@ export interface CallTiming {
 export interface CampaignInput {
   campaignId: string;
   scenario: string;
+  /** The scenario's graph compiled from its file at launch (absent in runs started before scenario files). */
+  scenarioGraph?: Scenario;
   window: CallingWindow | null; // null: no calling-window restriction (technical tests only)
   maxConcurrent: number;
   maxAttempts: number;
@@ -146,6 +149,12 @@ export interface CallInput {
   phone: string;
   attempt: number;
   scenario: string;
+  /**
+   * The graph this call runs, handed over when it starts: an edit of the scenario file reaches new calls only,
+   * and a replay reads the same graph from the history. Absent in calls started before scenario files: the
+   * built-in graph of that name (lib/scenario.ts).
+   */
+  scenarioGraph?: Scenario;
   timeZone: string;
   nonCommercial: boolean;
   /** Number presented to the callee (E.164); absent = the trunk's SIP_TRUNK_CALLER_ID. */

@@ -19,6 +19,8 @@ export interface AsteriskTelephonyOptions {
   dial: (phone: string) => string;
   /** Folder of the prompt WAVs (<prompt>.wav). */
   audioDir: string;
+  /** The operators' scenarios folder (SCENARIOS_DIR), where a scenario's own prompts live. */
+  scenariosDir?: string;
   amdMode: AmdMode;
   amd?: Partial<StreamAmdOptions>;
   callerId?: string;

@@ -58,13 +58,16 @@ before(async () => {
       talkDurationMs: talk, callbackAt: cb ? new Date(cb) : null,
     } });
     if (outcome === 'lead') callIds.push(k.id);
-    const turns: [string, string | null, string | null, number | null][] = i === 0
-      ? [['hello', null, null, null], ['q1', 'oui ça m\'intéresse', 'affirm', 0.91], ['q2', 'une maison de 120 m²', 'inform', 0.8]]
+    // The scenario's captures, as workflows/call.ts stores them in a turn's metadata (a key press has no transcript).
+    const surface = { field: 'surface_m2', kind: 'number', transcript: 'une maison de 120 m²', intent: 'inform', value: 120 };
+    const owner = { field: 'proprietaire', kind: 'yes_no', transcript: null, intent: 'affirm', value: true };
+    const turns: [string, string | null, string | null, number | null, object?][] = i === 0
+      ? [['hello', null, null, null], ['q1', 'oui ça m\'intéresse', 'affirm', 0.91], ['q2', 'une maison de 120 m²', 'inform', 0.8, { capture: surface }], ['proprio', null, 'affirm', 1, { dtmf: '1', capture: owner }]]
       : i === 1 ? [['q1', '=1+1 oui', 'affirm', 0.7]]
         : i === 2 ? [['q1', 'oui', 'affirm', 0.95], ['callback', 'demain à 14 h', 'callback', 0.88]] : [['q1', 'non', 'deny', 0.9]];
     let turn = 0;
-    for (const [step, transcript, intent, conf] of turns) {
-      await stack.prisma.callInteraction.create({ data: { callId: k.id, turn: turn++, step, prompt: step, transcript, intent, intentConfidence: conf } });
+    for (const [step, transcript, intent, conf, metadata] of turns) {
+      await stack.prisma.callInteraction.create({ data: { callId: k.id, turn: turn++, step, prompt: step, transcript, intent, intentConfidence: conf, ...(metadata ? { streamingMetadata: metadata } : {}) } });
     }
   }
 });
@@ -86,6 +89,10 @@ const expectedJson = () => [
       { turn: 1, step: 'q1', transcript: 'oui ça m\'intéresse', intent: 'affirm', confidence: 0.91 },
       { turn: 2, step: 'q2', transcript: 'une maison de 120 m²', intent: 'inform', confidence: 0.8 },
     ],
+    captures: {
+      surface_m2: { value: 120, transcript: 'une maison de 120 m²', intent: 'inform', step: 'q2', turn: 2 },
+      proprietaire: { value: true, transcript: null, intent: 'affirm', step: 'proprio', turn: 3 },
+    },
   },
   {
     call_id: callIds[1], campaign_id: campaignId,
@@ -93,6 +100,7 @@ const expectedJson = () => [
     attempt: 1, dialed_at: '2026-03-02T10:08:00.000Z', answered_at: '2026-03-02T10:08:20.000Z', ended_at: '2026-03-02T10:10:00.000Z',
     talk_duration_ms: 42000, callback_at: null,
     answers: [{ turn: 0, step: 'q1', transcript: '=1+1 oui', intent: 'affirm', confidence: 0.7 }],
+    captures: {},
   },
   {
     call_id: callIds[2], campaign_id: campaignId,
@@ -103,6 +111,7 @@ const expectedJson = () => [
       { turn: 0, step: 'q1', transcript: 'oui', intent: 'affirm', confidence: 0.95 },
       { turn: 1, step: 'callback', transcript: 'demain à 14 h', intent: 'callback', confidence: 0.88 },
     ],
+    captures: {},
   },
 ];
 
@@ -116,10 +125,10 @@ test('leads export: CSV with BOM, ";", CRLF, formula cells neutralised; exact ro
   // csv-stringify's escape_formulas quotes every cell starting with + too: Excel shows '+33… as the text +33…
   // (without it, it would read the number as a formula and drop the +).
   assert.equal(csv, '\uFEFF' + [
-    'call_id;contact_id;phone;last_name;first_name;email;departement;attempt;dialed_at;answered_at;ended_at;talk_seconds;callback_at;answers',
-    `${callIds[0]};${ids[0]};'${phones[0]};Martin;Élodie;e@x.fr;75;1;2026-03-02T09:03:00.000Z;2026-03-02T09:03:20.000Z;2026-03-02T09:05:00.000Z;61.5;;q1: oui ça m'intéresse [affirm] | q2: une maison de 120 m² [inform]`,
-    `${callIds[1]};${ids[1]};'${phones[1]};"'=HYPERLINK(""http://x"")";Bob;;13;1;2026-03-02T10:08:00.000Z;2026-03-02T10:08:20.000Z;2026-03-02T10:10:00.000Z;42.0;;q1: =1+1 oui [affirm]`,
-    `${callIds[2]};${ids[2]};'${phones[2]};Durand;Paul;p@x.fr;974;1;2026-03-02T11:28:00.000Z;2026-03-02T11:28:20.000Z;2026-03-02T11:30:00.000Z;75.0;2026-03-03T14:00:00.000Z;q1: oui [affirm] | callback: demain à 14 h [callback]`,
+    'call_id;contact_id;phone;last_name;first_name;email;departement;attempt;dialed_at;answered_at;ended_at;talk_seconds;callback_at;answers;captures',
+    `${callIds[0]};${ids[0]};'${phones[0]};Martin;Élodie;e@x.fr;75;1;2026-03-02T09:03:00.000Z;2026-03-02T09:03:20.000Z;2026-03-02T09:05:00.000Z;61.5;;q1: oui ça m'intéresse [affirm] | q2: une maison de 120 m² [inform];surface_m2=120 | proprietaire=oui`,
+    `${callIds[1]};${ids[1]};'${phones[1]};"'=HYPERLINK(""http://x"")";Bob;;13;1;2026-03-02T10:08:00.000Z;2026-03-02T10:08:20.000Z;2026-03-02T10:10:00.000Z;42.0;;q1: =1+1 oui [affirm];`,
+    `${callIds[2]};${ids[2]};'${phones[2]};Durand;Paul;p@x.fr;974;1;2026-03-02T11:28:00.000Z;2026-03-02T11:28:20.000Z;2026-03-02T11:30:00.000Z;75.0;2026-03-03T14:00:00.000Z;q1: oui [affirm] | callback: demain à 14 h [callback];`,
   ].join('\r\n') + '\r\n');
 
   const since = await minibot(['leads', 'export', '--campaign', campaignId, '--since', '2026-03-02T10:10:00Z', '--format', 'jsonl']);
@@ -132,7 +141,7 @@ test('leads export: CSV with BOM, ";", CRLF, formula cells neutralised; exact ro
   const empty = await stack.prisma.campaign.create({ data: { name: `leads-empty-${randomUUID().slice(0, 8)}` } });
   const none = await minibot(['leads', 'export', '--campaign', empty.id]);
   assert.equal(none.code, 0, none.err);
-  assert.equal(none.out, '\uFEFFcall_id;contact_id;phone;last_name;first_name;email;departement;attempt;dialed_at;answered_at;ended_at;talk_seconds;callback_at;answers\r\n');
+  assert.equal(none.out, '\uFEFFcall_id;contact_id;phone;last_name;first_name;email;departement;attempt;dialed_at;answered_at;ended_at;talk_seconds;callback_at;answers;captures\r\n');
 
   const missing = await minibot(['leads', 'export', '--campaign', randomUUID()]);
   assert.equal(missing.code, 1);
