@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Prisma } from '../../prisma/client';
 import { CALL_OUTCOMES } from '../../lib/outcomes';
 import { getScenario } from '../../lib/scenario';
+import { findScenario } from '../../services/scenarios';
 import { scenarioTraffic, type RecordedCall } from '../../lib/scenario-graph';
 import { leadExportChunks } from '../../services/leads';
 import { route, type AnyRoute } from '../http/routes';
@@ -90,7 +91,15 @@ export function campaignPageRoutes(d: Deps): AnyRoute[] {
       success: { schema: scenarioAnswer },
       handler: async ({ params }) => {
         const c = await find(params.id);
-        const scenario = getScenario(c.scenario);
+        // The campaign's scenario from its file (an operator's one too), else the built-in graph of that name.
+        let scenario = (() => {
+          try {
+            return findScenario(d.cfg, c.scenario).scenario;
+          } catch {
+            return null;
+          }
+        })();
+        scenario ??= getScenario(c.scenario);
         // Paged by call id: a campaign's calls are read a few thousand at a time.
         const calls: RecordedCall[] = [];
         let cursor: string | undefined;
