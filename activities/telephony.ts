@@ -1,22 +1,27 @@
 // Telephony activities: thin, idempotent wrappers over the TelephonyPort. `originate` runs on the shared
 // telephony task queue (any instance may take a new call); it answers with the task queue of the instance
 // that now holds the call, where the call workflow sends everything else for that call (play, stop, hang up):
-// the call's media lives in that process.
+// the call's media lives in that process. With a telephony server shared by several workers (one Asterisk),
+// it also names that server's queue, where any live worker of it releases a call lost with its worker.
 import { Context } from '@temporalio/activity';
 import type { TelephonyPort, PlayRequest } from '../telephony/port';
 
 /** How often watchCall heartbeats (the workflow's heartbeat timeout is a few times this). */
 export const WATCH_HEARTBEAT_MS = 1000;
 
-export function createTelephonyActivities(port: TelephonyPort, instanceTaskQueue: string) {
+export function createTelephonyActivities(port: TelephonyPort, instanceTaskQueue: string, siteTaskQueue?: string) {
   return {
-    async originate(input: { callId: string; phone: string; ringTimeoutMs: number; record?: boolean; callerId?: string }): Promise<{ taskQueue: string }> {
+    async originate(input: { callId: string; phone: string; ringTimeoutMs: number; record?: boolean; callerId?: string }): Promise<{ taskQueue: string; siteTaskQueue?: string }> {
       const ctx = Context.current();
       // A retry (this instance or another crashed or timed out mid-originate): the port is idempotent per callId;
       // said in the activity's log (workflow and activity ids, attempt; never the phone number).
       if (ctx.info.attempt > 1) ctx.log.info('originate retried', { callId: input.callId, attempt: ctx.info.attempt });
       await port.originate({ callId: input.callId, phone: input.phone, ringTimeoutMs: input.ringTimeoutMs, record: input.record, callerId: input.callerId });
-      return { taskQueue: instanceTaskQueue };
+      return siteTaskQueue ? { taskQueue: instanceTaskQueue, siteTaskQueue } : { taskQueue: instanceTaskQueue };
+    },
+    /** On the site queue: ends what is left of a call whose worker died (TelephonyPort.release). */
+    async releaseCall(input: { callId: string }): Promise<void> {
+      await port.release?.(input.callId);
     },
     async playPrompt(input: PlayRequest): Promise<void> {
       await port.play(input);
