@@ -338,6 +338,7 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
         await tel.hangupCall({ callId: workflowId });
       } catch (err) {
         log.warn('hangup failed (the call is gone with its worker)', { workflowId, error: (err as Error).message });
+        workerLost = true;
       }
     }
     if (workerLost && siteTaskQueue && patched('release-lost-call')) {

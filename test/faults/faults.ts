@@ -6,30 +6,13 @@ import { sleep } from '../../scripts/services/process';
 import { holdCampaignRow, launchRequest, workflowExecutions } from '../helpers/launch-interrupt';
 import { liveCampaign } from '../../api/routes/campaigns';
 import type { CampaignStatus } from '../../workflows/definitions';
-import type { CampaignRun, FaultCheck, FaultReport, FaultSpec, Lab } from './harness';
+import { finish, type FaultSpec, type Lab, type CampaignRun } from './harness';
+import { asteriskRestart } from './asterisk-restart';
 
 /** The Postgres outage of fault a and the Temporal outage of fault b (the issue's figures). */
 export const OUTAGES = { postgresSeconds: 180, temporalSeconds: 60 };
 
 const CONTACTS = 30;
-
-/** Waits for the campaign to complete, and reports the common figures. */
-async function finish(lab: Lab, c: CampaignRun, o: { inProgress: number; recoveredAt: number | null; checks?: FaultCheck[]; timeoutMs?: number }): Promise<Omit<FaultReport, 'name' | 'seconds'>> {
-  const end = await lab.closed(c.workflowId, o.timeoutMs ?? 300_000).catch(async (err) => {
-    await lab.diagnose(c);
-    throw err;
-  });
-  const state = (end.result as CampaignStatus | null)?.state ?? null;
-  const completed = end.status === 'COMPLETED' && state === 'completed';
-  return {
-    ...(await lab.figures(c)),
-    completed,
-    recoverySeconds: o.recoveredAt === null ? null : await lab.recoverySeconds(c.id, o.recoveredAt),
-    callsInProgressAtFault: o.inProgress,
-    ended: completed ? 'completed' : `${end.status.toLowerCase()} ${state ?? end.failureType ?? ''}`.trim(),
-    checks: o.checks ?? [],
-  };
-}
 
 const postgresStop: FaultSpec = {
   name: 'postgres-stop',
@@ -80,6 +63,52 @@ const orchestrationKill: FaultSpec = {
     await lab.worker('all', 'w2');
     const recoveredAt = Date.now();
     return finish(lab, c, { inProgress, recoveredAt });
+  },
+};
+
+/** Which worker processes (by pid) ran a campaign's workflow tasks, from the histories (identity pid@host). */
+async function workflowTaskPids(lab: Lab, c: CampaignRun): Promise<{ pid: number; at: number; workflowId: string }[]> {
+  const ids = [c.workflowId, ...(await lab.prisma.call.findMany({ where: { campaignId: c.id }, select: { workflowId: true } })).map((k) => k.workflowId)];
+  const out: { pid: number; at: number; workflowId: string }[] = [];
+  for (const workflowId of ids) {
+    const history = await lab.client.workflow.getHandle(workflowId).fetchHistory();
+    for (const e of history.events ?? []) {
+      const identity = e.workflowTaskStartedEventAttributes?.identity;
+      const pid = identity ? Number(/^(\d+)@/.exec(identity)?.[1]) : NaN;
+      if (Number.isFinite(pid)) out.push({ pid, at: Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6), workflowId });
+    }
+  }
+  return out;
+}
+
+const orchestrationScale: FaultSpec = {
+  name: 'orchestration-scale',
+  description: 'two orchestration worker processes on the shared queue serve one campaign; one SIGKILLed mid-campaign, none restarted',
+  async run(lab) {
+    const first = await lab.worker('orchestration', 'orch1');
+    const second = await lab.worker('orchestration', 'orch2');
+    await lab.worker('telephony', 'tel');
+    const c = await lab.campaign(CONTACTS);
+    const inProgress = await lab.midCampaign(c, { ended: 6 });
+    await first.kill();
+    const killedAt = Date.now();
+    lab.log(`orchestration worker orch1 killed with ${inProgress} calls in progress; orch2 goes on alone`);
+    const r = await finish(lab, c, { inProgress, recoveredAt: killedAt });
+    const tasks = await workflowTaskPids(lab, c);
+    const [p1, p2] = [first.child.pid!, second.child.pid!];
+    const before = tasks.filter((t) => t.at < killedAt);
+    const after = tasks.filter((t) => t.at >= killedAt + 1000); // past the kill (clock rounding)
+    const campaignTasks = tasks.filter((t) => t.workflowId === c.workflowId);
+    r.checks = [
+      { what: 'both processes ran workflow tasks before the kill', expected: [true, true], actual: [before.some((t) => t.pid === p1), before.some((t) => t.pid === p2)] },
+      { what: 'only the survivor ran workflow tasks after the kill', expected: [], actual: [...new Set(after.filter((t) => t.pid !== p2).map((t) => t.pid))] },
+      { what: 'every workflow task ran on one of the two', expected: [], actual: [...new Set(tasks.filter((t) => t.pid !== p1 && t.pid !== p2).map((t) => t.pid))] },
+    ];
+    r.detail = {
+      workflowTasks: { killedBefore: before.filter((t) => t.pid === p1).length, survivorBefore: before.filter((t) => t.pid === p2).length, survivorAfter: after.filter((t) => t.pid === p2).length },
+      campaignWorkflowOn: [...new Set(campaignTasks.map((t) => (t.pid === p1 ? 'killed' : 'survivor')))],
+    };
+    return r;
   },
 };
 
@@ -268,4 +297,4 @@ const operatorReset: FaultSpec = {
   },
 };
 
-export const FAULTS: FaultSpec[] = [postgresStop, temporalKill, orchestrationKill, telephonyKill, apiLaunchKill, campaignDeleted, operatorReset];
+export const FAULTS: FaultSpec[] = [postgresStop, temporalKill, orchestrationKill, orchestrationScale, telephonyKill, apiLaunchKill, campaignDeleted, operatorReset, asteriskRestart];
