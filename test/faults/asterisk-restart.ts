@@ -57,7 +57,9 @@ export const asteriskRestart: FaultSpec = {
         AUDIOFORK_PORT: String(mediaPort), MEDIA_HEALTH_PORT: String(healthPort), VOSK_MODEL_PATH: KO_MODEL_DIR, RECORDINGS_DIR: recordingsDir,
         // Every contact leads to the patient human callee (a long conversation: it is up when Asterisk goes).
         MINIBOT_TEST_DIAL: 'Local/human@minibot-test-callees',
-      }, 'media-worker ready');
+        // Its warnings (undelivered events, failed teardowns) belong in the fault's output.
+        LOG_LEVEL: process.env.MINIBOT_FAULT_MEDIA_LOG_LEVEL ?? 'warn',
+      }, 'media-worker ready', true);
       const health = async () => (await fetch(`http://127.0.0.1:${healthPort}/`)).json() as Promise<MediaHealth>;
       const c = await lab.campaign(CONTACTS, {
         maxConcurrent: 3, maxAttempts: 2,

@@ -67,8 +67,9 @@ const orchestrationKill: FaultSpec = {
 };
 
 /** Which worker processes (by pid) ran a campaign's workflow tasks, from the histories (identity pid@host). */
-async function workflowTaskPids(lab: Lab, c: CampaignRun): Promise<{ pid: number; at: number; workflowId: string }[]> {
-  const ids = [c.workflowId, ...(await lab.prisma.call.findMany({ where: { campaignId: c.id }, select: { workflowId: true } })).map((k) => k.workflowId)];
+async function workflowTaskPids(lab: Lab, c: CampaignRun, o: { campaignOnly?: boolean } = {}): Promise<{ pid: number; at: number; workflowId: string }[]> {
+  const calls = o.campaignOnly ? [] : await lab.prisma.call.findMany({ where: { campaignId: c.id }, select: { workflowId: true } });
+  const ids = [c.workflowId, ...calls.map((k) => k.workflowId)];
   const out: { pid: number; at: number; workflowId: string }[] = [];
   for (const workflowId of ids) {
     const history = await lab.client.workflow.getHandle(workflowId).fetchHistory();
@@ -83,16 +84,19 @@ async function workflowTaskPids(lab: Lab, c: CampaignRun): Promise<{ pid: number
 
 const orchestrationScale: FaultSpec = {
   name: 'orchestration-scale',
-  description: 'two orchestration worker processes on the shared queue serve one campaign; one SIGKILLed mid-campaign, none restarted',
+  description: 'two orchestration worker processes on the shared queue serve one campaign; the one running the campaign workflow SIGKILLed mid-campaign, none restarted',
   async run(lab) {
-    const first = await lab.worker('orchestration', 'orch1');
-    const second = await lab.worker('orchestration', 'orch2');
+    const workers = [await lab.worker('orchestration', 'orch1'), await lab.worker('orchestration', 'orch2')];
     await lab.worker('telephony', 'tel');
     const c = await lab.campaign(CONTACTS);
     const inProgress = await lab.midCampaign(c, { ended: 6 });
+    // The harder case: the process the campaign workflow is cached on (its last workflow task) dies with it.
+    const campaignOn = (await workflowTaskPids(lab, c, { campaignOnly: true })).at(-1)?.pid;
+    const first = workers.find((w) => w.child.pid === campaignOn) ?? workers[0]!;
+    const second = workers.find((w) => w !== first)!;
     await first.kill();
     const killedAt = Date.now();
-    lab.log(`orchestration worker orch1 killed with ${inProgress} calls in progress; orch2 goes on alone`);
+    lab.log(`the orchestration worker running the campaign workflow killed with ${inProgress} calls in progress; the other goes on alone`);
     const r = await finish(lab, c, { inProgress, recoveredAt: killedAt });
     const tasks = await workflowTaskPids(lab, c);
     const [p1, p2] = [first.child.pid!, second.child.pid!];
@@ -100,6 +104,8 @@ const orchestrationScale: FaultSpec = {
     const after = tasks.filter((t) => t.at >= killedAt + 1000); // past the kill (clock rounding)
     const campaignTasks = tasks.filter((t) => t.workflowId === c.workflowId);
     r.checks = [
+      { what: 'the killed process was running the campaign workflow', expected: true, actual: campaignOn === p1 },
+      { what: 'the campaign workflow went on on the survivor', expected: true, actual: campaignTasks.some((t) => t.pid === p2 && t.at >= killedAt) },
       { what: 'both processes ran workflow tasks before the kill', expected: [true, true], actual: [before.some((t) => t.pid === p1), before.some((t) => t.pid === p2)] },
       { what: 'only the survivor ran workflow tasks after the kill', expected: [], actual: [...new Set(after.filter((t) => t.pid !== p2).map((t) => t.pid))] },
       { what: 'every workflow task ran on one of the two', expected: [], actual: [...new Set(tasks.filter((t) => t.pid !== p1 && t.pid !== p2).map((t) => t.pid))] },
@@ -107,6 +113,7 @@ const orchestrationScale: FaultSpec = {
     r.detail = {
       workflowTasks: { killedBefore: before.filter((t) => t.pid === p1).length, survivorBefore: before.filter((t) => t.pid === p2).length, survivorAfter: after.filter((t) => t.pid === p2).length },
       campaignWorkflowOn: [...new Set(campaignTasks.map((t) => (t.pid === p1 ? 'killed' : 'survivor')))],
+      campaignTasksAfterKill: campaignTasks.filter((t) => t.at >= killedAt).length,
     };
     return r;
   },

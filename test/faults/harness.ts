@@ -255,8 +255,11 @@ export class Lab {
     return this.spawnWorker(['test/faults/worker.ts', role], instance, {}, 'fault-worker ready');
   }
 
-  /** Starts a tsx script as a worker process (this lab's environment plus `env`) and waits for its `ready` line. */
-  async spawnWorker(args: string[], instance: string, env: NodeJS.ProcessEnv, ready: string): Promise<WorkerProcess> {
+  /**
+   * Starts a tsx script as a worker process (this lab's environment plus `env`) and waits for its `ready` line;
+   * `echo`: its output goes on to our stderr (its log), else it is drained.
+   */
+  async spawnWorker(args: string[], instance: string, env: NodeJS.ProcessEnv, ready: string, echo = false): Promise<WorkerProcess> {
     const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
       cwd: ROOT, env: { ...this.env, WORKER_INSTANCE_ID: `${this.name}-${instance}`, ...env }, stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -279,7 +282,8 @@ export class Lab {
         out += b.toString();
         if (out.includes(ready)) {
           child.stdout!.off('data', onData);
-          child.stdout!.resume(); // keep draining
+          if (echo) child.stdout!.pipe(process.stderr);
+          else child.stdout!.resume(); // keep draining
           resolve();
         }
       };
