@@ -1,7 +1,8 @@
 // Telephony activities: thin, idempotent wrappers over the TelephonyPort. `originate` runs on the shared
 // telephony task queue (any instance may take a new call); it answers with the task queue of the instance
 // that now holds the call, where the call workflow sends everything else for that call (play, stop, hang up):
-// the call's media lives in that process.
+// the call's media lives in that process. With a telephony server shared by several workers (one Asterisk),
+// it also names that server's queue, where any live worker of it releases a call lost with its worker.
 import { Context } from '@temporalio/activity';
 import type { TelephonyPort, PlayRequest } from '../telephony/port';
 import type { MediaAdmission } from '../telephony/admission';
@@ -9,7 +10,7 @@ import type { MediaAdmission } from '../telephony/admission';
 /** How often watchCall heartbeats (the workflow's heartbeat timeout is a few times this). */
 export const WATCH_HEARTBEAT_MS = 1000;
 
-export function createTelephonyActivities(port: TelephonyPort, instanceTaskQueue: string, admission?: MediaAdmission | null) {
+export function createTelephonyActivities(port: TelephonyPort, instanceTaskQueue: string, admission?: MediaAdmission | null, siteTaskQueue?: string) {
   return {
     /**
      * Admission control (telephony/admission.ts), before the call is begun: this instance takes the call
@@ -20,7 +21,7 @@ export function createTelephonyActivities(port: TelephonyPort, instanceTaskQueue
       admission?.admit(input.callId);
       return { taskQueue: instanceTaskQueue };
     },
-    async originate(input: { callId: string; phone: string; ringTimeoutMs: number; record?: boolean; callerId?: string }): Promise<{ taskQueue: string }> {
+    async originate(input: { callId: string; phone: string; ringTimeoutMs: number; record?: boolean; callerId?: string }): Promise<{ taskQueue: string; siteTaskQueue?: string }> {
       const ctx = Context.current();
       // A retry (this instance or another crashed or timed out mid-originate): the port is idempotent per callId;
       // said in the activity's log (workflow and activity ids, attempt; never the phone number).
@@ -33,7 +34,11 @@ export function createTelephonyActivities(port: TelephonyPort, instanceTaskQueue
       } finally {
         admission?.settle(input.callId);
       }
-      return { taskQueue: instanceTaskQueue };
+      return siteTaskQueue ? { taskQueue: instanceTaskQueue, siteTaskQueue } : { taskQueue: instanceTaskQueue };
+    },
+    /** On the site queue: ends what is left of a call whose worker died (TelephonyPort.release). */
+    async releaseCall(input: { callId: string }): Promise<void> {
+      await port.release?.(input.callId);
     },
     async playPrompt(input: PlayRequest): Promise<void> {
       await port.play(input);

@@ -2,6 +2,8 @@
 // services the harness starts itself; prints a table, then one JSON object as the last line:
 //   {"faults":[{"name","contactsLost","doubleDials","stuckRows","wedgedCalls","completed","recoverySeconds"}]}
 // recoverySeconds: from the dependency's return (server restarted, new worker up) to the campaign's next dial.
+// A fault that cannot run on this machine (asterisk-restart without root or the Asterisk chroot) is printed as
+// skipped with its reason, and in the JSON as {"name","skipped"}: never as figures.
 //   npm run bench:faults -- [--only postgres-stop,temporal-kill] [--speed 25]
 import { Command } from 'commander';
 import { runFaults } from '../test/faults/harness';
@@ -22,14 +24,14 @@ process.env.LOG_LEVEL ||= 'error';
 const reports = await runFaults(FAULTS.filter((f) => wanted.includes(f.name)), { speed: o.speed });
 
 const cols = ['fault', 'in progress', 'lost', 'double', 'stuck', 'wedged', 'completed', 'recovery s', 'checks', 'took s'] as const;
-const rows = reports.map((r) => [
+const rows = reports.map((r) => r.skipped ? [r.name, '-', '-', '-', '-', '-', '-', '-', `SKIPPED: ${r.skipped}`, '0'] : [
   r.name, String(r.callsInProgressAtFault), String(r.contactsLost), String(r.doubleDials), String(r.stuckRows), String(r.wedgedCalls),
   r.completed ? 'yes' : `no (${r.ended})`, r.recoverySeconds === null ? '-' : r.recoverySeconds.toFixed(1),
   r.error ? `ERROR ${r.error}` : `${r.checks.filter((c) => JSON.stringify(c.actual) === JSON.stringify(c.expected)).length}/${r.checks.length} ok`,
   String(r.seconds),
 ]);
 const widths = cols.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i]!.length)));
-console.log(`\nbench:faults (simulation ×${o.speed})`);
+console.log(`\nbench:faults (simulation ×${o.speed}; asterisk-restart in real time)`);
 console.log('  ' + cols.map((c, i) => c.padEnd(widths[i]!)).join('  '));
 for (const r of rows) console.log('  ' + r.map((v, i) => v.padEnd(widths[i]!)).join('  '));
 for (const r of reports) {
@@ -39,7 +41,7 @@ for (const r of reports) {
   if (r.detail) console.log(`  ${r.name}: ${JSON.stringify(r.detail)}`);
 }
 console.log(JSON.stringify({
-  faults: reports.map((r) => ({
+  faults: reports.map((r) => r.skipped ? { name: r.name, skipped: r.skipped } : ({
     name: r.name, contactsLost: r.contactsLost, doubleDials: r.doubleDials, stuckRows: r.stuckRows, wedgedCalls: r.wedgedCalls,
     completed: r.completed, recoverySeconds: r.recoverySeconds,
   })),

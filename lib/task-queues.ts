@@ -5,3 +5,11 @@
 export function telephonyQueue(taskQueue: string): string {
   return `${taskQueue}-telephony`;
 }
+
+/**
+ * The queue of one telephony server (one Asterisk) that several workers share: every worker connected to it
+ * serves it, so that a call lost with its worker's process is released by another worker of the same server.
+ */
+export function telephonySiteQueue(taskQueue: string, site: string): string {
+  return `${telephonyQueue(taskQueue)}-site-${site}`;
+}

@@ -94,7 +94,12 @@ export const envSchema = z.object({
   ARI_URL: z.string().url().default('http://localhost:8088'),
   ARI_USERNAME: z.string().default('robot'),
   ARI_PASSWORD: z.string().optional(),
-  ARI_APP: z.string().default('minibot'),
+  // The Stasis app this worker registers. Asterisk gives an app name to one websocket only (a second
+  // connection under the same name takes its events over), so each media worker on one Asterisk needs its own.
+  ARI_APP: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/, 'letters, digits, - and _ only').default('minibot'),
+  // The websocket_client.conf connection through which Asterisk reaches this worker's media server
+  // (AUDIOFORK_HOST:AUDIOFORK_PORT). Each media worker on one Asterisk needs its own (see ASTERISK_MEDIA_WORKERS).
+  ASTERISK_MEDIA_CONNECTION: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/, 'letters, digits, - and _ only').default('minibot-media'),
 
   // Asterisk instance rendered from asterisk-configs/ (scripts/asterisk-render.ts). The HTTP/ARI bind address
   // and port are taken from ARI_URL.
@@ -104,6 +109,24 @@ export const envSchema = z.object({
   ASTERISK_RTP_END: port.default(20000),
   // Loopback test callees reachable over SIP (endpoint minibot-loop); default: on except in production.
   ASTERISK_TEST_ENDPOINTS: bool.optional(),
+  // Further media workers served by this Asterisk, besides the one at AUDIOFORK_HOST:AUDIOFORK_PORT (connection
+  // minibot-media): comma-separated <connection>=<host>:<port>, each rendered as a websocket_client.conf connection;
+  // that worker sets ASTERISK_MEDIA_CONNECTION=<connection>, AUDIOFORK_PORT=<port> and an ARI_APP of its own.
+  ASTERISK_MEDIA_WORKERS: z
+    .string()
+    .transform((v, ctx) => {
+      const out: { connection: string; host: string; port: number }[] = [];
+      for (const item of v.split(',').map((x) => x.trim()).filter(Boolean)) {
+        const m = /^([A-Za-z0-9_-]{1,60})=([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(item);
+        if (!m || Number(m[3]) < 1 || Number(m[3]) > 65535 || m[1] === 'minibot-media') {
+          ctx.addIssue({ code: 'custom', message: `"${item}": expected <connection>=<host>:<port>, the connection not minibot-media` });
+          return z.NEVER;
+        }
+        out.push({ connection: m[1]!, host: m[2]!, port: Number(m[3]) });
+      }
+      return out;
+    })
+    .optional(),
   // Carrier SIP trunk (pjsip.conf [carrier]); rendered only when SIP_TRUNK_HOST is set.
   SIP_TRUNK_HOST: z.string().optional(),
   SIP_TRUNK_PORT: port.default(5060),

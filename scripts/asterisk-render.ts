@@ -125,13 +125,28 @@ export function renderTemplate(text: string, vars: Record<string, string>, file 
   return out.join('\n');
 }
 
+/**
+ * websocket_client.conf's connections for the further media workers of this Asterisk (ASTERISK_MEDIA_WORKERS):
+ * copies of the rendered [minibot-media] section with their own name and URI, so that every connection keeps
+ * the same options. Pure.
+ */
+export function extraMediaConnections(rendered: string, workers: Config['ASTERISK_MEDIA_WORKERS']): string {
+  if (!workers?.length) return rendered;
+  const section = /^\[minibot-media\]\n(?:(?!\[).*\n?)*/m.exec(rendered)?.[0];
+  if (!section || !/^uri = .*$/m.test(section)) throw new RenderError('ASTERISK_MEDIA_WORKERS', 'websocket_client.conf has no [minibot-media] section with a uri to copy');
+  const extra = workers.map((w) =>
+    section.replace(/^\[minibot-media\]/, `[${w.connection}]`).replace(/^uri = .*$/m, `uri = ws://${w.host}:${w.port}`).trimEnd());
+  return `${rendered.trimEnd()}\n\n; Further media workers (ASTERISK_MEDIA_WORKERS)\n${extra.join('\n\n')}\n`;
+}
+
 /** Renders every asterisk-configs/*.conf into outDir. Returns the written file names. */
 export function renderAll(outDir: string, moddir: string, cfg: Config = config()): string[] {
   const vars = renderVars(cfg, ariCredentials(cfg), moddir);
   mkdirSync(outDir, { recursive: true });
   const files = readdirSync(TEMPLATES_DIR).filter((f) => f.endsWith('.conf'));
   for (const f of files) {
-    const rendered = renderTemplate(readFileSync(join(TEMPLATES_DIR, f), 'utf8'), vars, f);
+    let rendered = renderTemplate(readFileSync(join(TEMPLATES_DIR, f), 'utf8'), vars, f);
+    if (f === 'websocket_client.conf') rendered = extraMediaConnections(rendered, cfg.ASTERISK_MEDIA_WORKERS);
     const target = join(outDir, f);
     writeFileSync(target, rendered, { mode: 0o640 });
     chmodSync(target, 0o640);

@@ -12,11 +12,15 @@
 //   hangup     every path ends in asterisk/teardown.ts; the workflow hears `hungUp` only when the far end or the
 //              network ended the call (as with the simulated backend)
 //   reconnect  after an ARI reconnection, asterisk/reconcile.ts
+//   several    several workers on one Asterisk: each its own Stasis app (ARI_APP) and media connection
+//              (ASTERISK_MEDIA_CONNECTION); `site` names the Asterisk they share, `release` ends a call another
+//              of them lost with its process (channel ids are the call's, so any of them can).
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { HangupCause } from '../lib/call-events';
 import { logger } from '../runtime/logger';
 import { MediaServer } from '../media/server';
-import { AriConflict, AriConnection, type AriHealth } from './asterisk-ari';
+import { AriConflict, AriConnection, AriNotFound, type AriHealth } from './asterisk-ari';
 import { CallRegistry, newCall, type AstCall, type CallMetrics, type QueuedPrompt } from './asterisk/call';
 import type { AdapterContext, AsteriskTelephonyOptions } from './asterisk/context';
 import { CHANNEL_ID, maskEndpoint } from './asterisk/dial-plan';
@@ -82,6 +86,9 @@ export class AsteriskTelephony implements TelephonyPort {
     this.ari.on('RecordingFinished', (e) => void this.recordings.onRecordingFinished(e));
     this.ari.on('RecordingFailed', (e) => this.log.warn({ recording: e.recording }, 'recording failed'));
     this.ari.on('reconnected', () => void this.reconcile());
+    // Another process registered our Stasis app name: Asterisk now sends it our calls' events.
+    this.ari.on('ApplicationReplaced', () =>
+      this.log.error({ app: this.o.ari.app }, 'another process connected to Asterisk with the same ARI_APP: it now gets this worker\'s call events; give each media worker its own ARI_APP'));
     this.ari.on('health', (h: AriHealth) => this.log.info({ ari: h }, 'ARI health'));
     await this.ari.connect();
     this.tickTimer = setInterval(() => gate.tick(this.ctx, Date.now()), 250);
@@ -117,6 +124,28 @@ export class AsteriskTelephony implements TelephonyPort {
 
   // ------------------------------------------------------------------------------------------ port
 
+  /** The Asterisk this worker uses, as its workers share it: from ARI_URL (the same spelling on each of them). */
+  get site(): string {
+    const u = new URL(this.o.ari.url);
+    return `${u.hostname}-${u.port || (u.protocol === 'https:' ? '443' : '80')}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  }
+
+  /**
+   * Ends what is left in Asterisk of a call another worker of this Asterisk held and lost with its process:
+   * its Stasis app is gone, so the line may still be up (the callee hearing silence) and its bridge stays.
+   * Idempotent; a call this worker holds itself is left alone.
+   */
+  async release(callId: string): Promise<void> {
+    if (this.calls.has(callId) || !CHANNEL_ID.test(callId)) return;
+    const gone = (err: unknown) => {
+      if (!(err instanceof AriNotFound || err instanceof AriConflict)) throw err;
+    };
+    await this.ari.recordings.stop(`minibot-${callId}`).catch(gone);
+    await Promise.all([this.ari.channels.hangup(callId).catch(gone), this.ari.channels.hangup(`${callId}-m`).catch(gone)]);
+    await this.ari.bridges.destroy(`${callId}-b`).catch(gone);
+    this.log.info({ callId }, 'released a call lost with its worker');
+  }
+
   async originate(req: OriginateRequest): Promise<void> {
     if (this.calls.has(req.callId) || this.calls.hasEnded(req.callId)) return; // idempotent (activity retries)
     if (!CHANNEL_ID.test(req.callId)) throw new Error(`callId: "${req.callId}" cannot be an Asterisk channel id`);
@@ -138,7 +167,8 @@ export class AsteriskTelephony implements TelephonyPort {
       channelId: c.id,
       // Asterisk gives up ringing a second before the workflow does, so the line's own cause is what is recorded.
       timeout: Math.max(1, Math.floor((req.ringTimeoutMs - 1000) / 1000)),
-      variables: { MINIBOT_CALL_ID: c.id },
+      // MINIBOT_APP: the dialplan's Stasis() (AMD_MODE=asterisk) hands the call back to this worker's app.
+      variables: { MINIBOT_CALL_ID: c.id, MINIBOT_APP: this.o.ari.app },
     };
     if (endpoint.startsWith('Local/')) params.otherChannelId = `${c.id}-c`;
     const callerId = req.callerId ?? this.o.callerId;

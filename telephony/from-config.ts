@@ -35,6 +35,7 @@ export function telephonyFromConfig(cfg: Config, deps: TelephonyDeps): Telephony
     sink: deps.sink,
     ari: ariCredentials(cfg),
     media: { host: cfg.AUDIOFORK_HOST, port: cfg.AUDIOFORK_PORT, asr: deps.asr !== undefined ? deps.asr : asrFromConfig(cfg) },
+    mediaConnection: cfg.ASTERISK_MEDIA_CONNECTION,
     dial: deps.dial ?? dialPlan(cfg.ASTERISK_DIAL_TEMPLATE, cfg.ASTERISK_DIAL_MAP ?? {}),
     audioDir: resolve(cfg.AUDIO_DIR),
     ...(cfg.SCENARIOS_DIR ? { scenariosDir: resolve(cfg.SCENARIOS_DIR) } : {}),

@@ -37,4 +37,11 @@ export interface TelephonyPort {
   hangup(callId: string): Promise<void>;
   /** Calls this backend currently holds (for reconciliation and health). */
   activeCalls(): string[];
+  /**
+   * Several workers on one telephony server (one Asterisk): a name of that server, shared by its workers, and
+   * the release of a call another worker of it held and lost with its process (the line may still be up).
+   * Backends whose calls die with their process (simulated) have neither.
+   */
+  site?: string;
+  release?(callId: string): Promise<void>;
 }

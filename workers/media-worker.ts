@@ -32,6 +32,8 @@ export interface WorkerOptions {
   prisma?: PrismaClient;
   client?: Client;
   connection?: NativeConnection;
+  /** false: only the telephony queues (the workflows run in other processes). Default true. */
+  orchestration?: boolean;
 }
 export type MediaWorkerOptions = WorkerOptions;
 
@@ -121,7 +123,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
 
   const workers = await createWorkers({
     connection, client, namespace: cfg.TEMPORAL_NAMESPACE, taskQueue: cfg.TEMPORAL_TASK_QUEUE, prisma, telephony,
-    instanceId: cfg.WORKER_INSTANCE_ID, admission,
+    instanceId: cfg.WORKER_INSTANCE_ID, admission, orchestration: o.orchestration,
   });
   const running = workers.run();
   log.info(

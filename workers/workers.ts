@@ -1,7 +1,9 @@
 // Builds the Temporal workers of one MiniBot process:
 // - the orchestration worker (campaign + call workflows, database and intent activities) on TEMPORAL_TASK_QUEUE;
 // - the telephony workers: the shared `<queue>-telephony` queue where new calls are originated, and this
-//   instance's own `<queue>-telephony-<instance>` queue for everything else about the calls it holds.
+//   instance's own `<queue>-telephony-<instance>` queue for everything else about the calls it holds, and, when
+//   the backend is a server several workers share (Asterisk), that server's `<queue>-telephony-site-<site>`
+//   queue, where any live worker of it releases a call lost with another's process.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -18,7 +20,7 @@ import { createLeadWebhookActivities } from '../activities/lead-webhook';
 import { createIntentActivities } from '../activities/intent';
 import { createTelephonyActivities } from '../activities/telephony';
 import type { TelephonyPort } from '../telephony/port';
-import { telephonyQueue } from '../lib/task-queues';
+import { telephonyQueue, telephonySiteQueue } from '../lib/task-queues';
 import type { MediaAdmission } from '../telephony/admission';
 import { tracing } from '../runtime/tracing';
 
@@ -104,8 +106,9 @@ export async function createWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
   let instanceQueue: string | null = null;
   if (o.telephony) {
     instanceQueue = `${telephonyQueue(o.taskQueue)}-${o.instanceId ?? randomUUID().slice(0, 8)}`;
-    const activities = createTelephonyActivities(o.telephony, instanceQueue, o.admission);
-    for (const taskQueue of [telephonyQueue(o.taskQueue), instanceQueue]) {
+    const siteQueue = o.telephony.site ? telephonySiteQueue(o.taskQueue, o.telephony.site) : undefined;
+    const activities = createTelephonyActivities(o.telephony, instanceQueue, o.admission, siteQueue);
+    for (const taskQueue of [telephonyQueue(o.taskQueue), instanceQueue, ...(siteQueue ? [siteQueue] : [])]) {
       workers.push(await Worker.create({
         connection: o.connection, namespace: o.namespace, taskQueue, activities, maxConcurrentActivityTaskExecutions: 200,
         dataConverter: o.client.options.dataConverter,

@@ -156,6 +156,9 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
     let callbackAt: string | null = null;
     const pending: Promise<void>[] = [];
     let tel: TelephonyActivities | null = null;
+    // Several workers on one Asterisk: that server's queue, and whether the call's own worker died with it.
+    let siteTaskQueue: string | undefined;
+    let workerLost = false;
     // Cancelled when the call ends: stops the watch of the call's media (below).
     const watchScope = new CancellationScope();
 
@@ -167,9 +170,10 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
         startToCloseTimeout: '10s',
         retry: { initialInterval: '200ms', maximumAttempts: 5 },
       });
-      const { taskQueue } = await dial.originate({
+      const { taskQueue, siteTaskQueue: site } = await dial.originate({
         callId: workflowId, phone: input.phone, ringTimeoutMs: input.timing.noAnswerTimeoutMs, ...(input.callerId ? { callerId: input.callerId } : {}),
       });
+      siteTaskQueue = site;
       tel = proxyActivities<TelephonyActivities>({
         taskQueue,
         // The call's media lives in that worker instance: if it is gone, fail fast instead of waiting.
@@ -193,6 +197,7 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
           (err) => {
             if (watchScope.consideredCancelled) return;
             log.warn('the call\'s telephony worker is gone', { workflowId, error: (err as Error).message });
+            workerLost = true;
             ev.hungUp ??= { cause: 'media_lost', at: now(), detail: 'telephony worker lost' };
           },
         );
@@ -364,7 +369,16 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
         await tel.hangupCall({ callId: workflowId });
       } catch (err) {
         log.warn('hangup failed (the call is gone with its worker)', { workflowId, error: (err as Error).message });
+        workerLost = true;
       }
+    }
+    if (workerLost && siteTaskQueue && patched('release-lost-call')) {
+      // Its worker died with the line perhaps still up (the callee hearing silence, a bridge left): another live
+      // worker of the same Asterisk ends it. Bounded: with no such worker the call is written down regardless.
+      const site = proxyActivities<TelephonyActivities>({
+        taskQueue: siteTaskQueue, scheduleToCloseTimeout: '20s', startToCloseTimeout: '10s', retry: { initialInterval: '500ms', maximumInterval: '2s' },
+      });
+      pending.push(site.releaseCall({ callId: workflowId }).catch((err) => log.warn('could not release the lost call', { workflowId, error: (err as Error).message })));
     }
     await Promise.all(pending); // each has its own catch: never rejects
     let final: Awaited<ReturnType<CallActivities['finalizeCall']>>;

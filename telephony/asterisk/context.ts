@@ -15,6 +15,8 @@ export interface AsteriskTelephonyOptions {
   ari: AriCredentials;
   /** The media server this adapter owns (its sink is the adapter's). */
   media: Omit<MediaServerOptions, 'sink' | 'observer'>;
+  /** The websocket_client.conf connection that reaches that media server (default minibot-media). */
+  mediaConnection?: string;
   /** Contact phone (E.164) → Asterisk dial endpoint. */
   dial: (phone: string) => string;
   /** Folder of the prompt WAVs (<prompt>.wav). */

@@ -21,7 +21,8 @@ export async function setupMedia(ctx: AdapterContext, c: AstCall): Promise<void>
     await ari.channels.externalMedia({
       app: o.ari.app,
       channelId: c.mediaId,
-      external_host: 'minibot-media', // the websocket_client.conf connection
+      // The websocket_client.conf connection to this worker's media server (one per media worker on an Asterisk).
+      external_host: o.mediaConnection ?? 'minibot-media',
       transport: 'websocket',
       encapsulation: 'none',
       connection_type: 'client',

@@ -73,6 +73,15 @@ describe('asterisk-render', () => {
       assert.match(read('pjsip.conf'), /^contact = sip:sip\.carrier\.example:5060$/m);
       assert.match(read('pjsip.conf'), /^\[carrier-reg\]\ntype = registration/m);
       assert.match(read('pjsip.conf'), /^from_domain = sip\.carrier\.example$/m);
+
+      // Further media workers on this Asterisk: a connection each, the same options as minibot-media.
+      renderAll(out, MODDIR, parseConfig({ ...env, ASTERISK_MEDIA_WORKERS: 'minibot-media-2=127.0.0.3:9001, media-c=[::1]:9002' }));
+      const ws = read('websocket_client.conf');
+      const sections = ws.split(/^(?=\[)/m).filter((s) => s.startsWith('['));
+      assert.deepEqual(sections.map((s) => /^\[(.*)\]/.exec(s)![1]), ['minibot-media', 'minibot-media-2', 'media-c']);
+      assert.deepEqual(sections.map((s) => /^uri = (.*)$/m.exec(s)![1]), ['ws://127.0.0.2:9999', 'ws://127.0.0.3:9001', 'ws://[::1]:9002']);
+      const options = (s: string) => s.split('\n').filter((l) => /^[a-z_]+ = /.test(l) && !l.startsWith('uri ')).join('\n');
+      assert.deepEqual(sections.map(options), sections.map(() => options(sections[0]!)));
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

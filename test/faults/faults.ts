@@ -6,30 +6,13 @@ import { sleep } from '../../scripts/services/process';
 import { holdCampaignRow, launchRequest, workflowExecutions } from '../helpers/launch-interrupt';
 import { liveCampaign } from '../../api/routes/campaigns';
 import type { CampaignStatus } from '../../workflows/definitions';
-import type { CampaignRun, FaultCheck, FaultReport, FaultSpec, Lab } from './harness';
+import { finish, type FaultSpec, type Lab, type CampaignRun } from './harness';
+import { asteriskRestart } from './asterisk-restart';
 
 /** The Postgres outage of fault a and the Temporal outage of fault b (the issue's figures). */
 export const OUTAGES = { postgresSeconds: 180, temporalSeconds: 60 };
 
 const CONTACTS = 30;
-
-/** Waits for the campaign to complete, and reports the common figures. */
-async function finish(lab: Lab, c: CampaignRun, o: { inProgress: number; recoveredAt: number | null; checks?: FaultCheck[]; timeoutMs?: number }): Promise<Omit<FaultReport, 'name' | 'seconds'>> {
-  const end = await lab.closed(c.workflowId, o.timeoutMs ?? 300_000).catch(async (err) => {
-    await lab.diagnose(c);
-    throw err;
-  });
-  const state = (end.result as CampaignStatus | null)?.state ?? null;
-  const completed = end.status === 'COMPLETED' && state === 'completed';
-  return {
-    ...(await lab.figures(c)),
-    completed,
-    recoverySeconds: o.recoveredAt === null ? null : await lab.recoverySeconds(c.id, o.recoveredAt),
-    callsInProgressAtFault: o.inProgress,
-    ended: completed ? 'completed' : `${end.status.toLowerCase()} ${state ?? end.failureType ?? ''}`.trim(),
-    checks: o.checks ?? [],
-  };
-}
 
 const postgresStop: FaultSpec = {
   name: 'postgres-stop',
@@ -80,6 +63,59 @@ const orchestrationKill: FaultSpec = {
     await lab.worker('all', 'w2');
     const recoveredAt = Date.now();
     return finish(lab, c, { inProgress, recoveredAt });
+  },
+};
+
+/** Which worker processes (by pid) ran a campaign's workflow tasks, from the histories (identity pid@host). */
+async function workflowTaskPids(lab: Lab, c: CampaignRun, o: { campaignOnly?: boolean } = {}): Promise<{ pid: number; at: number; workflowId: string }[]> {
+  const calls = o.campaignOnly ? [] : await lab.prisma.call.findMany({ where: { campaignId: c.id }, select: { workflowId: true } });
+  const ids = [c.workflowId, ...calls.map((k) => k.workflowId)];
+  const out: { pid: number; at: number; workflowId: string }[] = [];
+  for (const workflowId of ids) {
+    const history = await lab.client.workflow.getHandle(workflowId).fetchHistory();
+    for (const e of history.events ?? []) {
+      const identity = e.workflowTaskStartedEventAttributes?.identity;
+      const pid = identity ? Number(/^(\d+)@/.exec(identity)?.[1]) : NaN;
+      if (Number.isFinite(pid)) out.push({ pid, at: Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6), workflowId });
+    }
+  }
+  return out;
+}
+
+const orchestrationScale: FaultSpec = {
+  name: 'orchestration-scale',
+  description: 'two orchestration worker processes on the shared queue serve one campaign; the one running the campaign workflow SIGKILLed mid-campaign, none restarted',
+  async run(lab) {
+    const workers = [await lab.worker('orchestration', 'orch1'), await lab.worker('orchestration', 'orch2')];
+    await lab.worker('telephony', 'tel');
+    const c = await lab.campaign(CONTACTS);
+    const inProgress = await lab.midCampaign(c, { ended: 6 });
+    // The harder case: the process the campaign workflow is cached on (its last workflow task) dies with it.
+    const campaignOn = (await workflowTaskPids(lab, c, { campaignOnly: true })).at(-1)?.pid;
+    const first = workers.find((w) => w.child.pid === campaignOn) ?? workers[0]!;
+    const second = workers.find((w) => w !== first)!;
+    await first.kill();
+    const killedAt = Date.now();
+    lab.log(`the orchestration worker running the campaign workflow killed with ${inProgress} calls in progress; the other goes on alone`);
+    const r = await finish(lab, c, { inProgress, recoveredAt: killedAt });
+    const tasks = await workflowTaskPids(lab, c);
+    const [p1, p2] = [first.child.pid!, second.child.pid!];
+    const before = tasks.filter((t) => t.at < killedAt);
+    const after = tasks.filter((t) => t.at >= killedAt + 1000); // past the kill (clock rounding)
+    const campaignTasks = tasks.filter((t) => t.workflowId === c.workflowId);
+    r.checks = [
+      { what: 'the killed process was running the campaign workflow', expected: true, actual: campaignOn === p1 },
+      { what: 'the campaign workflow went on on the survivor', expected: true, actual: campaignTasks.some((t) => t.pid === p2 && t.at >= killedAt) },
+      { what: 'both processes ran workflow tasks before the kill', expected: [true, true], actual: [before.some((t) => t.pid === p1), before.some((t) => t.pid === p2)] },
+      { what: 'only the survivor ran workflow tasks after the kill', expected: [], actual: [...new Set(after.filter((t) => t.pid !== p2).map((t) => t.pid))] },
+      { what: 'every workflow task ran on one of the two', expected: [], actual: [...new Set(tasks.filter((t) => t.pid !== p1 && t.pid !== p2).map((t) => t.pid))] },
+    ];
+    r.detail = {
+      workflowTasks: { killedBefore: before.filter((t) => t.pid === p1).length, survivorBefore: before.filter((t) => t.pid === p2).length, survivorAfter: after.filter((t) => t.pid === p2).length },
+      campaignWorkflowOn: [...new Set(campaignTasks.map((t) => (t.pid === p1 ? 'killed' : 'survivor')))],
+      campaignTasksAfterKill: campaignTasks.filter((t) => t.at >= killedAt).length,
+    };
+    return r;
   },
 };
 
@@ -268,4 +304,4 @@ const operatorReset: FaultSpec = {
   },
 };
 
-export const FAULTS: FaultSpec[] = [postgresStop, temporalKill, orchestrationKill, telephonyKill, apiLaunchKill, campaignDeleted, operatorReset];
+export const FAULTS: FaultSpec[] = [postgresStop, temporalKill, orchestrationKill, orchestrationScale, telephonyKill, apiLaunchKill, campaignDeleted, operatorReset, asteriskRestart];

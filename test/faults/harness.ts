@@ -25,7 +25,7 @@ import { clusterUrl, initCluster, startCluster, stopCluster, waitForPostgres } f
 import { migrate } from '../../scripts/services/migrations';
 import { makeContacts } from '../helpers/stack';
 import { startApi, type ApiProcess } from '../helpers/own-services';
-import { campaignWorkflowId } from '../../workflows/definitions';
+import { campaignWorkflowId, type CampaignStatus } from '../../workflows/definitions';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -57,6 +57,8 @@ export interface FaultReport extends FaultFigures {
   /** Fault-specific figures, for the bench's table. */
   detail?: Record<string, unknown>;
   error?: string;
+  /** Why the fault could not run here (e.g. no Asterisk): said by the bench and the tier, never a pass. */
+  skipped?: string;
 }
 
 export interface FaultSpec {
@@ -72,6 +74,10 @@ export interface FaultSpec {
    * call's maximum duration must outlast the detection of a dead process: heartbeat + schedule-to-start).
    */
   speed?: number;
+  /** Why this fault cannot run on this machine (its dependency missing), or false. */
+  skip?(): string | false;
+  /** The tier that asserts it, when not the fault tier's own file (e.g. e2e: it needs Asterisk and root). */
+  tier?: 'e2e';
   run(lab: Lab): Promise<Omit<FaultReport, 'name' | 'seconds'>>;
 }
 
@@ -222,6 +228,13 @@ export interface CampaignRun {
   maxAttempts: number;
 }
 
+export interface CampaignOptions {
+  maxConcurrent?: number;
+  maxAttempts?: number;
+  /** Further campaign fields (createCampaign's input), e.g. a caller id for real telephony. */
+  extra?: Record<string, unknown>;
+}
+
 export class Lab {
   readonly children: WorkerProcess[] = [];
   constructor(
@@ -238,9 +251,17 @@ export class Lab {
   ) {}
 
   /** Starts a worker process and waits until its workers run. */
-  async worker(role: 'all' | 'orchestration' | 'telephony', instance: string): Promise<WorkerProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/faults/worker.ts', role], {
-      cwd: ROOT, env: { ...this.env, WORKER_INSTANCE_ID: `${this.name}-${instance}` }, stdio: ['ignore', 'pipe', 'inherit'],
+  worker(role: 'all' | 'orchestration' | 'telephony', instance: string): Promise<WorkerProcess> {
+    return this.spawnWorker(['test/faults/worker.ts', role], instance, {}, 'fault-worker ready');
+  }
+
+  /**
+   * Starts a tsx script as a worker process (this lab's environment plus `env`) and waits for its `ready` line;
+   * `echo`: its output goes on to our stderr (its log), else it is drained.
+   */
+  async spawnWorker(args: string[], instance: string, env: NodeJS.ProcessEnv, ready: string, echo = false): Promise<WorkerProcess> {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+      cwd: ROOT, env: { ...this.env, WORKER_INSTANCE_ID: `${this.name}-${instance}`, ...env }, stdio: ['ignore', 'pipe', 'inherit'],
     });
     const interrupt = () => child.kill('SIGKILL');
     onInterrupt.add(interrupt);
@@ -259,9 +280,10 @@ export class Lab {
       let out = '';
       const onData = (b: Buffer) => {
         out += b.toString();
-        if (out.includes('fault-worker ready')) {
+        if (out.includes(ready)) {
           child.stdout!.off('data', onData);
-          child.stdout!.resume(); // keep draining
+          if (echo) child.stdout!.pipe(process.stderr);
+          else child.stdout!.resume(); // keep draining
           resolve();
         }
       };
@@ -272,18 +294,18 @@ export class Lab {
   }
 
   /** A small campaign over `contacts` fresh contacts, a draft (not launched); its name is `fault <lab>`. */
-  async draft(contacts: number, o: { maxConcurrent?: number; maxAttempts?: number } = {}): Promise<CampaignRun> {
+  async draft(contacts: number, o: CampaignOptions = {}): Promise<CampaignRun> {
     const { ids, source } = await makeContacts(this.prisma, contacts);
     const maxAttempts = o.maxAttempts ?? 3;
     const c = await createCampaign(this.prisma, {
       name: `fault ${this.name}`, max_concurrent_calls: o.maxConcurrent ?? 4, contact_source: source, time_scale: 1 / this.speed,
-      retry_delay_seconds: 30, max_attempts: maxAttempts, ignore_window: true,
+      retry_delay_seconds: 30, max_attempts: maxAttempts, ignore_window: true, ...o.extra,
     });
     return { id: c.id, workflowId: campaignWorkflowId(c.id), source, contactIds: ids, maxAttempts };
   }
 
   /** A small campaign over `contacts` fresh contacts, launched. */
-  async campaign(contacts: number, o: { maxConcurrent?: number; maxAttempts?: number } = {}): Promise<CampaignRun> {
+  async campaign(contacts: number, o: CampaignOptions = {}): Promise<CampaignRun> {
     const c = await this.draft(contacts, o);
     const { workflowId } = await launchCampaign(this.client, this.prisma, this.cfg, c.id);
     return { ...c, workflowId };
@@ -402,6 +424,24 @@ export class Lab {
   }
 }
 
+/** Waits for the campaign to complete, and reports the common figures. */
+export async function finish(lab: Lab, c: CampaignRun, o: { inProgress: number; recoveredAt: number | null; checks?: FaultCheck[]; timeoutMs?: number }): Promise<Omit<FaultReport, 'name' | 'seconds'>> {
+  const end = await lab.closed(c.workflowId, o.timeoutMs ?? 300_000).catch(async (err) => {
+    await lab.diagnose(c);
+    throw err;
+  });
+  const state = (end.result as CampaignStatus | null)?.state ?? null;
+  const completed = end.status === 'COMPLETED' && state === 'completed';
+  return {
+    ...(await lab.figures(c)),
+    completed,
+    recoverySeconds: o.recoveredAt === null ? null : await lab.recoverySeconds(c.id, o.recoveredAt),
+    callsInProgressAtFault: o.inProgress,
+    ended: completed ? 'completed' : `${end.status.toLowerCase()} ${state ?? end.failureType ?? ''}`.trim(),
+    checks: o.checks ?? [],
+  };
+}
+
 /** Polls `probe` (its errors, e.g. a service down, count as "not yet") until it holds. */
 export async function until(what: string, probe: () => Promise<boolean>, timeoutMs: number, intervalMs = 250): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -466,6 +506,11 @@ async function runOne(spec: FaultSpec, shared: Shared, dir: string, speed: numbe
     name: spec.name, contactsLost: -1, doubleDials: -1, stuckRows: -1, wedgedCalls: -1, completed: false, recoverySeconds: null,
     callsInProgressAtFault: 0, ended: 'not run', checks: [], seconds: 0,
   };
+  const skipped = spec.skip?.();
+  if (skipped) {
+    flog(`skipped: ${skipped}`);
+    return { ...blank, ended: 'skipped', skipped };
+  }
   try {
     const postgres = spec.own?.postgres ? await ownPostgres(join(fdir, 'pg'), true) : undefined;
     if (postgres) cleanups.push(() => postgres.stop());

@@ -20,18 +20,33 @@ export async function ariGet(cfg: Config, path: string): Promise<any> {
   return res.json();
 }
 
-/** Asterisk restarted fresh, and a stack on it; `recordingsPrefix` names the recordings' temporary folder. */
-export async function startAsteriskStack(recordingsPrefix: string): Promise<{ env: NodeJS.ProcessEnv; stack: TestStack; recordingsDir: string }> {
+/** A further media worker Asterisk is configured for (ASTERISK_MEDIA_WORKERS): its connection and media port. */
+export interface ExtraMediaWorker {
+  connection: string;
+  port: number;
+}
+
+/**
+ * Asterisk restarted fresh, and a stack on it; `recordingsPrefix` names the recordings' temporary folder.
+ * `extraMediaWorkers`: that many further media workers Asterisk can reach (each its own connection and port);
+ * `stackEnv` is the stack's environment, for worker processes.
+ */
+export async function startAsteriskStack(recordingsPrefix: string, o: { extraMediaWorkers?: number } = {}): Promise<{
+  env: NodeJS.ProcessEnv; stack: TestStack; recordingsDir: string; stackEnv: NodeJS.ProcessEnv; extraMedia: ExtraMediaWorker[];
+}> {
   if (process.getuid?.() !== 0) throw new Error('the end-to-end tier needs root (Asterisk chroot, mounts)');
   const model = ensureKoreanModel();
   if ('error' in model) throw new Error(`Vosk test model: ${model.error}`);
   const mediaPort = await freeTcpPort();
   const recordingsDir = mkdtempSync(join(tmpdir(), recordingsPrefix));
   const env = await asteriskTestEnv(mediaPort);
+  const extraMedia: ExtraMediaWorker[] = [];
+  for (let i = 2; i < 2 + (o.extraMediaWorkers ?? 0); i++) extraMedia.push({ connection: `minibot-media-${i}`, port: await freeTcpPort() });
+  if (extraMedia.length) env.ASTERISK_MEDIA_WORKERS = extraMedia.map((m) => `${m.connection}=127.0.0.1:${m.port}`).join(',');
   if (!INSTALLED) await run('bash', [join(REPO, 'scripts/asterisk-install.sh')], { env, timeout: 900_000 });
   await run('bash', [join(REPO, 'scripts/asterisk-down.sh')], { env });
   await run('bash', [join(REPO, 'scripts/asterisk-up.sh')], { env, timeout: 120_000 });
-  const stack = await testStack({
+  const overrides = {
     ARI_URL: env.ARI_URL!,
     AUDIOFORK_HOST: '127.0.0.1',
     AUDIOFORK_PORT: String(mediaPort),
@@ -40,6 +55,8 @@ export async function startAsteriskStack(recordingsPrefix: string): Promise<{ en
     TELEPHONY_BACKEND: 'asterisk',
     CALL_NO_ANSWER_TIMEOUT_MS: '6000',
     CALL_MAX_DURATION_MS: '120000',
-  });
-  return { env, stack, recordingsDir };
+  };
+  const stack = await testStack(overrides);
+  const stackEnv = { ...process.env, ...overrides, TEMPORAL_TASK_QUEUE: stack.cfg.TEMPORAL_TASK_QUEUE, ARI_PASSWORD: stack.cfg.ARI_PASSWORD ?? ariCredentials(stack.cfg).password };
+  return { env, stack, recordingsDir, stackEnv, extraMedia };
 }

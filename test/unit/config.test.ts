@@ -20,6 +20,17 @@ test('a bad variable is named with its reason', () => {
   });
   assert.throws(() => parseConfig({ BARGE_IN_ENABLED: 'maybe' }), /BARGE_IN_ENABLED/);
   assert.throws(() => parseConfig({ VOSK_SAMPLE_RATE: '44100' }), /VOSK_SAMPLE_RATE/);
+  assert.throws(() => parseConfig({ ASTERISK_MEDIA_WORKERS: 'mw2=127.0.0.1:9000,mw3:9001' }), /ASTERISK_MEDIA_WORKERS.*"mw3:9001"/);
+  assert.throws(() => parseConfig({ ASTERISK_MEDIA_WORKERS: 'minibot-media=127.0.0.1:9000' }), /ASTERISK_MEDIA_WORKERS/);
+  assert.throws(() => parseConfig({ ARI_APP: 'mini bot' }), /ARI_APP/);
+});
+
+test('several media workers on one Asterisk: their connections parsed', () => {
+  assert.deepEqual(parseConfig({ ASTERISK_MEDIA_WORKERS: ' mw2=10.0.0.5:8766 ,mw3=media-3.lan:8767' }).ASTERISK_MEDIA_WORKERS, [
+    { connection: 'mw2', host: '10.0.0.5', port: 8766 },
+    { connection: 'mw3', host: 'media-3.lan', port: 8767 },
+  ]);
+  assert.equal(parseConfig({}).ASTERISK_MEDIA_CONNECTION, 'minibot-media');
 });
 
 test('production refuses to start without its secrets', () => {
