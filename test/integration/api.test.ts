@@ -250,9 +250,13 @@ describe('campaigns, calls and statistics on a real campaign', () => {
   test('POST /campaigns creates and starts the workflow; pause / resume are Temporal signals', async () => {
     const { source, ids } = await makeContacts(stack.prisma, 24);
     total = ids.length;
-    const bad = await call('POST', '/campaigns', { body: { name: 'x', scenario: 'nope', max_concurrent_calls: 0, schedule: { start_time: '25:00' } } });
+    const bad = await call('POST', '/campaigns', { body: { name: 'x', scenario: 'No Such!', max_concurrent_calls: 0, schedule: { start_time: '25:00' } } });
     assert.equal(bad.status, 400);
     for (const f of ['body.scenario', 'body.max_concurrent_calls', 'body.schedule.start_time']) assert.ok(bad.json.error.issues.some((i: any) => i.field === f), f);
+    // A well-formed name no loader knows: a rule (the folders may change while the API runs), not the document.
+    const unknown = await call('POST', '/campaigns', { body: { name: 'x', scenario: 'nope' } });
+    assert.deepEqual([unknown.status, unknown.json.error.issues.map((i: any) => i.field)], [422, ['body.scenario']]);
+    assert.match(unknown.json.error.issues[0].reason, /unknown scenario "nope" \(known: .*production/);
     const before = await stack.prisma.campaign.count();
     assert.equal((await call('POST', '/campaigns', { body: { name: 'x', unknown_field: true } })).status, 400);
     assert.equal(await stack.prisma.campaign.count(), before);
