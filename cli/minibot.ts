@@ -298,7 +298,7 @@ campaign
   .command('launch')
   .description('create a campaign and start its workflow (workers must be running: npm run worker)')
   .requiredOption('--name <name>', 'campaign name')
-  .option('--scenario <name>', 'production or test', 'production')
+  .option('--scenario <name>', 'production, transfer (a lead is put through to an agent live) or test', 'production')
   .option('--limit <n>', 'maximum number of contacts', positiveInt('--limit', 10_000_000))
   .option('--concurrent <n>', 'maximum concurrent calls', positiveInt('--concurrent', 1000), 3)
   .option('--start-time <HH:MM>', 'calling window opening (local time)', '10:00')
@@ -312,6 +312,8 @@ campaign
   .option('--max-attempts <n>', 'attempts per contact', positiveInt('--max-attempts', 10))
   .option('--non-commercial', 'survey/service campaign (no canvassing consent rules)', false)
   .option('--caller-id <number>', "number presented to callees (default SIP_TRUNK_CALLER_ID); a commercial campaign on real telephony needs one in ARCEP's canvassing ranges (0162, 0163, 0270, 0271, 0377, 0378, 0424, 0425, 0568, 0569, 0948, 0949, 09475-09479)")
+  .option('--agent <name>', 'live transfer (scenario "transfer"): the agent destination, {agent} of AGENT_DIAL_TEMPLATE')
+  .option('--max-transfers <n>', 'live transfers in progress at once (the number of agents; default 1)', positiveInt('--max-transfers', 1000))
   .option('--draft', 'create only, do not start', false)
   .option('--json', 'JSON output', false)
   .action(async (o) =>
@@ -332,6 +334,8 @@ campaign
           ...(o.maxAttempts ? { max_attempts: o.maxAttempts } : {}),
           non_commercial: o.nonCommercial,
           ...(o.callerId ? { caller_id: o.callerId } : {}),
+          ...(o.agent ? { agent: o.agent } : {}),
+          ...(o.maxTransfers ? { max_transfers: o.maxTransfers } : {}),
         };
         // The law's launch checks (disclosure, caller ID) refuse before the campaign is written.
         if (!o.draft) assertLaunchable(body, cfg);

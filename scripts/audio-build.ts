@@ -1,5 +1,5 @@
 // npm run audio:build [-- --only name[,name]]
-// Renders audio/prompts.json (the ten prompts) and audio/test-callees/phrases.json (what the Asterisk test
+// Renders audio/prompts.json (the prompts) and audio/test-callees/phrases.json (what the Asterisk test
 // callees say) into WAV 8 kHz mono 16-bit with espeak-ng (French voice) + sox, then checks every prompt with
 // the validator's rules. The WAVs are committed, so the demo works on a machine without espeak-ng.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

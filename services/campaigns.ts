@@ -52,6 +52,10 @@ export const campaignCreateSchema = z
     ignore_window: z.boolean().default(false),
     /** The number this campaign presents (any French spelling, stored E.164); default SIP_TRUNK_CALLER_ID. */
     caller_id: z.string().trim().min(1).max(40).refine((v) => normalizeFrenchPhone(v).ok, 'not a valid French phone number').nullable().optional(),
+    /** Live transfer (a scenario's transfer step): the agent destination, {agent} of AGENT_DIAL_TEMPLATE. */
+    agent: z.string().trim().regex(/^[A-Za-z0-9_.+-]{1,80}$/, 'letters, digits, . _ + - only (an extension, a queue name…)').nullable().optional(),
+    /** Transfers in progress at once (the number of agents): a lead beyond it goes to onNoAgent at once. */
+    max_transfers: z.number().int().min(1).max(1000).nullable().optional(),
   })
   .strict();
 
@@ -105,6 +109,8 @@ export async function createCampaign(prisma: PrismaClient, body: unknown): Promi
       machinePolicy: v.machine_policy,
       recordCalls: v.record_calls,
       callerId: v.caller_id ? (normalizeFrenchPhone(v.caller_id) as { e164: string }).e164 : null,
+      agent: v.agent ?? null,
+      maxTransfers: v.max_transfers ?? null,
       settings: {
         ...(v.contact_ids ? { contactIds: v.contact_ids } : {}),
         ...(v.departements ? { departements: v.departements } : {}),

@@ -11,6 +11,7 @@
 //              (asterisk/amd-gate.ts) until the callee's greeting ends
 //   hangup     every path ends in asterisk/teardown.ts; the workflow hears `hungUp` only when the far end or the
 //              network ended the call (as with the simulated backend)
+//   transfer   a live transfer to an agent on the call's bridge (asterisk/transfer.ts)
 //   reconnect  after an ARI reconnection, asterisk/reconcile.ts
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -27,11 +28,12 @@ import { subscribe } from './asterisk/ari-events';
 import { teardown } from './asterisk/teardown';
 import { RecordingStore } from './asterisk/recording-store';
 import { reconcile } from './asterisk/reconcile';
-import type { OriginateRequest, PlayRequest, TelephonyPort } from './port';
+import type { OriginateRequest, PlayRequest, TelephonyPort, TransferRequest, TransferResult } from './port';
+import { startTransfer } from './asterisk/transfer';
 
 export type { AmdMode, AsteriskTelephonyOptions } from './asterisk/context';
 export type { CallMetrics } from './asterisk/call';
-export { dialPlan, ringCause } from './asterisk/dial-plan';
+export { agentDialPlan, dialPlan, ringCause } from './asterisk/dial-plan';
 
 export class AsteriskTelephony implements TelephonyPort {
   readonly media: MediaServer;
@@ -179,6 +181,12 @@ export class AsteriskTelephony implements TelephonyPort {
     if (!c.mediaReady || !this.media.hasCall(callId)) return queued.length ? { playedMs: 0 } : null;
     const r = await this.media.stopPlayback(callId);
     return r ?? (queued.length ? { playedMs: 0 } : null);
+  }
+
+  async transfer(req: TransferRequest): Promise<TransferResult> {
+    const c = this.calls.get(req.callId);
+    if (!c || c.phase === 'ending') return { answered: false, agentLeg: req.agent, startedAt: Date.now(), answeredAt: null, cause: 'callee_gone' };
+    return startTransfer(this.ctx, c, req);
   }
 
   async hangup(callId: string): Promise<void> {

@@ -28,7 +28,7 @@ export function campaignOut(c: Campaign, d: Deps) {
       days: c.allowedDays, timezone: c.timezone, exclude_holidays: c.excludeHolidays,
     },
     max_attempts: c.maxAttempts, retry_delay_seconds: c.retryDelaySeconds, non_commercial: c.nonCommercial, machine_policy: c.machinePolicy,
-    record_calls: c.recordCalls, caller_id: c.callerId, workflow_id: c.workflowId, started_at: iso(c.startedAt), ended_at: iso(c.endedAt), created_at: iso(c.createdAt),
+    record_calls: c.recordCalls, caller_id: c.callerId, agent: c.agent, max_transfers: c.maxTransfers, workflow_id: c.workflowId, started_at: iso(c.startedAt), ended_at: iso(c.endedAt), created_at: iso(c.createdAt),
     web_ui: webUiLink(d.cfg.TEMPORAL_UI_URL, d.cfg.TEMPORAL_NAMESPACE, wf) || null,
   };
 }

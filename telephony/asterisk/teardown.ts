@@ -6,6 +6,7 @@ import { AriConflict, AriNotFound } from '../asterisk-ari';
 import { transition, type AstCall } from './call';
 import type { AdapterContext } from './context';
 import type { RecordingStore } from './recording-store';
+import { endTransfer } from './transfer';
 
 export async function teardown(
   ctx: AdapterContext, recordings: RecordingStore, c: AstCall, cause: HangupCause, detail: string, hangupCall = true,
@@ -34,6 +35,8 @@ export async function teardown(
   }
   const jobs: Promise<unknown>[] = [];
   if (hangupCall || c.byUs) jobs.push(ari.channels.hangup(c.id).catch(quiet('hangup call channel')));
+  const agent = endTransfer(ctx, c);
+  if (agent) jobs.push(agent);
   if (c.mediaSetup) {
     jobs.push(ari.channels.hangup(c.mediaId).catch(quiet('hangup media channel')));
     jobs.push(ari.bridges.destroy(c.bridgeId).catch(quiet('destroy bridge')));
