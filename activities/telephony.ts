@@ -3,7 +3,7 @@
 // that now holds the call, where the call workflow sends everything else for that call (play, stop, hang up):
 // the call's media lives in that process.
 import { Context } from '@temporalio/activity';
-import type { TelephonyPort, PlayRequest } from '../telephony/port';
+import type { TelephonyPort, PlayRequest, TransferRequest, TransferResult } from '../telephony/port';
 
 /** How often watchCall heartbeats (the workflow's heartbeat timeout is a few times this). */
 export const WATCH_HEARTBEAT_MS = 1000;
@@ -23,6 +23,17 @@ export function createTelephonyActivities(port: TelephonyPort, instanceTaskQueue
     },
     async stopPlayback(input: { callId: string }): Promise<{ playedMs: number } | null> {
       return port.stopPlayback(input.callId);
+    },
+    /** Rings the agent and waits until they answer (bridged) or the attempt gives up, heartbeating meanwhile. */
+    async transferCall(input: TransferRequest): Promise<TransferResult> {
+      const ctx = Context.current();
+      const pending = port.transfer(input);
+      const beat = setInterval(() => ctx.heartbeat(), WATCH_HEARTBEAT_MS);
+      try {
+        return await pending;
+      } finally {
+        clearInterval(beat);
+      }
     },
     async hangupCall(input: { callId: string }): Promise<void> {
       await port.hangup(input.callId);

@@ -6,6 +6,9 @@ export const CALL_OUTCOMES = [
 ] as const;
 export type CallOutcome = (typeof CALL_OUTCOMES)[number];
 
+/** Outcomes of a qualified lead: put through to an agent or not, the person is interested (leads export). */
+export const LEAD_OUTCOMES = ['lead', 'transferred', 'transfer_failed'] as const satisfies readonly CallOutcome[];
+
 /** Outcomes where nobody was reached: the campaign tries again later, within its retry policy. */
 export const RETRYABLE_OUTCOMES: ReadonlySet<CallOutcome> = new Set(['no_answer', 'busy', 'failed', 'machine']);
 

@@ -9,6 +9,7 @@ import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSo
 import type { PrismaClient } from '../prisma/client';
 import { createCampaignActivities } from '../activities/campaign';
 import { createCallActivities } from '../activities/call';
+import { createTransferActivities } from '../activities/transfer';
 import { createIntentActivities } from '../activities/intent';
 import { createTelephonyActivities } from '../activities/telephony';
 import type { TelephonyPort } from '../telephony/port';
@@ -66,6 +67,7 @@ export async function createWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
     activities: {
       ...createCampaignActivities({ prisma: o.prisma, client: o.client }),
       ...createCallActivities({ prisma: o.prisma }),
+      ...createTransferActivities({ prisma: o.prisma }),
       ...createIntentActivities(o.intent),
     },
     maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? 100,

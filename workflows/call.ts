@@ -18,6 +18,7 @@ import {
   speechStartedSignal, utteranceSignal, type CallFinished, type CallInput, type CallResult, type CallState,
 } from './definitions';
 import { CallOutcomeKey } from './search-attributes';
+import { transferStep } from './transfer';
 
 type IntentActivities = ReturnType<typeof createIntentActivities>;
 
@@ -205,6 +206,17 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
         const step = scenario.steps[stepId]!;
         state.step = stepId;
         const turn = ++state.turn;
+        if (step.transfer && patched('live-transfer')) {
+          // A transfer step (workflows/transfer.ts): the lead put through to an agent, or on to onNoAgent.
+          const tr = await transferStep({
+            workflowId, step: { ...step, transfer: step.transfer }, turn, taskQueue, tel, listenScale: input.timing.listenScale, finished,
+            hungUp: () => ev.hungUp, now, left,
+            recordInteraction: (i) => pending.push(db.recordInteraction(i).catch(writeFailed('recordInteraction'))),
+          });
+          outcome = tr.outcome;
+          stepId = tr.next;
+          continue;
+        }
         const promptId = `${turn}-${step.prompt}`;
         const playAt = now();
         await tel.playPrompt({
