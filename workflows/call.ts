@@ -239,7 +239,14 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
           break;
         }
         if (ev.hungUp !== null) break;
-        if (!finished.has(promptId) && keyFor()) await tel.stopPlayback({ callId: workflowId });
+        if (!finished.has(promptId) && keyFor()) {
+          const stopped = await tel.stopPlayback({ callId: workflowId });
+          // The prompt cut by the key is recorded as interrupted even when its playbackFinished event is still on
+          // its way (on Asterisk it comes after the stop; runs recorded before read the event only).
+          if (stopped && !finished.has(promptId) && patched('key-stop-interrupts')) {
+            finished.set(promptId, { promptId, turn, interrupted: true, playedMs: stopped.playedMs });
+          }
+        }
         if (step.end) {
           outcome ??= step.end;
           break;

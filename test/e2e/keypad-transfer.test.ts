@@ -3,8 +3,8 @@
 // [minibot-test-agents] (AGENT_DIAL_TEMPLATE=Local/{agent}@minibot-test-agents), through Temporal, the call
 // workflows, the media worker (ARI adapter, chan_websocket media server, AMD, Vosk) and Postgres.
 // Keys do not depend on the recogniser (the only test model here is Korean), so every callee's outcome is exact:
-//   keys_lead    "1" to the hello and every question        → lead
-//   keys_refuse  "2" to the hello, "2" to the retry          → not_interested
+//   keys_lead    "1" every 2 s: yes to the hello and every question  → lead
+//   keys_refuse  "2" every 2 s: no to the hello, no to the retry      → not_interested
 //   keys_optout  "9" while the hello plays                   → opted_out, the hello cut, a DNC row
 //   keys_lead on the `transfer` scenario, agent `answer`     → transferred (agent bridged, bot gone, recording on)
 //   keys_lead on the `transfer` scenario, agent `noanswer`   → transfer_failed after the 25 s timeout
@@ -100,11 +100,15 @@ describe('end to end: keypad callees and live transfer through Asterisk', { skip
       campaign('transfer', ['keys_lead'], { scenario: 'transfer', agent: 'answer', max_transfers: 1, record_calls: true }),
       campaign('noagent', ['keys_lead'], { scenario: 'transfer', agent: 'noanswer', max_transfers: 1 }),
     ]);
+    // An ended call's metrics are kept once its recording is saved.
     console.log('# call                  outcome          keys (ari/media/delivered)  transfer');
     for (const [k, c] of calls) {
-      const m = metricsOf(c);
-      console.log(`# ${k.padEnd(21)} ${String(c.outcome).padEnd(16)} ${`${m.dtmf.ari}/${m.dtmf.media}/${m.dtmf.delivered}`.padEnd(27)} ${c.transferAgentLeg ?? '-'} wait ${c.transferWaitMs ?? '-'} ms talk ${c.transferTalkMs ?? '-'} ms`);
+      const m = mw.telephony.metrics().find((x) => x.callId === c.workflowId);
+      console.log(`# ${k.padEnd(21)} ${String(c.outcome).padEnd(16)} ${(m ? `${m.dtmf.ari}/${m.dtmf.media}/${m.dtmf.delivered}` : 'metrics pending').padEnd(27)} ${c.transferAgentLeg ?? '-'} wait ${c.transferWaitMs ?? '-'} ms talk ${c.transferTalkMs ?? '-'} ms`);
+      console.log(`#   turns ${JSON.stringify(turns(c))}`);
     }
+    // An ended call's metrics are kept once its recording is saved.
+    await waitUntil('adapter metrics of every call', async () => [...calls.values()].every((c) => mw.telephony.metrics().some((m) => m.callId === c.workflowId)), 90_000);
   });
 
   it('keypad callees: a lead, a refusal and an opt-out, each exactly, with the key of every turn', async () => {
@@ -114,6 +118,11 @@ describe('end to end: keypad callees and live transfer through Asterisk', { skip
     const refuse = call('keys:keys_refuse');
     assert.equal(refuse.outcome, 'not_interested');
     assert.deepEqual(turns(refuse), [['hello', 'deny', 'dtmf', '2'], ['retry', 'deny', 'dtmf', '2']]);
+    // The 11.4 s hello was cut by the first key, as speech cuts it (the shorter prompts may end before the bot
+    // hears the key on a loaded machine).
+    for (const c of [lead, refuse]) {
+      assert.equal((c.interactions[0]!.streamingMetadata as { promptInterrupted: boolean }).promptInterrupted, true, `${c.phone}: the key cut the hello`);
+    }
     const optout = call('keys:keys_optout');
     assert.equal(optout.outcome, 'opted_out');
     assert.deepEqual(turns(optout), [['hello', 'stop', 'dtmf', '9']]);
@@ -137,11 +146,15 @@ describe('end to end: keypad callees and live transfer through Asterisk', { skip
     assert.equal(contact.status, 'opted_out');
   });
 
-  it('every key reached the workflow once, reported by both ARI (ChannelDtmfReceived) and chan_websocket (DTMF_END)', () => {
-    const pressed: Record<string, number> = { 'keys:keys_lead': 5, 'keys:keys_refuse': 2, 'keys:keys_optout': 1, 'noagent:keys_lead': 5, 'transfer:keys_lead': 5 };
-    for (const [k, n] of Object.entries(pressed)) {
+  it('keys reach the workflow through both ARI (ChannelDtmfReceived) and chan_websocket (DTMF_END), each press once', () => {
+    // Keys that answered a turn, per call; each callee presses one digit only, so the presses passed on are the
+    // larger of the two paths' counts exactly (asterisk/dtmf.ts).
+    const answered: Record<string, number> = { 'keys:keys_lead': 5, 'keys:keys_refuse': 2, 'keys:keys_optout': 1, 'noagent:keys_lead': 5, 'transfer:keys_lead': 5 };
+    for (const [k, n] of Object.entries(answered)) {
       const m = metricsOf(call(k));
-      assert.deepEqual(m.dtmf, { ari: n, media: n, delivered: n }, `${k}: keys per path`);
+      assert.ok(m.dtmf.ari >= n, `${k}: ARI reported ${m.dtmf.ari} presses, ${n} answered turns`);
+      assert.ok(m.dtmf.media >= n, `${k}: chan_websocket reported ${m.dtmf.media} presses, ${n} answered turns`);
+      assert.equal(m.dtmf.delivered, Math.max(m.dtmf.ari, m.dtmf.media), `${k}: each press passed on once`);
     }
   });
 
