@@ -11,11 +11,18 @@ export class RecordingStore {
   /** Metrics of ended calls whose recording is being fetched (kept once it is saved or failed). */
   private readonly pending = new Map<string, CallMetrics>();
   private readonly saving = new Set<string>();
+  /** Recordings fetched already (RecordingFinished may come before the call's teardown, e.g. after a transfer). */
+  private readonly saved = new Set<string>();
 
   constructor(private readonly ctx: AdapterContext) {}
 
   /** After the teardown stopped the call's recording. */
   saveAfterCall(c: AstCall): void {
+    if (this.saved.has(c.recordingName!)) {
+      // RecordingFinished fetched it while the call was still up: the call's metrics are complete now.
+      this.ctx.calls.keep(c.metrics);
+      return;
+    }
     this.pending.set(c.id, c.metrics);
     void this.save(c.id, c.recordingName!);
   }
@@ -45,8 +52,12 @@ export class RecordingStore {
     } catch (err) {
       log.error({ callId, err: (err as Error).message }, 'could not save the recording');
     } finally {
+      this.saved.add(name);
       if (metrics && this.pending.delete(callId)) calls.keep(metrics);
-      setTimeout(() => this.saving.delete(name), 60_000).unref();
+      setTimeout(() => {
+        this.saving.delete(name);
+        this.saved.delete(name);
+      }, 60_000).unref();
     }
   }
 }
