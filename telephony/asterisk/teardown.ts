@@ -22,6 +22,7 @@ export async function teardown(
   c.metrics.endedAt = endedAt;
   c.metrics.endCause = c.byUs ? 'bot' : `${cause} (${detail})`;
   calls.end(c, endedAt);
+  recordings.callEnded(c); // in the same tick: a RecordingFinished from here on finds the metrics
   if (!c.byUs) ctx.report('hungUp', c.id, () => o.sink.hungUp(c.id, { cause, at: endedAt, detail }));
   await ctx.media.hangup(c.id).catch(() => undefined);
   // Already gone (404) or no longer ours to act on (409): nothing left to do. Anything else is worth a warning.
