@@ -4,7 +4,7 @@
 // the call's media lives in that process. With a telephony server shared by several workers (one Asterisk),
 // it also names that server's queue, where any live worker of it releases a call lost with its worker.
 import { Context } from '@temporalio/activity';
-import type { TelephonyPort, PlayRequest } from '../telephony/port';
+import type { TelephonyPort, PlayRequest, TransferRequest, TransferResult } from '../telephony/port';
 import type { MediaAdmission } from '../telephony/admission';
 
 /** How often watchCall heartbeats (the workflow's heartbeat timeout is a few times this). */
@@ -45,6 +45,17 @@ export function createTelephonyActivities(port: TelephonyPort, instanceTaskQueue
     },
     async stopPlayback(input: { callId: string }): Promise<{ playedMs: number } | null> {
       return port.stopPlayback(input.callId);
+    },
+    /** Rings the agent and waits until they answer (bridged) or the attempt gives up, heartbeating meanwhile. */
+    async transferCall(input: TransferRequest): Promise<TransferResult> {
+      const ctx = Context.current();
+      const pending = port.transfer(input);
+      const beat = setInterval(() => ctx.heartbeat(), WATCH_HEARTBEAT_MS);
+      try {
+        return await pending;
+      } finally {
+        clearInterval(beat);
+      }
     },
     async hangupCall(input: { callId: string }): Promise<void> {
       await port.hangup(input.callId);

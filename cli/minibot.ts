@@ -308,7 +308,7 @@ campaign
   .command('launch')
   .description('create a campaign and start its workflow (workers must be running: npm run worker)')
   .requiredOption('--name <name>', 'campaign name')
-  .option('--scenario <name>', 'scenario name: production, test, or one of SCENARIOS_DIR (minibot scenario list)', 'production')
+  .option('--scenario <name>', 'scenario name: production, transfer (a lead is put through to an agent live), test, or one of SCENARIOS_DIR (minibot scenario list)', 'production')
   .option('--limit <n>', 'maximum number of contacts', positiveInt('--limit', 10_000_000))
   .option('--concurrent <n>', 'maximum concurrent calls', positiveInt('--concurrent', 1000), 3)
   .option('--start-time <HH:MM>', 'calling window opening (local time)', '10:00')
@@ -324,6 +324,8 @@ campaign
   .option('--caller-id <number>', "number presented to callees (default SIP_TRUNK_CALLER_ID); a commercial campaign on real telephony needs one in ARCEP's canvassing ranges (0162, 0163, 0270, 0271, 0377, 0378, 0424, 0425, 0568, 0569, 0948, 0949, 09475-09479)")
   .option('--lead-webhook <url>', 'CRM webhook: each lead is POSTed there as signed JSON (https, or http to localhost)')
   .option('--lead-webhook-secret-file <file>', 'file holding the webhook\'s HMAC-SHA256 secret (≥ 16 characters; a file, so that it stays out of the shell history and process list)')
+  .option('--agent <name>', 'live transfer (scenario "transfer"): the agent destination, {agent} of AGENT_DIAL_TEMPLATE')
+  .option('--max-transfers <n>', 'live transfers in progress at once (the number of agents; default 1)', positiveInt('--max-transfers', 1000))
   .option('--draft', 'create only, do not start', false)
   .option('--json', 'JSON output', false)
   .action(async (o) =>
@@ -346,6 +348,8 @@ campaign
           ...(o.callerId ? { caller_id: o.callerId } : {}),
           ...(o.leadWebhook ? { lead_webhook_url: o.leadWebhook } : {}),
           ...(o.leadWebhookSecretFile ? { lead_webhook_secret: readSecretFile(o.leadWebhookSecretFile) } : {}),
+          ...(o.agent ? { agent: o.agent } : {}),
+          ...(o.maxTransfers ? { max_transfers: o.maxTransfers } : {}),
         };
         // The law's launch checks (disclosure, caller ID) refuse before the campaign is written.
         if (!o.draft) assertLaunchable(body, cfg);

@@ -1,8 +1,13 @@
 // Call outcomes and what follows from each: retry or not, the contact's new status.
 export const CALL_OUTCOMES = [
   'lead', 'not_interested', 'callback', 'no_answer', 'busy', 'machine', 'failed', 'opted_out', 'hangup', 'test_completed',
+  // A lead put through to an agent live (transfer step), or one no agent took (the call went on to onNoAgent).
+  'transferred', 'transfer_failed',
 ] as const;
 export type CallOutcome = (typeof CALL_OUTCOMES)[number];
+
+/** Outcomes of a qualified lead: put through to an agent or not, the person is interested (leads export). */
+export const LEAD_OUTCOMES = ['lead', 'transferred', 'transfer_failed'] as const satisfies readonly CallOutcome[];
 
 /** Outcomes where nobody was reached: the campaign tries again later, within its retry policy. */
 export const RETRYABLE_OUTCOMES: ReadonlySet<CallOutcome> = new Set(['no_answer', 'busy', 'failed', 'machine']);
@@ -25,6 +30,8 @@ export type ContactStatus = 'pending' | 'in_progress' | 'qualified' | 'not_inter
 export function contactStatusAfter(outcome: CallOutcome, willRetry: boolean): ContactStatus {
   switch (outcome) {
     case 'lead':
+    case 'transferred':
+    case 'transfer_failed':
       return 'qualified';
     case 'not_interested':
     case 'hangup':

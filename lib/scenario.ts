@@ -5,8 +5,8 @@ import type { CallOutcome } from './outcomes';
 import { disclosureErrors, type DisclosureIdentity } from './disclosure';
 import type { CaptureKind } from './capture';
 
-/** The shared prompt library (AUDIO_DIR: the built-in scenarios' ten prompts). */
-export const PROMPTS = ['hello', 'retry', 'q1', 'q2', 'q3', 'is_leads', 'confirm', 'bye_success', 'bye_failed', 'test_audio'] as const;
+/** The shared prompt library (AUDIO_DIR: the built-in scenarios' prompts; `hold` for a transfer). */
+export const PROMPTS = ['hello', 'retry', 'q1', 'q2', 'q3', 'is_leads', 'confirm', 'bye_success', 'bye_failed', 'test_audio', 'hold'] as const;
 export type SharedPromptName = (typeof PROMPTS)[number];
 /**
  * A prompt id: one of the shared library's, or one of a scenario file's own (scenarios/<name>/prompts/<id>.wav,
@@ -168,7 +168,25 @@ export const TEST: Scenario = {
   },
 };
 
-export const SCENARIOS: Record<string, Scenario> = { production: PRODUCTION, test: TEST };
+/**
+ * Production with a live transfer: a qualified lead is put through to an agent (the campaign's `agent`) while
+ * the hold prompt plays; when no agent answers within 25 s (or all are busy), the callback confirmation follows.
+ */
+export const TRANSFER: Scenario = {
+  ...PRODUCTION,
+  name: 'transfer',
+  description: 'Comme production, mais le prospect qualifié est mis en relation en direct avec un conseiller (sinon, confirmation du rappel)',
+  steps: {
+    ...PRODUCTION.steps,
+    is_leads: { ...PRODUCTION.steps.is_leads!, on: { ...PRODUCTION.steps.is_leads!.on, affirm: { next: 'transfer_lead', outcome: 'lead' } } },
+    transfer_lead: {
+      id: 'transfer_lead', prompt: 'hold', listen: false, timeoutMs: 0, maxRetries: 0, on: {}, otherwise: { next: 'confirm_lead' }, bargeIn: NO_BARGE,
+      transfer: { holdPrompt: 'hold', timeoutMs: 25_000, onNoAgent: 'confirm_lead' },
+    },
+  },
+};
+
+export const SCENARIOS: Record<string, Scenario> = { production: PRODUCTION, test: TEST, transfer: TRANSFER };
 
 export function getScenario(name: string): Scenario {
   const s = SCENARIOS[name];
@@ -204,6 +222,13 @@ export function validateScenario(s: Scenario, prompts?: PromptTexts): string[] {
       if (!s.steps[t.next]) errors.push(`steps.${id}.${where}: unknown next step "${t.next}"`);
     }
     if (step.end && step.listen) errors.push(`steps.${id}: a terminal step cannot listen`);
+    if (step.transfer) {
+      const t = step.transfer;
+      if (step.listen || step.end) errors.push(`steps.${id}.transfer: a transfer step neither listens nor ends the call`);
+      if (!(PROMPTS as readonly string[]).includes(t.holdPrompt)) errors.push(`steps.${id}.transfer.holdPrompt: unknown prompt "${t.holdPrompt}"`);
+      if (!s.steps[t.onNoAgent]) errors.push(`steps.${id}.transfer.onNoAgent: unknown step "${t.onNoAgent}"`);
+      if (!(t.timeoutMs >= 1000 && t.timeoutMs <= 300_000)) errors.push(`steps.${id}.transfer.timeoutMs: must be between 1000 and 300000 (got ${t.timeoutMs})`);
+    }
     if ((step.onRetriesExhausted ?? step.otherwise).next === '$repeat') {
       errors.push(`steps.${id}: the transition taken when retries are exhausted cannot be '$repeat'`);
     }

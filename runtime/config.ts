@@ -245,6 +245,13 @@ export const envSchema = z.object({
       return z.NEVER;
     })
     .optional(),
+  // Live transfer of a lead (a scenario's transfer step): the agent leg is dialed on this endpoint, {agent} =
+  // the campaign's `agent` (an agent's extension, a queue...), e.g. PJSIP/{agent}@agents or Local/{agent}@agents
+  // (a dialplan context that runs Queue()). Unset: a transfer step finds no agent and goes on at its onNoAgent.
+  AGENT_DIAL_TEMPLATE: z
+    .string()
+    .refine((v) => v.includes('{agent}'), 'must contain {agent} (e.g. PJSIP/{agent}@agents)')
+    .optional(),
   // Media worker health endpoint (GET /health: ARI connection, calls held, headroom; GET /metrics:
   // Prometheus figures of this instance); unset = none.
   MEDIA_HEALTH_PORT: port.optional(),

@@ -1,5 +1,5 @@
 // npm run audio:build [-- --only name[,name]]
-// Renders audio/prompts.json (the ten prompts), audio/test-callees/phrases.json (what the Asterisk test
+// Renders audio/prompts.json (the shared prompts), audio/test-callees/phrases.json (what the Asterisk test
 // callees say) and every scenario file's own prompts (scenarios/<name>/prompts/<id>.wav, built-in and
 // SCENARIOS_DIR, from the texts under `prompts:`) into WAV 8 kHz mono 16-bit with espeak-ng (French voice) +
 // sox, then checks every prompt with the validator's rules. The WAVs are committed, so the demo works on a

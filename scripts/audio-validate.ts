@@ -1,6 +1,6 @@
 // npm run audio:validate [-- [--check-only] [--fix] [--json] [files or folders...]]
 //
-// Checks prompt audio files (default: the AUDIO_DIR folder, where the ten prompts must all be present, and each
+// Checks prompt audio files (default: the AUDIO_DIR folder, where the shared prompts must all be present, and each
 // scenario's prompts/ folder, where every prompt written under the scenario file's `prompts:` must be present):
 // format (WAV 8 kHz mono 16-bit PCM), duration (not empty, at most 30 s), level (peak -12 dBFS ± 1.5 dB, no
 // clipping), silence at start/end (about 0.5 s). Reports each problem by file; exit code 1 when any remains.
@@ -21,7 +21,7 @@ const AUDIO_EXTENSIONS = new Set(['.wav', '.wave', '.mp3', '.ogg', '.oga', '.opu
 export interface ValidateOptions {
   checkOnly: boolean;
   fix: boolean;
-  /** Report the ten prompts missing from each folder given (on for the default AUDIO_DIR). */
+  /** Report the prompts missing from each folder given (on for the default AUDIO_DIR). */
   requirePrompts: boolean;
 }
 

@@ -64,6 +64,10 @@ export const campaignCreateSchema = z
     /** The HMAC-SHA256 key of the signature (stored; never returned by the API). Required with lead_webhook_url. */
     lead_webhook_secret: z.string().min(MIN_SECRET_LENGTH, `at least ${MIN_SECRET_LENGTH} characters`).max(200).optional()
       .describe('HMAC-SHA256 key of the X-MiniBot-Signature header; required with lead_webhook_url; write-only (never returned)'),
+    /** Live transfer (a scenario's transfer step): the agent destination, {agent} of AGENT_DIAL_TEMPLATE. */
+    agent: z.string().regex(/^[A-Za-z0-9_.+-]{1,80}$/, 'letters, digits, . _ + - only (an extension, a queue name…)').nullable().optional(),
+    /** Transfers in progress at once (the number of agents): a lead beyond it goes to onNoAgent at once. */
+    max_transfers: z.number().int().min(1).max(1000).nullable().optional(),
   })
   .strict()
   // The document says it too (dependentRequired), so that it states exactly what the server accepts.
@@ -137,6 +141,8 @@ export async function createCampaign(prisma: PrismaClient, body: unknown): Promi
       callerId: v.caller_id ? (normalizeFrenchPhone(v.caller_id) as { e164: string }).e164 : null,
       leadWebhookUrl: v.lead_webhook_url ?? null,
       leadWebhookSecret: v.lead_webhook_secret ?? null,
+      agent: v.agent ?? null,
+      maxTransfers: v.max_transfers ?? null,
       settings: {
         ...(v.contact_ids ? { contactIds: v.contact_ids } : {}),
         ...(v.departements ? { departements: v.departements } : {}),

@@ -1,5 +1,6 @@
-// Reads a campaign's leads (calls whose outcome is `lead`) with their contact and the answers heard, oldest first
+// Reads a campaign's leads (calls whose outcome is `lead`, `transferred` or `transfer_failed`) with their contact and the answers heard, oldest first
 // by the time the call ended (so `since` gives an incremental export), paged by keyset (endedAt, id).
+import { LEAD_OUTCOMES } from '../lib/outcomes';
 import type { PrismaClient } from '../prisma/client';
 import { leadsCsv, leadsJsonl, type LeadRecord } from '../lib/leads';
 import type { CapturedAnswer } from '../lib/capture';
@@ -19,7 +20,7 @@ export async function readLeads(prisma: PrismaClient, campaignId: string, p: Lea
     ? { OR: [{ endedAt: { gt: p.after.endedAt } }, { endedAt: p.after.endedAt, id: { gt: p.after.id } }] }
     : {};
   const calls = await prisma.call.findMany({
-    where: { campaignId, outcome: 'lead', endedAt: { not: null, ...(p.since ? { gte: p.since } : {}) }, ...keyset, ...(p.callId ? { id: p.callId } : {}) },
+    where: { campaignId, outcome: { in: [...LEAD_OUTCOMES] }, endedAt: { not: null, ...(p.since ? { gte: p.since } : {}) }, ...keyset, ...(p.callId ? { id: p.callId } : {}) },
     orderBy: [{ endedAt: 'asc' }, { id: 'asc' }],
     take: p.take,
     skip: p.skip ?? 0,
@@ -48,7 +49,7 @@ function capturesOf(turns: { turn: number; step: string; streamingMetadata: unkn
 }
 
 export async function countLeads(prisma: PrismaClient, campaignId: string, since?: Date): Promise<number> {
-  return prisma.call.count({ where: { campaignId, outcome: 'lead', endedAt: { not: null, ...(since ? { gte: since } : {}) } } });
+  return prisma.call.count({ where: { campaignId, outcome: { in: [...LEAD_OUTCOMES] }, endedAt: { not: null, ...(since ? { gte: since } : {}) } } });
 }
 
 /** One lead (a call of outcome `lead` that has ended), or null. */

@@ -229,6 +229,7 @@ export class AriConnection extends EventEmitter {
   readonly bridges = {
     create: (p: { bridgeId: string; type: string; name?: string }) => this.call<AriBridge>('bridges.create', p),
     addChannel: (bridgeId: string, channel: string[]) => this.call<void>('bridges.addChannel', { bridgeId, channel }),
+    removeChannel: (bridgeId: string, channel: string[]) => this.call<void>('bridges.removeChannel', { bridgeId, channel }),
     destroy: (bridgeId: string) => this.call<void>('bridges.destroy', { bridgeId }),
     record: (p: { bridgeId: string; name: string; format: string; ifExists?: string; beep?: boolean; terminateOn?: string }) =>
       this.call<{ name: string }>('bridges.record', p),

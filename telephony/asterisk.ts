@@ -11,6 +11,7 @@
 //              (asterisk/amd-gate.ts) until the callee's greeting ends
 //   hangup     every path ends in asterisk/teardown.ts; the workflow hears `hungUp` only when the far end or the
 //              network ended the call (as with the simulated backend)
+//   transfer   a live transfer to an agent on the call's bridge (asterisk/transfer.ts)
 //   reconnect  after an ARI reconnection, asterisk/reconcile.ts
 //   several    several workers on one Asterisk: each its own Stasis app (ARI_APP) and media connection
 //              (ASTERISK_MEDIA_CONNECTION); `site` names the Asterisk they share, `release` ends a call another
@@ -30,12 +31,13 @@ import { subscribe } from './asterisk/ari-events';
 import { teardown } from './asterisk/teardown';
 import { RecordingStore } from './asterisk/recording-store';
 import { reconcile } from './asterisk/reconcile';
-import type { OriginateRequest, PlayRequest, TelephonyPort } from './port';
+import type { OriginateRequest, PlayRequest, TelephonyPort, TransferRequest, TransferResult } from './port';
 import { promptWavPath } from '../services/scenarios';
+import { startTransfer } from './asterisk/transfer';
 
 export type { AmdMode, AsteriskTelephonyOptions } from './asterisk/context';
 export type { CallMetrics } from './asterisk/call';
-export { dialPlan, ringCause } from './asterisk/dial-plan';
+export { agentDialPlan, dialPlan, ringCause } from './asterisk/dial-plan';
 
 export class AsteriskTelephony implements TelephonyPort {
   readonly media: MediaServer;
@@ -209,6 +211,12 @@ export class AsteriskTelephony implements TelephonyPort {
     if (!c.mediaReady || !this.media.hasCall(callId)) return queued.length ? { playedMs: 0 } : null;
     const r = await this.media.stopPlayback(callId);
     return r ?? (queued.length ? { playedMs: 0 } : null);
+  }
+
+  async transfer(req: TransferRequest): Promise<TransferResult> {
+    const c = this.calls.get(req.callId);
+    if (!c || c.phase === 'ending') return { answered: false, agentLeg: req.agent, startedAt: Date.now(), answeredAt: null, cause: 'callee_gone' };
+    return startTransfer(this.ctx, c, req);
   }
 
   async hangup(callId: string): Promise<void> {

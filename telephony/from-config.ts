@@ -8,7 +8,7 @@ import type { Config } from '../runtime/config';
 import type { PrismaClient } from '../prisma/client';
 import { fromConfig as asrFromConfig, type AsrEngineFactory } from '../media/asr';
 import { ariCredentials } from '../runtime/ari-credentials';
-import { AsteriskTelephony, dialPlan } from './asterisk';
+import { AsteriskTelephony, agentDialPlan, dialPlan } from './asterisk';
 import { SimulatedTelephony, promptDurationsFrom } from './simulated';
 
 export type Telephony =
@@ -48,6 +48,7 @@ export function telephonyFromConfig(cfg: Config, deps: TelephonyDeps): Telephony
       gateSilenceMs: cfg.AMD_FIRST_PROMPT_SILENCE_MS,
     },
     callerId: cfg.SIP_TRUNK_CALLER_ID,
+    ...(cfg.AGENT_DIAL_TEMPLATE ? { agentDial: agentDialPlan(cfg.AGENT_DIAL_TEMPLATE) } : {}),
     recording: {
       dir: resolve(cfg.RECORDINGS_DIR),
       // The campaign decides (campaigns.record_calls); the call row exists before originate (beginCall).

@@ -26,6 +26,26 @@ export interface PlayRequest {
   minSpeechMs: number;
 }
 
+export interface TransferRequest {
+  callId: string;
+  /** The agent destination: {agent} of AGENT_DIAL_TEMPLATE (the campaign's `agent`). */
+  agent: string;
+  /** Give up on the agent leg after this long. */
+  timeoutMs: number;
+}
+
+export interface TransferResult {
+  /** An agent answered and is bridged with the callee (the bot left the call). */
+  answered: boolean;
+  /** The agent leg's endpoint (as dialed) and its channel id. */
+  agentLeg: string;
+  startedAt: number;
+  /** When the agent answered (null: nobody did; see `cause`). */
+  answeredAt: number | null;
+  /** Why nobody answered: no_answer, busy, failed, callee_gone, no_agent_route. */
+  cause?: string;
+}
+
 export interface TelephonyPort {
   /** Starts dialing; answered / hungUp arrive as events. Idempotent per callId. */
   originate(req: OriginateRequest): Promise<void>;
@@ -33,6 +53,13 @@ export interface TelephonyPort {
   play(req: PlayRequest): Promise<void>;
   /** Stops the prompt playing now, if any; returns how much of it was heard. */
   stopPlayback(callId: string): Promise<{ playedMs: number } | null>;
+  /**
+   * Rings the agent destination while the callee stays on the call (the workflow plays the hold prompt); when
+   * the agent answers, bridges callee and agent and takes the bot off the call (a recording goes on). Resolves
+   * when the agent answered or the attempt gave up (timeout, refusal, the callee hung up). Idempotent per callId.
+   * After a bridged transfer, the call ends when either side hangs up: hungUp arrives as usual.
+   */
+  transfer(req: TransferRequest): Promise<TransferResult>;
   /** Hangs up (idempotent; no-op when the call is already gone). */
   hangup(callId: string): Promise<void>;
   /** Calls this backend currently holds (for reconciliation and health). */

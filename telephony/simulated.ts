@@ -10,7 +10,7 @@ import { parseWav } from '../lib/audio-files';
 import { PROMPTS } from '../lib/scenario';
 import type { PromptName } from '../lib/scenario';
 import { logger } from '../runtime/logger';
-import type { OriginateRequest, PlayRequest, TelephonyPort } from './port';
+import type { OriginateRequest, PlayRequest, TelephonyPort, TransferRequest, TransferResult } from './port';
 
 export type LineOutcome = 'answer' | 'no_answer' | 'busy' | 'machine' | 'failure';
 export type Persona =
@@ -28,6 +28,8 @@ export interface SimulationOptions {
   /** Prompt durations, ms (real time); defaults approximate the shipped prompts. */
   promptMs?: Partial<Record<PromptName, number>>;
   seed?: string;
+  /** How long a transferred callee talks with the agent, ms (real time); default 8000. */
+  agentTalkMs?: number;
 }
 
 export const DEFAULT_SIMULATION: SimulationOptions = {
@@ -38,7 +40,7 @@ export const DEFAULT_SIMULATION: SimulationOptions = {
 };
 
 const DEFAULT_PROMPT_MS: Record<PromptName, number> = {
-  hello: 6500, retry: 4500, q1: 3500, q2: 3500, q3: 3500, is_leads: 4000, confirm: 4000, bye_success: 2500, bye_failed: 2500, test_audio: 3000,
+  hello: 6500, retry: 4500, q1: 3500, q2: 3500, q3: 3500, is_leads: 4000, confirm: 4000, bye_success: 2500, bye_failed: 2500, test_audio: 3000, hold: 5400,
 };
 
 /** A script line that is a key press, not speech: `${KEY}9`. */
@@ -112,6 +114,7 @@ interface SimCall {
   answered: boolean;
   interruptedHello: boolean;
   ended: boolean;
+  transfer: Promise<TransferResult> | null;
 }
 
 export class SimulatedTelephony implements TelephonyPort {
@@ -161,7 +164,7 @@ export class SimulatedTelephony implements TelephonyPort {
     const persona = pick(this.opts.personaMix, rand());
     const c: SimCall = {
       id: req.callId, line, persona, rand, timers: new Set(), heard: new Map(), playing: null, seenPrompts: new Set(),
-      answered: false, interruptedHello: false, ended: false,
+      answered: false, interruptedHello: false, ended: false, transfer: null,
     };
     this.calls.set(c.id, c);
     const [lo, hi] = this.opts.ringMs;
@@ -284,6 +287,34 @@ export class SimulatedTelephony implements TelephonyPort {
     c.playing = null;
     this.emit(this.sink.playbackFinished(c.id, { promptId: p.promptId, turn: p.turn, interrupted: true, playedMs }), 'playbackFinished', c.id);
     return { playedMs };
+  }
+
+  /**
+   * Simulated agents: `noanswer` rings until the timeout, `busy` refuses at once, any other agent answers after
+   * the shortest ring time; the callee then talks with the agent for `agentTalkMs` and hangs up.
+   */
+  async transfer(req: TransferRequest): Promise<TransferResult> {
+    const c = this.calls.get(req.callId);
+    if (!c || c.ended) return { answered: false, agentLeg: `sim/${req.agent}`, startedAt: Date.now(), answeredAt: null, cause: 'callee_gone' };
+    c.transfer ??= new Promise<TransferResult>((resolve) => {
+      const startedAt = Date.now();
+      const base = { agentLeg: `sim/${req.agent}`, startedAt };
+      const give = (r: TransferResult) => {
+        clearInterval(watch);
+        resolve(r);
+      };
+      // The callee may hang up while waiting.
+      const watch = setInterval(() => c.ended && give({ ...base, answered: false, answeredAt: null, cause: 'callee_gone' }), 50);
+      c.timers.add(watch as unknown as NodeJS.Timeout);
+      if (req.agent === 'busy') return void this.later(c, 300, () => give({ ...base, answered: false, answeredAt: null, cause: 'busy' }));
+      if (req.agent === 'noanswer') return void setTimeout(() => give({ ...base, answered: false, answeredAt: null, cause: 'no_answer' }), req.timeoutMs);
+      this.later(c, this.opts.ringMs[0], () => {
+        void this.stopPlayback(c.id); // the bot leaves: the hold prompt stops
+        give({ ...base, answered: true, answeredAt: Date.now() });
+        this.later(c, this.opts.agentTalkMs ?? 8000, () => this.end(c, 'normal'));
+      });
+    });
+    return c.transfer;
   }
 
   async hangup(callId: string): Promise<void> {

@@ -17,6 +17,7 @@ import type { PrismaClient } from '../prisma/client';
 import { createCampaignActivities } from '../activities/campaign';
 import { createCallActivities } from '../activities/call';
 import { createLeadWebhookActivities } from '../activities/lead-webhook';
+import { createTransferActivities } from '../activities/transfer';
 import { createIntentActivities } from '../activities/intent';
 import { createTelephonyActivities } from '../activities/telephony';
 import type { TelephonyPort } from '../telephony/port';
@@ -96,6 +97,7 @@ export async function createWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
       ...createCampaignActivities({ prisma: o.prisma, client: o.client }),
       ...createCallActivities({ prisma: o.prisma }),
       ...createLeadWebhookActivities({ prisma: o.prisma }),
+      ...createTransferActivities({ prisma: o.prisma }),
       ...createIntentActivities(o.intent),
     },
     maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? 100,

@@ -20,6 +20,7 @@ import {
   speechStartedSignal, utteranceSignal, type CallFinished, type CallInput, type CallResult, type CallState,
 } from './definitions';
 import { CallOutcomeKey } from './search-attributes';
+import { transferStep } from './transfer';
 
 type IntentActivities = ReturnType<typeof createIntentActivities>;
 
@@ -236,6 +237,17 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
         const step = scenario.steps[stepId]!;
         state.step = stepId;
         const turn = ++state.turn;
+        if (step.transfer && patched('live-transfer')) {
+          // A transfer step (workflows/transfer.ts): the lead put through to an agent, or on to onNoAgent.
+          const tr = await transferStep({
+            workflowId, step: { ...step, transfer: step.transfer }, turn, taskQueue, tel, listenScale: input.timing.listenScale, finished,
+            hungUp: () => ev.hungUp, now, left,
+            recordInteraction: (i) => pending.push(db.recordInteraction(i).catch(writeFailed('recordInteraction'))),
+          });
+          outcome = tr.outcome;
+          stepId = tr.next;
+          continue;
+        }
         const promptId = `${turn}-${step.prompt}`;
         const playAt = now();
         await tel.playPrompt({
@@ -258,7 +270,14 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
           break;
         }
         if (ev.hungUp !== null) break;
-        if (!finished.has(promptId) && keyFor()) await tel.stopPlayback({ callId: workflowId });
+        if (!finished.has(promptId) && keyFor()) {
+          const stopped = await tel.stopPlayback({ callId: workflowId });
+          // The prompt cut by the key is recorded as interrupted even when its playbackFinished event is still on
+          // its way (on Asterisk it comes after the stop; runs recorded before read the event only).
+          if (stopped && !finished.has(promptId) && patched('key-stop-interrupts')) {
+            finished.set(promptId, { promptId, turn, interrupted: true, playedMs: stopped.playedMs });
+          }
+        }
         if (step.end) {
           outcome ??= step.end;
           break;

@@ -30,7 +30,7 @@ export function campaignOut(c: Campaign, d: Deps) {
       days: c.allowedDays, timezone: c.timezone, exclude_holidays: c.excludeHolidays,
     },
     max_attempts: c.maxAttempts, retry_delay_seconds: c.retryDelaySeconds, non_commercial: c.nonCommercial, machine_policy: c.machinePolicy,
-    record_calls: c.recordCalls, caller_id: c.callerId,
+    record_calls: c.recordCalls, caller_id: c.callerId, agent: c.agent, max_transfers: c.maxTransfers,
     // The secret is never returned, and the URL's query (which may hold a token) is hidden.
     lead_webhook: c.leadWebhookUrl ? { url: redactWebhookUrl(c.leadWebhookUrl), secret_set: c.leadWebhookSecret !== null } : null,
     workflow_id: c.workflowId, started_at: iso(c.startedAt), ended_at: iso(c.endedAt), created_at: iso(c.createdAt),

@@ -5,7 +5,8 @@
 //   StasisStart (media channel)        the externalMedia channel can be bridged
 //   StasisEnd / ChannelDestroyed       the call ends, with the line's cause for an unanswered call
 //   ChannelHangupRequest / Dial        the Q.850 cause and the Dial status, for that cause
-//   ChannelDtmfReceived                dtmf to the workflow
+//   ChannelDtmfReceived                dtmf to the workflow (merged with chan_websocket's DTMF_END: dtmf.ts)
+//   StasisStart / ChannelDestroyed of <call>-a   a transfer's agent leg (transfer.ts)
 import type { HangupCause } from '../../lib/call-events';
 import type { AriEvent } from '../asterisk-ari';
 import { later, transition, type AstCall } from './call';
@@ -13,6 +14,8 @@ import type { AdapterContext } from './context';
 import { ringCause } from './dial-plan';
 import { maybeSendAmd } from './amd-gate';
 import { setupMedia } from './media-bridge';
+import { keyPressed } from './dtmf';
+import { onAgentAnswered, onAgentGone } from './transfer';
 
 /** AST_SOFTHANGUP_SHUTDOWN (include/asterisk/channel.h): the soft hang-up of every channel when Asterisk stops. */
 const AST_SOFTHANGUP_SHUTDOWN = 1 << 2;
@@ -44,7 +47,7 @@ export function subscribe(ctx: AdapterContext): void {
   });
   ari.on('ChannelDtmfReceived', (e: AriEvent) => {
     const c = e.channel && calls.get(e.channel.id);
-    if (c && e.digit) ctx.report('dtmf', c.id, () => o.sink.dtmf(c.id, { digit: e.digit!, at: Date.now() }));
+    if (c && e.digit) keyPressed(ctx, c, 'ari', e.digit);
   });
 }
 
@@ -57,6 +60,7 @@ function onStasisStart(ctx: AdapterContext, e: AriEvent): void {
     m.mediaInStasis.resolve();
     return;
   }
+  if (onAgentAnswered(ctx, id)) return;
   const c = calls.get(id);
   if (!c || c.phase === 'ending') return; // Local callee halves, strangers
   if (!c.answered) {
@@ -105,8 +109,10 @@ function onChannelDestroyed(ctx: AdapterContext, e: AriEvent): void {
     void ctx.teardown(c, endCause(c, cause ?? null), detail.replace(/\s+/g, ' ').trim());
     return;
   }
+  if (onAgentGone(ctx, id, e.cause ?? null)) return;
   const m = ctx.calls.byMediaId(id);
-  if (m && m.phase !== 'ending') {
+  // After a transfer the bot's media channel is hung up on purpose.
+  if (m && m.phase !== 'ending' && !m.agent?.bridged) {
     ctx.log.warn({ callId: m.id }, 'media channel gone while the call is up: hanging up');
     void ctx.teardown(m, 'media_lost', 'externalMedia channel destroyed', true);
   }

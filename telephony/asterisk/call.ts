@@ -4,7 +4,7 @@
 //   dialing ──StasisStart──▶ amd (AMD_MODE=asterisk: AMD() runs in the dialplan) ──StasisStart──▶ up
 //      └───────────StasisStart (AMD_MODE=stream|off)────────────────────────────────────────────▶ up
 //   any phase ──teardown──▶ ending (final: the call is forgotten, late events and activities are no-ops)
-import type { PlayRequest } from '../port';
+import type { PlayRequest, TransferResult } from '../port';
 import type { AmdEvidence, AsteriskAmd, StreamAmd } from '../../media/amd';
 
 export type CallPhase = 'dialing' | 'amd' | 'up' | 'ending';
@@ -37,6 +37,23 @@ export interface CallMetrics {
   endedAt: number | null;
   endCause: string | null;
   recordingPath: string | null;
+  /** Key presses heard per path (ARI ChannelDtmfReceived, chan_websocket DTMF_END) and passed on (once each). */
+  dtmf: { ari: number; media: number; delivered: number };
+  /** A transfer whose agent answered. */
+  transfer: { agentLeg: string; startedAt: number; answeredAt: number | null } | null;
+}
+
+/** The agent leg of a live transfer (asterisk/transfer.ts). */
+export interface AgentLeg {
+  id: string;
+  endpoint: string;
+  startedAt: number;
+  answeredAt: number | null;
+  /** The agent is in the call's bridge and the bot has left. */
+  bridged: boolean;
+  settled: boolean;
+  result: Promise<TransferResult>;
+  resolve: (r: TransferResult) => void;
 }
 
 export interface QueuedPrompt {
@@ -76,6 +93,9 @@ export interface AstCall {
   prompts: Set<string>;
   timers: Set<NodeJS.Timeout>;
   recordingName: string | null;
+  /** Per digit, how many presses each path reported and how many went to the workflow (asterisk/dtmf.ts). */
+  keys: { ari: Map<string, number>; media: Map<string, number>; sent: Map<string, number> };
+  agent: AgentLeg | null;
   metrics: CallMetrics;
 }
 
@@ -91,10 +111,10 @@ export function newCall(callId: string, record: boolean, now: number): AstCall {
     phase: 'dialing', answered: false, inDialplan: false, byUs: false, dialStatus: '', hangupCause: null, systemShutdown: false,
     mediaSetup: false, mediaInStasis: deferred(), mediaReady: false, mediaWaiters: [],
     streamAmd: null, asteriskAmd: null, amdSent: false, verdict: null, gateOpen: false, queue: [], prompts: new Set(),
-    timers: new Set(), recordingName: null,
+    timers: new Set(), recordingName: null, keys: { ari: new Map(), media: new Map(), sent: new Map() }, agent: null,
     metrics: {
       callId, originatedAt: now, answeredAt: null, mediaAt: null, firstPromptAt: null, gateReason: null, amd: null,
-      asteriskAmd: null, endedAt: null, endCause: null, recordingPath: null,
+      asteriskAmd: null, endedAt: null, endCause: null, recordingPath: null, dtmf: { ari: 0, media: 0, delivered: 0 }, transfer: null,
     },
   };
 }

@@ -26,6 +26,8 @@ export interface AsteriskTelephonyOptions {
   amdMode: AmdMode;
   amd?: Partial<StreamAmdOptions>;
   callerId?: string;
+  /** The campaign's agent ({agent}) → the agent leg's endpoint (AGENT_DIAL_TEMPLATE); unset = no transfers. */
+  agentDial?: (agent: string) => string;
   /** Dialplan context that runs AMD() then Stasis (AMD_MODE=asterisk). */
   amdContext?: string;
   recording?: {

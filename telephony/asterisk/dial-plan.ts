@@ -48,6 +48,15 @@ export function dialPlan(template: string, overrides: Record<string, string> = {
   };
 }
 
+/** The agent leg's endpoint from AGENT_DIAL_TEMPLATE (`{agent}` = the campaign's agent: an extension, a queue). */
+export function agentDialPlan(template: string): (agent: string) => string {
+  if (!template.includes('{agent}')) throw new Error(`AGENT_DIAL_TEMPLATE: must contain {agent} (got "${template}")`);
+  return (agent: string) => {
+    if (!/^[A-Za-z0-9_.+-]{1,80}$/.test(agent)) throw new Error(`agent: "${agent}" is not a dialable agent name`);
+    return template.replace(/\{agent\}/g, agent);
+  };
+}
+
 /** The dial endpoint for the logs: the subscriber part of the number masked. */
 export function maskEndpoint(endpoint: string): string {
   return endpoint.replace(/\d{4}(?=\d{2}\b|@|$)/, '****');

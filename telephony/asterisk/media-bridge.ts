@@ -9,6 +9,7 @@ import { later, transition, type AstCall } from './call';
 import type { AdapterContext } from './context';
 import * as gate from './amd-gate';
 import { withTimeout } from '../../lib/timeout';
+import { keyPressed } from './dtmf';
 
 export async function setupMedia(ctx: AdapterContext, c: AstCall): Promise<void> {
   if (c.mediaSetup || c.phase === 'ending') return;
@@ -72,13 +73,18 @@ export function mediaSink(ctx: AdapterContext): CallEventSink {
   return {
     answered: async () => undefined,
     amdResult: async () => undefined,
-    dtmf: async () => undefined, // ARI's ChannelDtmfReceived reports DTMF (once)
+    // chan_websocket's DTMF_END: merged with ARI's ChannelDtmfReceived for the same press (asterisk/dtmf.ts).
+    dtmf: async (id, e) => {
+      const c = ctx.calls.get(id);
+      if (c) keyPressed(ctx, c, 'media', e.digit);
+    },
     speechStarted: (id, e) => s.speechStarted(id, e),
     utterance: (id, e) => s.utterance(id, e),
     playbackFinished: (id, e) => s.playbackFinished(id, e),
     hungUp: async (id, e) => {
       const c = ctx.calls.get(id);
-      if (c && c.phase !== 'ending' && !c.byUs) {
+      // After a transfer the bot left the call on purpose: its media connection closing is no loss.
+      if (c && c.phase !== 'ending' && !c.byUs && !c.agent?.bridged) {
         ctx.log.warn({ callId: id, detail: e.detail }, 'media connection closed while the call is up: hanging up');
         await ctx.teardown(c, 'media_lost', e.detail ?? 'media closed', true);
       }

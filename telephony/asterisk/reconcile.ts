@@ -5,9 +5,10 @@
 import { AriNotFound } from '../asterisk-ari';
 import type { AdapterContext } from './context';
 
-/** The call id a channel or bridge of ours belongs to: <call>, <call>-m (media), <call>-c (Local callee half), <call>-b (bridge). */
+/** The call id a channel or bridge of ours belongs to: <call>, <call>-m (media), <call>-c (Local callee half),
+ * <call>-b (bridge), <call>-a / <call>-d (a transfer's agent leg and its Local other half). */
 export function ownerOf(id: string): string {
-  return id.replace(/-[mcb]$/, '');
+  return id.replace(/-[mcbad]$/, '');
 }
 
 export async function reconcile(ctx: AdapterContext): Promise<{ ended: number; removed: number }> {

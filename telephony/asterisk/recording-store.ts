@@ -8,15 +8,31 @@ import type { AstCall, CallMetrics } from './call';
 import type { AdapterContext } from './context';
 
 export class RecordingStore {
-  /** Metrics of ended calls whose recording is being fetched (kept once it is saved or failed). */
+  /**
+   * Metrics of ended calls whose recording is not saved yet (kept once it is saved or failed). Filled when the
+   * call leaves the registry, not after the teardown's awaits: stopping the recording makes Asterisk send
+   * RecordingFinished while the teardown still waits on the hang-ups (seen after every transfer), and that
+   * fetch must find the metrics to fill in and keep.
+   */
   private readonly pending = new Map<string, CallMetrics>();
   private readonly saving = new Set<string>();
+  /** Recordings fetched already (RecordingFinished may come before the call's teardown ends). */
+  private readonly saved = new Set<string>();
 
   constructor(private readonly ctx: AdapterContext) {}
 
+  /** The teardown took the call out of the registry: its metrics wait here for the recording. */
+  callEnded(c: AstCall): void {
+    if (c.recordingName) this.pending.set(c.id, c.metrics);
+  }
+
   /** After the teardown stopped the call's recording. */
   saveAfterCall(c: AstCall): void {
-    this.pending.set(c.id, c.metrics);
+    if (this.saved.has(c.recordingName!)) {
+      // RecordingFinished fetched it already: the call's metrics are complete now (kept once).
+      this.keepPending(c.id);
+      return;
+    }
     void this.save(c.id, c.recordingName!);
   }
 
@@ -26,11 +42,18 @@ export class RecordingStore {
     await this.save(name.slice('minibot-'.length), name);
   }
 
+  private keepPending(callId: string): void {
+    const m = this.pending.get(callId);
+    if (m && this.pending.delete(callId)) this.ctx.calls.keep(m);
+  }
+
   /** Fetches a finished recording into RECORDINGS_DIR and records its path (once per recording). */
   private async save(callId: string, name: string): Promise<void> {
     const { o, ari, calls, log } = this.ctx;
-    if (!o.recording || this.saving.has(name)) return;
+    if (!o.recording) return this.keepPending(callId); // nowhere to save it: the metrics are complete
+    if (this.saving.has(name)) return; // the fetch under way keeps the metrics
     this.saving.add(name);
+    // The live call's record, or the ended call's (callEnded runs in the same tick as the call leaving).
     const metrics = calls.get(callId)?.metrics ?? this.pending.get(callId);
     const day = new Date().toISOString().slice(0, 10);
     const path = join(o.recording.dir, day, `${callId}.wav`);
@@ -45,8 +68,13 @@ export class RecordingStore {
     } catch (err) {
       log.error({ callId, err: (err as Error).message }, 'could not save the recording');
     } finally {
-      if (metrics && this.pending.delete(callId)) calls.keep(metrics);
-      setTimeout(() => this.saving.delete(name), 60_000).unref();
+      this.saved.add(name);
+      // Ended meanwhile: kept now. Still up: its teardown keeps it (saveAfterCall finds it saved).
+      this.keepPending(callId);
+      setTimeout(() => {
+        this.saving.delete(name);
+        this.saved.delete(name);
+      }, 60_000).unref();
     }
   }
 }

@@ -6,6 +6,7 @@ import { AriConflict, AriNotFound } from '../asterisk-ari';
 import { transition, type AstCall } from './call';
 import type { AdapterContext } from './context';
 import type { RecordingStore } from './recording-store';
+import { endTransfer } from './transfer';
 
 export async function teardown(
   ctx: AdapterContext, recordings: RecordingStore, c: AstCall, cause: HangupCause, detail: string, hangupCall = true,
@@ -21,6 +22,7 @@ export async function teardown(
   c.metrics.endedAt = endedAt;
   c.metrics.endCause = c.byUs ? 'bot' : `${cause} (${detail})`;
   calls.end(c, endedAt);
+  recordings.callEnded(c); // in the same tick: a RecordingFinished from here on finds the metrics
   if (!c.byUs) ctx.report('hungUp', c.id, () => o.sink.hungUp(c.id, { cause, at: endedAt, detail }));
   await ctx.media.hangup(c.id).catch(() => undefined);
   // Already gone (404) or no longer ours to act on (409): nothing left to do. Anything else is worth a warning.
@@ -34,6 +36,8 @@ export async function teardown(
   }
   const jobs: Promise<unknown>[] = [];
   if (hangupCall || c.byUs) jobs.push(ari.channels.hangup(c.id).catch(quiet('hangup call channel')));
+  const agent = endTransfer(ctx, c);
+  if (agent) jobs.push(agent);
   if (c.mediaSetup) {
     jobs.push(ari.channels.hangup(c.mediaId).catch(quiet('hangup media channel')));
     jobs.push(ari.bridges.destroy(c.bridgeId).catch(quiet('destroy bridge')));

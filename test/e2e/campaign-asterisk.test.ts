@@ -8,7 +8,9 @@
 // Korean-looking noise or nothing: the intents, hence the conversation outcomes of the human callees, are not
 // what a French model would give (e.g. the opt-out is not understood). This test therefore asserts what does
 // not depend on the recogniser (AMD, barge-in, ring outcomes, rows, recordings, no leftovers) and prints what
-// was recognised. No injected ASR.
+// was recognised. No injected ASR. The opt-out that must happen is the keypad one: `keys_optout` presses 9 over
+// the hello (dialplan SendDTMF), so the DNC assertions below cannot pass without an opt-out. More keypad
+// callees (a lead, a refusal) and the live transfer: test/e2e/keypad-transfer.test.ts.
 //
 // Skipped only when the chroot is not installed AND MINIBOT_SKIP_ASTERISK=1. Needs root (chroot, mounts).
 import assert from 'node:assert/strict';
@@ -28,7 +30,7 @@ import { ariGet, startAsteriskStack } from '../helpers/asterisk-stack';
 
 const run = promisify(execFile);
 const SKIP = skipReason('for the end-to-end tier');
-const CALLEES = ['human', 'bargein', 'optout', 'machine', 'busy', 'noanswer'] as const;
+const CALLEES = ['human', 'bargein', 'optout', 'keys_optout', 'machine', 'busy', 'noanswer'] as const;
 type Callee = (typeof CALLEES)[number];
 
 
@@ -140,7 +142,7 @@ describe('end to end: campaign through Temporal, ARI, chan_websocket and the med
     assert.equal(machine.outcome, 'machine');
     assert.equal(machine.amdResult, 'machine');
     assert.match(machine.amdCause ?? '', /stream:MACHINE-(LONGGREETING|BEEP)/);
-    for (const callee of ['human', 'bargein', 'optout'] as const) {
+    for (const callee of ['human', 'bargein', 'optout', 'keys_optout'] as const) {
       const call = callOf(callee);
       assert.ok(call.answeredAt, `${callee} answered`);
       assert.equal(call.amdResult, 'human', `${callee}: ${call.amdCause}`);
@@ -190,6 +192,15 @@ describe('end to end: campaign through Temporal, ARI, chan_websocket and the med
   });
 
   it('writes the outcome consequences: DNC only for an opt-out, recordings for answered calls, transcripts', async () => {
+    // The keypad callee opted out for sure (the speaking `optout` callee depends on the Korean recogniser): its
+    // outcome, its DNC row written before its call ended, and no DNC row for anyone who did not opt out.
+    const keyed = callOf('keys_optout');
+    assert.equal(keyed.outcome, 'opted_out', 'the callee who pressed 9 opted out');
+    assert.deepEqual((keyed as any).interactions.map((i: any) => [i.step, i.intent, i.processingMethod]), [['hello', 'stop', 'dtmf']]);
+    const dncRows = await stack.prisma.dncEntry.findMany({ where: { phone: { in: calls.map((c) => c.phone) } } });
+    assert.deepEqual(dncRows.map((d) => d.phone).sort(), calls.filter((c) => c.outcome === 'opted_out').map((c) => c.phone).sort(), 'DNC rows = the opted-out callees');
+    const keyedDnc = dncRows.find((d) => d.phone === keyed.phone);
+    assert.ok(keyedDnc && keyedDnc.source === 'opt_out' && keyedDnc.addedAt.getTime() < keyed.endedAt!.getTime(), 'keypad opt-out on the DNC list before its call ended');
     for (const call of calls) {
       const dnc = await stack.prisma.dncEntry.findUnique({ where: { phone: call.phone } });
       assert.equal(!!dnc, call.outcome === 'opted_out', `${byPhone.get(call.phone)}: DNC entry iff opted out (outcome ${call.outcome})`);
@@ -203,7 +214,7 @@ describe('end to end: campaign through Temporal, ARI, chan_websocket and the med
       return rows.every((r) => r.recordingPath);
     }, 20_000);
     const answered = await stack.prisma.call.findMany({ where: { campaignId, answeredAt: { not: null } } });
-    assert.equal(answered.length, 4);
+    assert.equal(answered.length, 5);
     for (const r of answered) {
       assert.ok(r.recordingPath!.startsWith(recordingsDir), r.recordingPath!);
       const w = parseWav(readFileSync(r.recordingPath!));

@@ -8,7 +8,10 @@ import { createCampaign, launchCampaign } from '../../services/campaigns';
 import { SimulatedTelephony, type SimulationOptions } from '../../telephony/simulated';
 import { startWorkers, testStack, type RunningWorkers, type TestStack } from '../helpers/stack';
 
-const SIM: Partial<SimulationOptions> = { speed: 60, seed: 'dtmf', lineMix: { answer: 1 }, personaMix: { keypad_lead: 1, keypad_optout: 1 } };
+// Speed 20, not 60: the opt-out callee presses 9 at 40 % of the 11.4 s hello, leaving the bot 6.8 s of simulated
+// time to stop it; at 60x that is 114 ms real for signal + workflow task + stopPlayback, which a loaded machine
+// misses (the hello then ends on its own and is not interrupted), at 20x it is 340 ms.
+const SIM: Partial<SimulationOptions> = { speed: 20, seed: 'dtmf', lineMix: { answer: 1 }, personaMix: { keypad_lead: 1, keypad_optout: 1 } };
 let stack: TestStack;
 let workers: RunningWorkers;
 
@@ -27,7 +30,7 @@ test('keys answer the scenario: 1 qualifies a lead, 9 over the hello interrupts 
   const contacts = await Promise.all(Array.from({ length: 8 }, (_, i) => stack.prisma.contact.create({
     data: { phone: `+3376${String(n).padStart(5, '0')}${String(i).padStart(2, '0')}`, source: `dtmf-${tag}`, timezone: 'Europe/Paris', existingCustomer: true },
   })));
-  const c = await createCampaign(stack.prisma, { name: `dtmf ${tag}`, contact_source: `dtmf-${tag}`, time_scale: 1 / 60, ignore_window: true, max_concurrent_calls: 4 });
+  const c = await createCampaign(stack.prisma, { name: `dtmf ${tag}`, contact_source: `dtmf-${tag}`, time_scale: 1 / 20, ignore_window: true, max_concurrent_calls: 4 });
   const { workflowId } = await launchCampaign(stack.client, stack.prisma, stack.cfg, c.id);
   await Promise.race([
     stack.client.workflow.getHandle(workflowId).result(),

@@ -2,7 +2,10 @@
 // channel or bridge id (what reconcile removes).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { dialPlan, maskEndpoint, ringCause } from '../../telephony/asterisk/dial-plan';
+import { agentDialPlan, dialPlan, maskEndpoint, ringCause } from '../../telephony/asterisk/dial-plan';
+import { keyPressed } from '../../telephony/asterisk/dtmf';
+import type { AdapterContext } from '../../telephony/asterisk/context';
+import { RecordingSink } from '../helpers/recording-sink';
 import { newCall, transition, type CallPhase } from '../../telephony/asterisk/call';
 import { ownerOf } from '../../telephony/asterisk/reconcile';
 
@@ -53,4 +56,26 @@ test('reconcile: the call a channel or bridge id belongs to', () => {
   assert.equal(ownerOf('call-1-m'), 'call-1');
   assert.equal(ownerOf('call-1-c'), 'call-1');
   assert.equal(ownerOf('call-1-b'), 'call-1');
+  assert.equal(ownerOf('call-1-a'), 'call-1', 'a transfer\'s agent leg');
+  assert.equal(ownerOf('call-1-d'), 'call-1', 'its Local other half');
+});
+
+test('agent dial plan: {agent} in the template, agent names that cannot inject a dial string refused', () => {
+  assert.equal(agentDialPlan('PJSIP/{agent}@agents')('1001'), 'PJSIP/1001@agents');
+  assert.equal(agentDialPlan('Local/{agent}@agents')('ventes'), 'Local/ventes@agents');
+  assert.throws(() => agentDialPlan('PJSIP/1001@agents'), /AGENT_DIAL_TEMPLATE: must contain \{agent\}/);
+  assert.throws(() => agentDialPlan('PJSIP/{agent}@agents')('1001&PJSIP/evil'), /agent: "1001&PJSIP\/evil" is not a dialable agent name/);
+});
+
+test('DTMF from ARI and from chan_websocket: each press reaches the workflow once, repeated presses stay presses', () => {
+  const sink = new RecordingSink();
+  const ctx = { o: { sink }, report: (_w: string, _id: string, fn: () => Promise<void>) => void fn() } as unknown as AdapterContext;
+  const c = newCall('call-k', false, 0);
+  keyPressed(ctx, c, 'ari', '1'); // first press of 1, ARI first
+  keyPressed(ctx, c, 'media', '1'); // the same press through chan_websocket
+  keyPressed(ctx, c, 'media', '1'); // a second press of 1, media first this time
+  keyPressed(ctx, c, 'ari', '1');
+  keyPressed(ctx, c, 'media', '9'); // only one path heard this one: it still counts
+  assert.deepEqual(sink.of('dtmf', 'call-k').map((r) => r.e.digit), ['1', '1', '9']);
+  assert.deepEqual(c.metrics.dtmf, { ari: 2, media: 3, delivered: 3 });
 });

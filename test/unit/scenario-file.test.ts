@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { compileScenarioFile, formatIssue, type ScenarioContext } from '../../lib/scenario-file';
-import { PRODUCTION, PROMPTS, TEST, decide } from '../../lib/scenario';
+import { PRODUCTION, PROMPTS, TEST, TRANSFER, decide } from '../../lib/scenario';
 import { captureAnswer, extractNumber, extractYesNo } from '../../lib/capture';
 import { loadPromptTexts } from '../../services/prompts';
 
@@ -14,7 +14,7 @@ const compile = (text: string, own: string[] = []) => compileScenarioFile(text, 
 const problems = (text: string, own: string[] = []) => compile(text, own).issues.map(formatIssue);
 
 test('the built-in scenario files compile to exactly the graphs of lib/scenario.ts', () => {
-  for (const [name, graph] of [['production', PRODUCTION], ['test', TEST]] as const) {
+  for (const [name, graph] of [['production', PRODUCTION], ['test', TEST], ['transfer', TRANSFER]] as const) {
     const r = compileScenarioFile(readFileSync(`scenarios/${name}/scenario.yaml`, 'utf8'), `scenarios/${name}/scenario.yaml`, ctx());
     assert.deepEqual(r.issues, [], name);
     assert.deepStrictEqual(r.scenario, graph, name);

@@ -68,6 +68,24 @@ test('validateScenario names broken transitions', () => {
   assert.throws(() => getScenario('nope'), /unknown scenario "nope"/);
 });
 
+test('transfer scenario: the lead goes to the transfer step, whose onNoAgent is the callback confirmation; broken transfer steps are named', () => {
+  const t = getScenario('transfer');
+  assert.deepEqual(validateScenario(t), []);
+  assert.deepEqual(decide(t, 'is_leads', 'affirm', 0), { next: 'transfer_lead', repeat: false, outcome: 'lead', effects: [] });
+  assert.deepEqual(t.steps.transfer_lead!.transfer, { holdPrompt: 'hold', timeoutMs: 25_000, onNoAgent: 'confirm_lead' });
+  assert.equal(PRODUCTION.steps.transfer_lead, undefined, 'production itself does not transfer');
+  const broken: Scenario = {
+    ...t,
+    steps: { ...t.steps, transfer_lead: { ...t.steps.transfer_lead!, listen: true, transfer: { holdPrompt: 'musique', timeoutMs: 10, onNoAgent: 'nowhere' } } },
+  };
+  assert.deepEqual(validateScenario(broken), [
+    'steps.transfer_lead.transfer: a transfer step neither listens nor ends the call',
+    'steps.transfer_lead.transfer.holdPrompt: unknown prompt "musique"',
+    'steps.transfer_lead.transfer.onNoAgent: unknown step "nowhere"',
+    'steps.transfer_lead.transfer.timeoutMs: must be between 1000 and 300000 (got 10)',
+  ]);
+});
+
 test('maxOverlap and percentile', () => {
   assert.equal(maxOverlap([{ start: 0, end: 10 }, { start: 10, end: 20 }]), 1); // back to back
   assert.equal(maxOverlap([{ start: 0, end: 10 }, { start: 5, end: 20 }, { start: 6, end: 7 }]), 3);
