@@ -58,7 +58,7 @@ const stepSchema = z.object({
   on_retries_exhausted: transitionSchema.optional(),
   end: z.enum(CALL_OUTCOMES).optional(),
   capture: z.object({ field: id, value: z.enum(CAPTURE_KINDS).default('text') }).strict().optional(),
-  transfer: z.object({ hold_prompt: id, timeout_seconds: z.number().min(1).max(600), on_no_agent: z.string() }).strict().optional(),
+  transfer: z.object({ hold_prompt: id, timeout_seconds: z.number().min(1).max(300), on_no_agent: z.string() }).strict().optional(),
 }).strict();
 
 export const scenarioFileSchema = z.object({

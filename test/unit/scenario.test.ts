@@ -78,10 +78,10 @@ test('transfer scenario: the lead goes to the transfer step, whose onNoAgent is 
     ...t,
     steps: { ...t.steps, transfer_lead: { ...t.steps.transfer_lead!, listen: true, transfer: { holdPrompt: 'musique', timeoutMs: 10, onNoAgent: 'nowhere' } } },
   };
+  // (An unknown hold prompt is the file compiler's to name: it knows the scenario's own prompts.)
   assert.deepEqual(validateScenario(broken), [
+    'steps.transfer_lead.transfer.onNoAgent: unknown next step "nowhere"',
     'steps.transfer_lead.transfer: a transfer step neither listens nor ends the call',
-    'steps.transfer_lead.transfer.holdPrompt: unknown prompt "musique"',
-    'steps.transfer_lead.transfer.onNoAgent: unknown step "nowhere"',
     'steps.transfer_lead.transfer.timeoutMs: must be between 1000 and 300000 (got 10)',
   ]);
 });
