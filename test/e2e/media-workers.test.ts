@@ -112,9 +112,12 @@ describe('two media workers on one Asterisk serve one campaign; one is SIGKILLed
       });
       orchestrationRunning = orchestration.run();
       // Worker a: the default app and media connection (a single-worker setup's); worker b: its own of both.
-      media.push(await mediaProcess('mw-a', stackEnv));
+      // Each admits 2 calls at most (MEDIA_MAX_CALLS, the per-instance cap): the campaign's 4 lines need both,
+      // whichever worker happens to poll the shared queue first.
+      const capped = { ...stackEnv, MEDIA_MAX_CALLS: '2' };
+      media.push(await mediaProcess('mw-a', capped));
       media.push(await mediaProcess('mw-b', {
-        ...stackEnv, ARI_APP: 'minibot-b', ASTERISK_MEDIA_CONNECTION: extraMedia[0]!.connection, AUDIOFORK_PORT: String(extraMedia[0]!.port),
+        ...capped, ARI_APP: 'minibot-b', ASTERISK_MEDIA_CONNECTION: extraMedia[0]!.connection, AUDIOFORK_PORT: String(extraMedia[0]!.port),
       }));
     },
     { timeout: 1_000_000 },
