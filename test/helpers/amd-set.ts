@@ -12,7 +12,7 @@ import { MediaTap, Pipeline } from '../../media/pipeline';
 import { readWavMono } from '../../media/audio';
 import { StreamAmd, type StreamAmdOptions, type StreamVerdict } from '../../media/amd';
 import { percentile } from '../../lib/metrics';
-import { CACHE, ROOT } from './media-fixtures';
+import { CACHE, ROOT, concat } from './media-fixtures';
 
 const RATE = 8000;
 const DIR = join(CACHE, 'fixtures', 'amd-set');
@@ -66,15 +66,6 @@ function tone(hz: number, ms: number, dbfs = -10): Int16Array {
   return Int16Array.from({ length: (ms * RATE) / 1000 }, (_, i) => Math.round(a * Math.sin((2 * Math.PI * hz * i) / RATE)));
 }
 const silence = (ms: number) => new Int16Array((ms * RATE) / 1000);
-function concat(...parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /** Every case of the set (the espeak-ng/sox renderings are cached after the first run). */
 export async function amdCases(): Promise<AmdCase[]> {
