@@ -58,8 +58,11 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
 const runDir = join(CACHE_DIR, 'test-run');
+const env: NodeJS.ProcessEnv = {
+  ...process.env, NODE_ENV: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  MINIBOT_TEST_DURATIONS_FILE: join(runDir, 'durations.json'),
+};
 const cleanups: (() => Promise<void> | void)[] = [];
 
 async function startServices(): Promise<void> {
@@ -144,7 +147,9 @@ try {
   }
   if (tiers.some((t) => NEEDS_SERVICES.includes(t))) await startServices();
   log(`running ${files.length} test files (${tiers.join(', ')})`);
-  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1',
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=./scripts/test-durations.mjs', '--test-reporter-destination=stderr', ...files], {
     cwd: ROOT, env, stdio: 'inherit',
   });
   const onSignal = (s: NodeJS.Signals) => child.kill(s);
