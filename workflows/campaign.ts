@@ -83,9 +83,14 @@ async function runCampaign(input: CampaignInput, carry?: CampaignCarry): Promise
   const pipelined = patched('scheduler-pipelined');
   const inflight = { dials: 0, claim: false, dry: false, error: null as unknown };
   // The scenario graph each new call gets in its input (a call keeps the graph it started with): compiled at
-  // launch, compiled again from its file after each claim, so that an edit mid-campaign reaches the next calls
-  // only. Runs recorded before scenario files started calls by name (the built-in graph).
+  // launch, compiled again from its file for each page of contacts claimed, so that an edit mid-campaign
+  // reaches the next calls only. Runs recorded before scenario files started calls by name (the built-in graph).
   const graphInInput = patched('scenario-graph-in-input');
+  // A page claimed ahead (pipelined) may wait a long while in the buffer: its graph is read when its first
+  // contact is dialed, not when it was claimed, so a call that starts after an edit runs the edit. Runs recorded
+  // before read it right after the claim.
+  const graphAtDial = graphInInput && patched('scenario-graph-at-dial');
+  let graphStale = false;
   let graph: Scenario | undefined = input.scenarioGraph;
   const active = new Map<string, ActiveCall>(s.active.map((a) => [a.workflowId, a]));
   let phase: CampaignStatus['state'] = carry ? 'running' : 'starting';
@@ -292,7 +297,8 @@ async function runCampaign(input: CampaignInput, carry?: CampaignCarry): Promise
     void acts.claimContacts(claimInput()).then(async (claim) => {
       if (claim.contacts.length === 0) inflight.dry = true;
       took(claim);
-      if (graphInInput && claim.contacts.length > 0) await refreshGraph();
+      if (graphAtDial) graphStale ||= claim.contacts.length > 0;
+      else if (graphInInput && claim.contacts.length > 0) await refreshGraph();
     }, (err) => {
       inflight.error ??= err;
     }).finally(() => {
@@ -391,6 +397,10 @@ async function runCampaign(input: CampaignInput, carry?: CampaignCarry): Promise
     nextRetry = null;
     // Start as many calls as there are free slots, concurrently.
     const free = Math.min(s.maxConcurrent - active.size, s.buffer.length);
+    if (graphStale) {
+      graphStale = false;
+      await refreshGraph();
+    }
     const batch = s.buffer.splice(0, free);
     if (pipelined) {
       batch.forEach(dialInBackground);

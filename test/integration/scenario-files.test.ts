@@ -87,9 +87,9 @@ test('the CLI lists, validates and shows an operator scenario; a broken one is r
 
   const unknown = await runMinibot(['scenario', 'show', 'nope'], env);
   assert.equal(unknown.code, 2);
-  assert.equal(unknown.err, 'minibot: unknown scenario "nope" (known: production, test, chauffage)\n');
+  assert.equal(unknown.err, 'minibot: unknown scenario "nope" (known: production, test, transfer, chauffage)\n');
   await assert.rejects(createCampaign(stack.prisma, { name: 'x', scenario: 'nope' }), (e: unknown) =>
-    e instanceof ValidationError && e.issues[0]!.field === 'scenario' && e.issues[0]!.reason.startsWith('unknown scenario "nope" (known: production, test, chauffage;'));
+    e instanceof ValidationError && e.issues[0]!.field === 'scenario' && e.issues[0]!.reason.startsWith('unknown scenario "nope" (known: production, test, transfer, chauffage;'));
 
   // A transition to a step that does not exist: validate names file, line and path; the launch refuses.
   writeFileSync(join(scenarioDir, 'scenario.yaml'), version('q1', 'proprietaire').replace('otherwise: lead', 'otherwise: q4'));
