@@ -143,8 +143,11 @@ describe('launch refusals', () => {
     assert.deepEqual(launchRefusals({ ...trunk, callerId: '+33947712345' }, cfg), [], 'Martinique range');
     assert.deepEqual(launchRefusals({ ...trunk, nonCommercial: true }, cfg), [], 'not a canvassing call');
     assert.deepEqual(launchRefusals(trunk, { ...cfg, TELEPHONY_BACKEND: 'simulated' }), [], 'simulated telephony presents nothing');
+    // Letters fail the field's pattern (the OpenAPI contract); digits in no numbering plan fail the parse.
     await assert.rejects(createCampaign(stack.prisma, { name: 'x', caller_id: 'pas un numéro' }), (e: unknown) =>
-      e instanceof ValidationError && e.issues[0]!.field === 'caller_id' && /not a valid French phone number/.test(e.issues[0]!.reason));
+      e instanceof ValidationError && e.issues[0]!.field === 'caller_id' && e.issues[0]!.reason === 'expected a phone number: digits, +, spaces, . - / ( )');
+    await assert.rejects(createCampaign(stack.prisma, { name: 'x', caller_id: '12 34' }), (e: unknown) =>
+      e instanceof ValidationError && e.issues[0]!.field === 'caller_id' && /^not a valid French phone number \(/.test(e.issues[0]!.reason));
   });
 
   test('a first prompt that does not say who calls, why, and that it is automated refuses the launch', async () => {
