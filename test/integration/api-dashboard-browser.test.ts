@@ -67,7 +67,8 @@ async function api(path: string) {
 // What the pages must say for each code (the French an operator reads).
 const FR_OUTCOME: Record<string, string> = {
   lead: 'Intéressé (lead)', not_interested: 'Pas intéressé', callback: 'À rappeler', no_answer: 'Pas de réponse', busy: 'Occupé',
-  machine: 'Répondeur', failed: 'Échec technique', opted_out: 'Ne plus appeler', hangup: 'A raccroché', test_completed: 'Test terminé', none: 'En cours',
+  machine: 'Répondeur', failed: 'Échec technique', opted_out: 'Ne plus appeler', hangup: 'A raccroché', test_completed: 'Test terminé',
+  transferred: 'Transféré à un conseiller', transfer_failed: 'Transfert échoué', none: 'En cours',
 };
 const FR_INTENT: Record<string, string> = {
   affirm: 'Oui', deny: 'Non', unsure: 'Hésitant', callback: 'Demande de rappel', question: 'Question', stop: 'Ne plus appeler', silence: 'Silence', none: 'Aucune',
@@ -133,12 +134,16 @@ test('dashboard: key prompt, live campaign matching the API, pause through Tempo
   assert.ok(Number(await row.getByTestId('calls').textContent()) > 0);
   assert.equal(await row.getByTestId('resume').isEnabled(), true);
   // The charts' labels are French: each outcome and intent of the snapshot under its French name, no code left.
+  // (The performance figures cover every campaign in the database: earlier test files' transfers too.)
+  let charts = '';
   await waitUntil('the charts to show the snapshot\'s outcomes', async () => {
     const { labels, snapshot } = await page.evaluate(() => ({ labels: (globalThis as any).__chartLabels(), snapshot: (globalThis as any).__lastSnapshot }));
-    const want = Object.keys(snapshot.performance.outcomes).map((k) => FR_OUTCOME[k]).sort();
-    return want.length > 0 && JSON.stringify([...labels.outcomes].sort()) === JSON.stringify(want)
-      && JSON.stringify([...labels.intents].sort()) === JSON.stringify(Object.keys(snapshot.intents).map((k) => FR_INTENT[k]).sort());
-  }, 20_000);
+    const want = { outcomes: Object.keys(snapshot.performance.outcomes).map((k) => FR_OUTCOME[k] ?? `no French label for ${k}`).sort(),
+      intents: Object.keys(snapshot.intents).map((k) => FR_INTENT[k] ?? `no French label for ${k}`).sort() };
+    const got = { outcomes: [...labels.outcomes].sort(), intents: [...labels.intents].sort() };
+    charts = JSON.stringify({ got, want });
+    return want.outcomes.length > 0 && JSON.stringify(got) === JSON.stringify(want);
+  }, 20_000).catch((e) => assert.fail(`${(e as Error).message}: ${charts}`));
 
   mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
   const shot = join(ROOT, 'test-artifacts', 'dashboard.png');
