@@ -26,7 +26,7 @@ import { startMediaWorker, type MediaWorker } from '../../workers/media-worker';
 import type { CampaignStatus } from '../../workflows/definitions';
 import { makeContacts, waitUntil, type TestStack } from '../helpers/stack';
 import { CALLEE_REC_DIR, REPO, skipReason } from '../helpers/asterisk';
-import { ariGet, startAsteriskStack } from '../helpers/asterisk-stack';
+import { assertAsteriskEmpty, startAsteriskStack } from '../helpers/asterisk-stack';
 
 const run = promisify(execFile);
 const SKIP = skipReason('for the end-to-end tier');
@@ -61,7 +61,6 @@ describe('end to end: campaign through Temporal, ARI, chan_websocket and the med
     assert.ok(c, `no call row for the ${callee} callee`);
     return c;
   };
-  const ari = (path: string) => ariGet(stack.cfg, path);
 
   before(
     async () => {
@@ -250,15 +249,7 @@ describe('end to end: campaign through Temporal, ARI, chan_websocket and the med
       await Promise.all(batchIds.map((id) => tel.hangup(id)));
     }
     await waitUntil('no call held', async () => tel.activeCalls().length === 0, 15_000);
-    let channels: { name: string }[] = [];
-    let bridges: unknown[] = [];
-    await waitUntil('Asterisk empty', async () => {
-      channels = await ari('/channels');
-      bridges = await ari('/bridges');
-      return channels.length === 0 && bridges.length === 0;
-    }, 15_000).catch(() => undefined);
-    assert.deepEqual(channels.map((c) => c.name), [], 'channels left in Asterisk');
-    assert.deepEqual(bridges, [], 'bridges left in Asterisk');
-    console.log(`# ${N + CALLEES.length} calls in all, channels left: ${channels.length}, bridges left: ${bridges.length}`);
+    const left = await assertAsteriskEmpty(stack.cfg, 15_000);
+    console.log(`# ${N + CALLEES.length} calls in all, channels left: ${left.channels}, bridges left: ${left.bridges}`);
   });
 });

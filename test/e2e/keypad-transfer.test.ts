@@ -21,7 +21,7 @@ import { startMediaWorker, type MediaWorker } from '../../workers/media-worker';
 import type { CampaignStatus } from '../../workflows/definitions';
 import { makeContacts, waitUntil, type TestStack } from '../helpers/stack';
 import { REPO, skipReason } from '../helpers/asterisk';
-import { ariGet, startAsteriskStack } from '../helpers/asterisk-stack';
+import { assertAsteriskEmpty, startAsteriskStack } from '../helpers/asterisk-stack';
 
 const run = promisify(execFile);
 const SKIP = skipReason('for the end-to-end tier');
@@ -41,7 +41,6 @@ describe('end to end: keypad callees and live transfer through Asterisk', { skip
   let recordingsDir: string;
   const calleeOf = new Map<string, string>();
   const calls = new Map<string, CallRow>(); // by label
-  const ari = (path: string) => ariGet(stack.cfg, path);
 
   before(
     async () => {
@@ -208,14 +207,6 @@ describe('end to end: keypad callees and live transfer through Asterisk', { skip
 
   it('leaves no channel and no bridge in Asterisk (agent legs included)', { timeout: 60_000 }, async () => {
     await waitUntil('no call held', async () => mw.telephony.activeCalls().length === 0, 15_000);
-    let channels: { name: string }[] = [];
-    let bridges: unknown[] = [];
-    await waitUntil('Asterisk empty', async () => {
-      channels = await ari('/channels');
-      bridges = await ari('/bridges');
-      return channels.length === 0 && bridges.length === 0;
-    }, 15_000).catch(() => undefined);
-    assert.deepEqual(channels.map((c) => c.name), [], 'channels left in Asterisk');
-    assert.deepEqual(bridges, [], 'bridges left in Asterisk');
+    await assertAsteriskEmpty(stack.cfg, 15_000);
   });
 });

@@ -19,7 +19,7 @@ import type { CampaignStatus } from '../../workflows/definitions';
 import { freePort } from '../../scripts/services/process';
 import { makeContacts, waitUntil, type TestStack } from '../helpers/stack';
 import { REPO, skipReason } from '../helpers/asterisk';
-import { ariGet, startAsteriskStack } from '../helpers/asterisk-stack';
+import { assertAsteriskEmpty, startAsteriskStack } from '../helpers/asterisk-stack';
 
 const run = promisify(execFile);
 const SKIP = skipReason('for the end-to-end tier');
@@ -98,7 +98,6 @@ describe('two media workers on one Asterisk serve one campaign; one is SIGKILLed
   let orchestrationRunning: Promise<void>;
   let recordingsDir: string;
   const media: MediaProcess[] = [];
-  const ari = (path: string) => ariGet(stack.cfg, path);
 
   before(
     async () => {
@@ -227,14 +226,6 @@ describe('two media workers on one Asterisk serve one campaign; one is SIGKILLed
     assert.equal((await campaignFigures(stack.prisma, c.id)).doubleDials, 0, 'double dials');
     const ccs = await stack.prisma.campaignContact.findMany({ where: { campaignId: c.id } });
     assert.deepEqual(ccs.map((x) => x.state).sort(), contactIds.map(() => 'done'), 'every contact done');
-    let channels: { name: string }[] = [];
-    let bridges: unknown[] = [];
-    await waitUntil('Asterisk empty', async () => {
-      channels = await ari('/channels');
-      bridges = await ari('/bridges');
-      return channels.length === 0 && bridges.length === 0;
-    }, 20_000).catch(() => undefined);
-    assert.deepEqual(channels.map((x) => x.name), [], 'channels left in Asterisk');
-    assert.deepEqual(bridges, [], 'bridges left in Asterisk');
+    await assertAsteriskEmpty(stack.cfg, 20_000);
   });
 });

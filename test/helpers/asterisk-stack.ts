@@ -1,5 +1,6 @@
 // The real stack of the Asterisk end-to-end tests: the chroot's Asterisk (installed if missing) on ports of the
 // test's own, and a test stack whose telephony backend is that Asterisk with the Korean Vosk test model.
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,23 @@ export async function ariGet(cfg: Config, path: string): Promise<any> {
   const creds = ariCredentials(cfg);
   const res = await fetch(`${creds.url}/ari${path}`, { headers: { authorization: 'Basic ' + Buffer.from(`${creds.username}:${creds.password}`).toString('base64') } });
   return res.json();
+}
+
+/**
+ * Asserts that Asterisk holds no channel and no bridge once `timeoutMs` has let the last hang-ups land: what a
+ * test's calls leave behind is named (channel names, bridges) rather than counted.
+ */
+export async function assertAsteriskEmpty(cfg: Config, timeoutMs: number): Promise<{ channels: number; bridges: number }> {
+  let channels: { name: string }[] = [];
+  let bridges: unknown[] = [];
+  for (const until = Date.now() + timeoutMs; ; await new Promise((r) => setTimeout(r, 200))) {
+    channels = await ariGet(cfg, '/channels');
+    bridges = await ariGet(cfg, '/bridges');
+    if ((channels.length === 0 && bridges.length === 0) || Date.now() > until) break;
+  }
+  assert.deepEqual(channels.map((c) => c.name), [], 'channels left in Asterisk');
+  assert.deepEqual(bridges, [], 'bridges left in Asterisk');
+  return { channels: channels.length, bridges: bridges.length };
 }
 
 /** A further media worker Asterisk is configured for (ASTERISK_MEDIA_WORKERS): its connection and media port. */
