@@ -24,6 +24,7 @@ import { callRoutes } from './routes/calls';
 import { statsRoutes } from './routes/stats';
 import { healthRoutes } from './routes/health';
 import { CODEC_PATH, codecCors, codecOrigins, codecRouter } from './codec';
+import { codecSessionAuth, codecSessionRoutes } from './codec-session';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -142,6 +143,7 @@ export function createApp(d: Deps, o: AppOptions): express.Express {
   app.use(mount(publicRoutes));
 
   const auth: RequestHandler = (req, res, next) => {
+    if (res.locals.authenticatedBy) return next(); // the Web UI's codec session (api/codec-session.ts)
     const h = req.get('authorization') ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(h);
     if (!m || !safeEqual(m[1]!, o.apiKey)) {
@@ -152,7 +154,9 @@ export function createApp(d: Deps, o: AppOptions): express.Express {
     next();
   };
   app.use(CODEC_PATH, codecCors(codecOrigins(d.cfg)));
+  app.use(CODEC_PATH, codecSessionAuth(o.apiKey));
   app.use(auth);
+  app.use(CODEC_PATH, codecSessionRoutes(o.apiKey));
   app.use(CODEC_PATH, codecRouter(d.client.options.dataConverter.payloadCodecs ?? []));
   app.use(express.json({ limit: o.bodyLimit ?? '64kb', strict: true, type: ['application/json', 'application/*+json'] }));
   app.use(mount(routes.filter((r) => !r.public)));

@@ -1,7 +1,8 @@
 // The codec server (Temporal's remote codec protocol) so that the Temporal Web UI and `temporal --codec-endpoint`
 // show operators decrypted payloads: POST /codec/encode and /codec/decode with {"payloads":[{metadata, data}]}
 // (proto3 JSON: bytes in base64), answered in the same shape. Behind the API key like every data route
-// (Authorization: Bearer <API_KEY>); browsers are let in only from the configured origins (CORS). The codec is
+// (Authorization: Bearer <API_KEY>), or the browser session the dashboard opens for the Web UI
+// (api/codec-session.ts); browsers are let in only from the configured origins (CORS). The codec is
 // the API's own client's (services/temporal.ts), so the endpoint decrypts exactly what MiniBot encrypts.
 import express, { type RequestHandler, type Router } from 'express';
 import type { PayloadCodec } from '@temporalio/common';

@@ -24,6 +24,7 @@
   async function start() {
     $('#login').hidden = true;
     $('#main').hidden = false;
+    M.openCodecSession(M.key());
     const sel = $('#outcome-filter');
     if (sel.options.length === 1) {
       for (const [code, label] of Object.entries(M.LABELS.outcome)) sel.add(new Option(label, code));
@@ -231,6 +232,7 @@
     start();
   });
   $('#logout').addEventListener('click', () => {
+    M.closeCodecSession();
     M.clearKey();
     showLogin();
   });

@@ -38,6 +38,10 @@
     key: () => sessionStorage.getItem(KEY),
     setKey: (k) => sessionStorage.setItem(KEY, k),
     clearKey: () => sessionStorage.removeItem(KEY),
+    // The Temporal Web UI's codec session (api/codec-session.ts): a cookie for /codec, so that the Web UI this
+    // browser opens decodes MiniBot's encrypted payloads. Best effort: the dashboard works without it.
+    openCodecSession: (key) => fetch('/codec/session', { method: 'POST', headers: { Authorization: `Bearer ${key}` } }).catch(() => undefined),
+    closeCodecSession: () => fetch('/codec/session', { method: 'DELETE', headers: { Authorization: `Bearer ${sessionStorage.getItem(KEY)}` } }).catch(() => undefined),
     onUnauthorized(f) {
       onUnauthorized = f;
     },

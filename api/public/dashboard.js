@@ -32,6 +32,7 @@
   }
 
   function logout(msg) {
+    if (!msg) window.MiniBot.closeCodecSession(); // a refused key has no session to end
     sessionStorage.removeItem(KEY);
     key = null;
     if (abort) abort.abort();
@@ -48,6 +49,7 @@
   async function start() {
     $('#login').hidden = true;
     $('#main').hidden = false;
+    window.MiniBot.openCodecSession(key);
     initCharts();
     for (;;) {
       if (!key) return;

@@ -2,11 +2,16 @@
 // own): after a small campaign, a call workflow's raw history as the temporal CLI prints
 // it holds no phone number and no transcript in clear, while the API and the MiniBot CLI still show them; the
 // codec server (/codec) decodes that history for the CLI (as for the Web UI) only with the API key; a history
-// written under an old key id still decodes after a rotation; search attributes carry no personal data.
+// written under an old key id still decodes after a rotation; the Temporal Web UI, in headless Chromium, shows a
+// call input decoded through /codec once the dashboard has opened the browser's codec session, and not before
+// or after it; search attributes carry no personal data.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { promisify } from 'node:util';
@@ -14,10 +19,12 @@ import { createApp } from '../../api/app';
 import { createCampaign, launchCampaign } from '../../services/campaigns';
 import { temporalClient } from '../../services/temporal';
 import { ENCRYPTED_ENCODING, type JsonPayload } from '../../lib/payload-codec';
-import { makeContacts, startWorkers, testStack, type RunningWorkers, type TestStack } from '../helpers/stack';
+import { chromium } from 'playwright-core';
+import { makeContacts, startWorkers, testStack, waitUntil, type RunningWorkers, type TestStack } from '../helpers/stack';
 import { runMinibot } from '../helpers/minibot-cli';
 
 const execFileAsync = promisify(execFile);
+const ROOT = join(import.meta.dirname, '..', '..');
 const KEY = 'encryption-test-api-key-0123456789';
 let stack: TestStack;
 let workers: RunningWorkers;
@@ -187,6 +194,92 @@ describe('payload encryption', () => {
     });
     const sealed = ((await enc.json()) as any).payloads[0] as JsonPayload;
     assert.equal(Buffer.from(sealed.metadata!['encryption-key-id']!, 'base64').toString(), 'rotated');
+  });
+
+  test('the codec session: opened with the key, a cookie for /codec only, accepted by decode in place of the key, ended by DELETE', async () => {
+    const input = startInput((await rawHistory(call.workflowId)).text);
+    assert.equal((await fetch(`${base}/codec/session`, { method: 'POST' })).status, 401, 'no session without the key');
+    const opened = await fetch(`${base}/codec/session`, { method: 'POST', headers: { authorization: `Bearer ${KEY}` } });
+    assert.equal(opened.status, 204);
+    const set = opened.headers.get('set-cookie') ?? '';
+    assert.match(set, /^minibot_codec=\d{13}\.[\w-]{43}; Max-Age=28800; Path=\/codec; Expires=[^;]+; HttpOnly; SameSite=Strict$/);
+    const cookie = set.split(';')[0]!;
+    const decode = (headers: Record<string, string>) => fetch(`${base}/codec/decode`, {
+      method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ payloads: [input] }),
+    });
+    const viaCookie = await decode({ cookie });
+    assert.equal(viaCookie.status, 200);
+    assert.equal(JSON.parse(Buffer.from(((await viaCookie.json()) as any).payloads[0].data, 'base64').toString()).phone, call.phone);
+    // The cookie opens nothing else, and a forged or altered one nothing at all.
+    assert.equal((await fetch(`${base}/campaigns`, { headers: { cookie } })).status, 401);
+    const [exp, mac] = cookie.split('=')[1]!.split('.');
+    assert.equal((await decode({ cookie: `minibot_codec=${Number(exp) + 1}.${mac}` })).status, 401, 'expiry moved');
+    assert.equal((await decode({ cookie: `minibot_codec=${exp}.${'A'.repeat(43)}` })).status, 401, 'forged HMAC');
+    // A session of another API key (its rotation ends every session) is refused.
+    const other = await serve(createApp({ cfg: stack.cfg, prisma: stack.prisma, client: stack.client }, { apiKey: 'another-api-key-0123456789abcdef' }));
+    assert.equal((await fetch(`${other}/codec/decode`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify({ payloads: [input] }) })).status, 401);
+    const ended = await fetch(`${base}/codec/session`, { method: 'DELETE', headers: { authorization: `Bearer ${KEY}` } });
+    assert.equal(ended.status, 204);
+    assert.match(ended.headers.get('set-cookie') ?? '', /^minibot_codec=; Path=\/codec; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Strict$/);
+  });
+
+  test('the Temporal Web UI shows the call input decoded through the codec endpoint once the dashboard has opened a session', { timeout: 180_000 }, async () => {
+    assert.equal(spawnSync('bash', [join(ROOT, 'scripts/setup-browser.sh')], { stdio: 'inherit' }).status, 0, 'scripts/setup-browser.sh (installs Debian chromium)');
+    const ui = stack.cfg.TEMPORAL_UI_URL!;
+    const profile = mkdtempSync(join(tmpdir(), 'minibot-webui-'));
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium', headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage();
+      const decodes: number[] = [];
+      page.on('response', (r) => {
+        if (r.url().startsWith(`${base}/codec/decode`)) decodes.push(r.status());
+      });
+      // The operator's Codec Server settings in the Web UI (kept in its localStorage): MiniBot's endpoint,
+      // "Include cross-origin credentials".
+      await page.goto(ui);
+      await page.evaluate((endpoint) => {
+        (globalThis as any).localStorage.setItem('endpoint', JSON.stringify(endpoint));
+        (globalThis as any).localStorage.setItem('includeCredentials', 'true');
+        (globalThis as any).localStorage.setItem('overrideRemoteCodecConfiguration', 'true');
+      }, `${base}/codec`);
+      const workflowPage = `${ui}/namespaces/${stack.cfg.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(call.workflowId)}`;
+      const shown = `"phone": "${call.phone}"`;
+      const bodyText = () => page.locator('body').innerText();
+
+      // No session yet: the UI's decode request is refused and the input stays encrypted on the page.
+      await page.goto(workflowPage);
+      await waitUntil('the Web UI to ask the codec endpoint', async () => decodes.length > 0, 60_000);
+      assert.deepEqual([...new Set(decodes)], [401]);
+      await page.waitForTimeout(1000); // what the page shows with the refusal
+      assert.ok(!(await bodyText()).includes(call.phone), 'no phone on the page without a session');
+
+      // The operator logs in to the dashboard (same site): it opens the session; the Web UI now decodes.
+      await page.goto(`${base}/`);
+      await page.getByTestId('api-key').fill(KEY);
+      await page.getByTestId('login').click();
+      await waitUntil('the codec session cookie', async () => (await browser.cookies(`${base}/codec/decode`)).some((c) => c.name === 'minibot_codec'), 15_000);
+      decodes.length = 0;
+      await page.goto(workflowPage);
+      await waitUntil('the Web UI to show the decoded call input', async () => (await bodyText()).includes(shown), 60_000);
+      assert.ok(decodes.includes(200), `decode answered ${decodes.join(', ')}`);
+      mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
+      await page.screenshot({ path: join(ROOT, 'test-artifacts', 'temporal-web-ui-decoded.png'), fullPage: true });
+
+      // Logging out of the dashboard ends the session: the Web UI can no longer decode.
+      await page.goto(`${base}/`);
+      await page.locator('#logout').click();
+      await waitUntil('the session cookie cleared', async () => !(await browser.cookies(`${base}/codec/decode`)).some((c) => c.name === 'minibot_codec'), 15_000);
+      decodes.length = 0;
+      await page.goto(workflowPage);
+      await waitUntil('the Web UI to ask the codec endpoint', async () => decodes.length > 0, 60_000);
+      assert.deepEqual([...new Set(decodes)], [401]);
+    } finally {
+      await browser.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
   });
 
   test('search attributes hold no personal data', async () => {
