@@ -1,6 +1,7 @@
 // A node:test reporter beside `spec`: the wall time each test file took, slowest first, so the suite's cost
 // stays visible (CI has a time limit). Files run one at a time (--test-concurrency=1), so the span between a
-// file's first and last event is its duration, module loading and fixtures included.
+// file's start (its first test:dequeue) and its last event is its duration, module loading and fixtures
+// included.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 
@@ -10,7 +11,12 @@ export default async function* durations(source) {
     const file = event.data?.file;
     if (!file) continue;
     const now = Date.now();
-    const f = files.get(file) ?? { first: now, last: now, tests: 0, failed: 0 };
+    // A file is enqueued when the run starts and dequeued when it starts running: time counts from then.
+    let f = files.get(file);
+    if (!f) {
+      if (event.type !== 'test:dequeue') continue;
+      f = { first: now, last: now, tests: 0, failed: 0 };
+    }
     f.last = now;
     if (event.data.nesting === 0 && (event.type === 'test:pass' || event.type === 'test:fail')) {
       f.tests += 1;

@@ -1,15 +1,18 @@
 // npm test — node's test runner over every tier, with the services the tests need started here and stopped
-// afterwards: a Temporal dev server (in-memory) and a fresh Postgres database on free ports, plus the
-// per-tier prerequisites (speech tools and the Vosk test model, Asterisk in its chroot).
+// afterwards: per lane (below) a Temporal dev server (in-memory) and a fresh Postgres database on free ports,
+// plus the per-tier prerequisites (speech tools and the Vosk test model, Asterisk in its chroot). Each test
+// file's wall time, slowest first, lands in .cache/test-run/durations.json.
 //   tsx scripts/test.ts [unit] [integration] [faults] [media] [asterisk] [e2e]     (default: every tier)
+//   tsx scripts/test.ts test/<tier>/<file>.test.ts …                                (just those files)
 // The faults tier starts further services of its own (test/faults/harness.ts): it kills them.
 // Tiers that need a service the machine cannot run are reported, never silently passed.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { join, relative } from 'node:path';
 import { CACHE_DIR, ROOT } from './services/paths';
 import { freePort, isAlive } from './services/process';
-import { startEphemeralTemporal } from './services/temporal';
+import { ensureTemporalCli, startEphemeralTemporal } from './services/temporal';
 import { clusterPid, clusterUrl, initCluster, startCluster, stopCluster, waitForPostgres } from './services/postgres';
 import { migrate } from './services/migrations';
 
@@ -59,52 +62,71 @@ if (files.length === 0) {
 }
 
 const runDir = join(CACHE_DIR, 'test-run');
-const env: NodeJS.ProcessEnv = {
-  ...process.env, NODE_ENV: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-  MINIBOT_TEST_DURATIONS_FILE: join(runDir, 'durations.json'),
-};
+const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
 const cleanups: (() => Promise<void> | void)[] = [];
 
-async function startServices(): Promise<void> {
-  mkdirSync(runDir, { recursive: true });
-  // Temporal: an in-memory dev server of our own on free ports.
-  const temporal = await startEphemeralTemporal(runDir, log);
-  cleanups.push(temporal.stop);
-  env.TEMPORAL_ADDRESS = temporal.address;
-  env.TEMPORAL_UI_URL = temporal.uiUrl;
-  env.TEMPORAL_NAMESPACE = 'default';
-  env.TEMPORAL_CLI = temporal.bin;
+/**
+ * Lanes: the suite spends most of its time waiting (campaigns on timers, calls in real time through Asterisk,
+ * outages held for minutes), not computing — the machine's load stays under 1 on 2 cores when files run one
+ * at a time. So the tiers run in lanes side by side, each lane's files one at a time, each lane on a Temporal
+ * server and a database of its own (a shared server would mix their task queues' load and their rows). The
+ * Asterisk tiers share one lane (one Asterisk chroot); the fault tier, which starts and kills services of its
+ * own, has the media tier beside it. MINIBOT_TEST_LANES=1 runs everything in one lane, as before.
+ */
+const LANES: { name: string; tiers: Tier[] }[] = [
+  { name: 'asterisk', tiers: ['asterisk', 'e2e'] },
+  { name: 'faults', tiers: ['faults', 'media'] },
+  { name: 'app', tiers: ['unit', 'integration'] },
+];
 
-  // Postgres: a fresh database, on DATABASE_URL's server when given, else on a project-local test cluster.
-  let adminUrl: string;
-  if (process.env.DATABASE_URL) {
-    adminUrl = process.env.DATABASE_URL;
-  } else {
-    // A cluster of this run's own (test runs may overlap); leftovers of interrupted runs are removed.
-    for (const d of existsSync(CACHE_DIR) ? readdirSync(CACHE_DIR) : []) {
-      const m = /^test-pg-(\d+)$/.exec(d);
-      if (m && !isAlive(Number(m[1]))) {
-        const dir = join(CACHE_DIR, d);
-        if (clusterPid(dir) !== undefined) stopCluster(dir);
-        rmSync(dir, { recursive: true, force: true });
-        rmSync(`${dir}.credentials.json`, { force: true });
-      }
+interface Lane { name: string; files: string[]; env: NodeJS.ProcessEnv }
+
+function planLanes(): Lane[] {
+  if (process.env.MINIBOT_TEST_LANES === '1') return [{ name: 'all', files, env: { ...env } }];
+  return LANES.map((l) => ({ name: l.name, files: files.filter((f) => l.tiers.includes(tierOf(f))), env: { ...env } }))
+    .filter((l) => l.files.length > 0);
+}
+
+/** The project-local Postgres cluster (or DATABASE_URL's server) every lane makes its database on. */
+async function startPostgres(): Promise<string> {
+  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
+  // A cluster of this run's own (test runs may overlap); leftovers of interrupted runs are removed.
+  for (const d of existsSync(CACHE_DIR) ? readdirSync(CACHE_DIR) : []) {
+    const m = /^test-pg-(\d+)$/.exec(d);
+    if (m && !isAlive(Number(m[1]))) {
+      const dir = join(CACHE_DIR, d);
+      if (clusterPid(dir) !== undefined) stopCluster(dir);
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(`${dir}.credentials.json`, { force: true });
     }
-    const dataDir = join(CACHE_DIR, `test-pg-${process.pid}`);
-    const creds = initCluster(dataDir);
-    const pgPort = await freePort();
-    startCluster(dataDir, pgPort);
-    cleanups.push(() => {
-      stopCluster(dataDir);
-      rmSync(dataDir, { recursive: true, force: true });
-      rmSync(`${dataDir}.credentials.json`, { force: true });
-    });
-    adminUrl = clusterUrl({ dataDir, port: pgPort, user: creds.user, password: creds.password, database: 'postgres' });
   }
+  const dataDir = join(CACHE_DIR, `test-pg-${process.pid}`);
+  const creds = initCluster(dataDir);
+  const pgPort = await freePort();
+  startCluster(dataDir, pgPort);
+  cleanups.push(() => {
+    stopCluster(dataDir);
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(`${dataDir}.credentials.json`, { force: true });
+  });
+  return clusterUrl({ dataDir, port: pgPort, user: creds.user, password: creds.password, database: 'postgres' });
+}
+
+/** A lane's services: an in-memory Temporal dev server on free ports, a fresh migrated database. */
+async function startLaneServices(lane: Lane, adminUrl: string): Promise<void> {
+  const dir = join(runDir, lane.name);
+  mkdirSync(dir, { recursive: true });
+  const temporal = await startEphemeralTemporal(dir, (m) => log(`${lane.name}: ${m}`));
+  cleanups.push(temporal.stop);
+  lane.env.TEMPORAL_ADDRESS = temporal.address;
+  lane.env.TEMPORAL_UI_URL = temporal.uiUrl;
+  lane.env.TEMPORAL_NAMESPACE = 'default';
+  lane.env.TEMPORAL_CLI = temporal.bin;
+
   const admin = new URL(adminUrl);
   admin.pathname = '/postgres';
   await waitForPostgres(admin.toString());
-  const dbName = `minibot_test_${process.pid}`;
+  const dbName = `minibot_test_${process.pid}_${lane.name}`;
   const pg = (await import('pg')).default;
   const c = new pg.Client({ connectionString: admin.toString() });
   await c.connect();
@@ -119,10 +141,10 @@ async function startServices(): Promise<void> {
   });
   const url = new URL(adminUrl);
   url.pathname = `/${dbName}`;
-  env.DATABASE_URL = url.toString();
-  env.MINIBOT_TEST_ADMIN_DATABASE_URL = admin.toString();
-  const m = await migrate(env.DATABASE_URL);
-  log(`services ready: temporal ${env.TEMPORAL_ADDRESS}, postgres database ${dbName} (migrations: ${m.method})`);
+  lane.env.DATABASE_URL = url.toString();
+  lane.env.MINIBOT_TEST_ADMIN_DATABASE_URL = admin.toString();
+  const m = await migrate(lane.env.DATABASE_URL);
+  log(`${lane.name}: temporal ${temporal.address}, postgres database ${dbName} (migrations: ${m.method})`);
 }
 
 async function cleanup(): Promise<void> {
@@ -135,6 +157,32 @@ async function cleanup(): Promise<void> {
   }
 }
 
+const children = new Set<ChildProcess>();
+process.on('SIGINT', () => children.forEach((c) => c.kill('SIGINT')));
+process.on('SIGTERM', () => children.forEach((c) => c.kill('SIGTERM')));
+
+/** Runs a lane's files one at a time; with several lanes each output line carries the lane's name. */
+function runLane(lane: Lane, prefixed: boolean): Promise<{ code: number; seconds: number }> {
+  const t0 = Date.now();
+  const durations = join(runDir, `durations-${lane.name}.json`);
+  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1',
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=./scripts/test-durations.mjs', '--test-reporter-destination=stderr', ...lane.files], {
+    cwd: ROOT, env: { ...lane.env, MINIBOT_TEST_DURATIONS_FILE: durations, MINIBOT_TEST_LANE: lane.name },
+    stdio: prefixed ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', 'inherit'],
+  });
+  children.add(child);
+  if (prefixed) {
+    for (const [from, to] of [[child.stdout!, process.stdout], [child.stderr!, process.stderr]] as const) {
+      createInterface({ input: from }).on('line', (line) => to.write(`[${lane.name}] ${line}\n`));
+    }
+  }
+  return new Promise((resolve) => child.on('exit', (c, sig) => {
+    children.delete(child);
+    resolve({ code: c ?? (sig ? 1 : 0), seconds: (Date.now() - t0) / 1000 });
+  }));
+}
+
 let code = 1;
 try {
   for (const tier of tiers) {
@@ -145,17 +193,24 @@ try {
       if (r.status !== 0) throw new Error(`${script} failed (exit ${r.status})`);
     }
   }
-  if (tiers.some((t) => NEEDS_SERVICES.includes(t))) await startServices();
-  log(`running ${files.length} test files (${tiers.join(', ')})`);
-  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1',
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
-    '--test-reporter=./scripts/test-durations.mjs', '--test-reporter-destination=stderr', ...files], {
-    cwd: ROOT, env, stdio: 'inherit',
-  });
-  const onSignal = (s: NodeJS.Signals) => child.kill(s);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  code = await new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
+  const lanes = planLanes();
+  mkdirSync(runDir, { recursive: true });
+  // Installs the temporal CLI once, before the lanes start their servers (a fresh machine builds it).
+  if (tiers.some((t) => NEEDS_SERVICES.includes(t))) {
+    ensureTemporalCli(log);
+    const adminUrl = await startPostgres();
+    await Promise.all(lanes.filter((l) => l.files.some((f) => NEEDS_SERVICES.includes(tierOf(f)))).map((l) => startLaneServices(l, adminUrl)));
+  }
+  log(`running ${files.length} test files (${tiers.join(', ')}) in ${lanes.length} lane(s): ${lanes.map((l) => `${l.name} ${l.files.length}`).join(', ')}`);
+  const results = await Promise.all(lanes.map((l) => runLane(l, lanes.length > 1)));
+  code = results.some((r) => r.code !== 0) ? 1 : 0;
+  // The whole run's files, slowest first, and each lane's wall time (the run lasts as long as its longest lane).
+  const rows = lanes.flatMap((l) => {
+    const f = join(runDir, `durations-${l.name}.json`);
+    return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')).files as { file: string; seconds: number }[]) : [];
+  }).sort((a, b) => b.seconds - a.seconds);
+  writeFileSync(join(runDir, 'durations.json'), JSON.stringify({ lanes: lanes.map((l, i) => ({ lane: l.name, seconds: results[i]!.seconds, code: results[i]!.code })), files: rows }, null, 2));
+  log(`lanes: ${lanes.map((l, i) => `${l.name} ${(results[i]!.seconds / 60).toFixed(1)} min${results[i]!.code ? ' (failed)' : ''}`).join(', ')}`);
 } catch (err) {
   log((err as Error).message);
   code = 1;
@@ -163,4 +218,3 @@ try {
   await cleanup();
 }
 process.exit(code);
-

@@ -24,7 +24,7 @@ import { callTranscript, formatTranscript } from '../../services/transcripts';
 import { analyzePcm16, parseWav } from '../../lib/audio-files';
 import { startMediaWorker, type MediaWorker } from '../../workers/media-worker';
 import type { CampaignStatus } from '../../workflows/definitions';
-import { makeContacts, waitUntil, type TestStack } from '../helpers/stack';
+import { campaignResult, makeContacts, waitUntil, type TestStack } from '../helpers/stack';
 import { CALLEE_REC_DIR, REPO, skipReason } from '../helpers/asterisk';
 import { assertAsteriskEmpty, startAsteriskStack } from '../helpers/asterisk-stack';
 
@@ -99,10 +99,7 @@ describe('end to end: campaign through Temporal, ARI, chan_websocket and the med
     });
     campaignId = c.id;
     const { workflowId } = await launchCampaign(stack.client, stack.prisma, stack.cfg, c.id);
-    const status = (await Promise.race([
-      stack.client.workflow.getHandle(workflowId).result(),
-      new Promise<never>((_, rej) => setTimeout(() => rej(new Error('campaign did not finish within 200 s')), 200_000)),
-    ])) as CampaignStatus;
+    const status = await campaignResult(stack.client, workflowId, 200_000);
     assert.equal(status.state, 'completed');
     calls = await stack.prisma.call.findMany({ where: { campaignId }, include: { interactions: { orderBy: { turn: 'asc' } } } } as never);
     assert.equal(calls.length, CALLEES.length, 'one call per callee');

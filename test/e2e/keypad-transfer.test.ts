@@ -19,7 +19,7 @@ import { createCampaign, launchCampaign } from '../../services/campaigns';
 import { analyzePcm16, parseWav } from '../../lib/audio-files';
 import { startMediaWorker, type MediaWorker } from '../../workers/media-worker';
 import type { CampaignStatus } from '../../workflows/definitions';
-import { makeContacts, waitUntil, type TestStack } from '../helpers/stack';
+import { campaignResult, makeContacts, waitUntil, type TestStack } from '../helpers/stack';
 import { REPO, skipReason } from '../helpers/asterisk';
 import { assertAsteriskEmpty, startAsteriskStack } from '../helpers/asterisk-stack';
 
@@ -82,10 +82,7 @@ describe('end to end: keypad callees and live transfer through Asterisk', { skip
       }
     }
     const { workflowId } = launched;
-    const status = (await Promise.race([
-      stack.client.workflow.getHandle(workflowId).result(),
-      new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`campaign ${label} did not finish within 240 s`)), 240_000)),
-    ])) as CampaignStatus;
+    const status = await campaignResult(stack.client, workflowId, 240_000);
     assert.equal(status.state, 'completed', label);
     const rows = (await stack.prisma.call.findMany({ where: { campaignId: c.id }, include: { interactions: { orderBy: { turn: 'asc' } } } } as never)) as CallRow[];
     assert.equal(rows.length, callees.length, `${label}: one call per callee`);

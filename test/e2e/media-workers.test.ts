@@ -17,7 +17,7 @@ import { campaignFigures } from '../../services/stats';
 import { createWorkers, type WorkerSet } from '../../workers/workers';
 import type { CampaignStatus } from '../../workflows/definitions';
 import { freePort } from '../../scripts/services/process';
-import { makeContacts, waitUntil, type TestStack } from '../helpers/stack';
+import { campaignResult, makeContacts, waitUntil, type TestStack } from '../helpers/stack';
 import { REPO, skipReason } from '../helpers/asterisk';
 import { assertAsteriskEmpty, startAsteriskStack } from '../helpers/asterisk-stack';
 
@@ -158,10 +158,7 @@ describe('two media workers on one Asterisk serve one campaign; one is SIGKILLed
     const killedAt = Date.now();
     console.log(`# killed ${a.name} holding ${beforeKill[0]!.activeCalls} calls; ${b.name} held ${beforeKill[1]!.activeCalls}`);
 
-    const status = (await Promise.race([
-      stack.client.workflow.getHandle(workflowId).result(),
-      new Promise<never>((_, rej) => setTimeout(() => rej(new Error('campaign did not finish within 600 s')), 600_000)),
-    ])) as CampaignStatus;
+    const status = await campaignResult(stack.client, workflowId, 600_000);
     assert.equal(status.state, 'completed');
 
     const calls = await stack.prisma.call.findMany({ where: { campaignId: c.id } });

@@ -15,7 +15,7 @@ import { createCampaign, launchCampaign } from '../../services/campaigns';
 import { percentile } from '../../lib/metrics';
 import { startMediaWorker, type MediaWorker } from '../../workers/media-worker';
 import type { CampaignStatus } from '../../workflows/definitions';
-import { makeContacts, type TestStack } from '../helpers/stack';
+import { campaignResult, makeContacts, type TestStack } from '../helpers/stack';
 import { CALLEE_REC_DIR, REPO, skipReason } from '../helpers/asterisk';
 import { startAsteriskStack } from '../helpers/asterisk-stack';
 import { calleeRecordings, calleeTimeline } from '../helpers/callee-recordings';
@@ -54,10 +54,7 @@ describe('end to end: turn latency heard by the callee (one call at a time)', { 
       record_calls: true, machine_policy: 'hangup', caller_id: '01 62 00 00 00',
     });
     const { workflowId } = await launchCampaign(stack.client, stack.prisma, stack.cfg, c.id);
-    const status = (await Promise.race([
-      stack.client.workflow.getHandle(workflowId).result(),
-      new Promise<never>((_, rej) => setTimeout(() => rej(new Error('campaign did not finish within 500 s')), 500_000)),
-    ])) as CampaignStatus;
+    const status = await campaignResult(stack.client, workflowId, 500_000);
     assert.equal(status.state, 'completed');
     const calls = await stack.prisma.call.findMany({ where: { campaignId: c.id }, include: { interactions: { orderBy: { turn: 'asc' } } } } as never);
     assert.equal(calls.length, CALLS);

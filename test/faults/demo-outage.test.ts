@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createPrisma, type PrismaClient } from '../../prisma/client';
 import { waitUntil } from '../helpers/stack';
+import { withTimeout } from '../../lib/timeout';
 import { ownPostgres, ownTemporal, type OwnPostgres, type OwnTemporal } from '../helpers/own-services';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -64,7 +65,7 @@ test('the demo waits out a 20 s Postgres outage and a 20 s Temporal outage, says
   assert.equal(demo.exitCode, null, `the demo is still running during the Temporal outage:\n${out}\n${err}`);
   await temporal.start();
 
-  const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 300_000))]);
+  const code = await withTimeout(exited, 300_000, 'the demo to exit').catch((e: Error) => e.message);
   assert.equal(code, 0, `demo exit code\n${out}\n${err}`);
   assert.match(err, new RegExp(`Postgres \\(the database\\) is unreachable at 127\\.0\\.0\\.1:${pgs.port}: waiting for it to come back`));
   assert.match(err, /Postgres \(the database\) is back after \d+ s/);

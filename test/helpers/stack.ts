@@ -7,6 +7,8 @@ import type { NativeConnection } from '@temporalio/worker';
 import { parseConfig, type Config } from '../../runtime/config';
 import { createPrisma, type PrismaClient } from '../../prisma/client';
 import { temporalClient, workerConnection } from '../../services/temporal';
+import { withTimeout } from '../../lib/timeout';
+import type { CampaignStatus } from '../../workflows/definitions';
 import { createWorkers, type WorkerSet } from '../../workers/workers';
 import { SimulatedTelephony, promptDurationsFrom, type SimulationOptions } from '../../telephony/simulated';
 import { temporalSignalSink } from '../../telephony/temporal-sink';
@@ -87,4 +89,12 @@ export async function waitUntil(what: string, probe: () => Promise<boolean>, tim
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * The campaign workflow's result, or a TimeoutError naming it after `ms`. The timer is cleared when the
+ * campaign ends: a bare Promise.race with setTimeout keeps the test file's process alive for the whole `ms`.
+ */
+export function campaignResult(client: Client, workflowId: string, ms: number): Promise<CampaignStatus> {
+  return withTimeout(client.workflow.getHandle(workflowId).result() as Promise<CampaignStatus>, ms, `campaign ${workflowId} to finish`);
 }

@@ -11,7 +11,7 @@ import { temporalSignalSink } from '../../telephony/temporal-sink';
 import { MediaAdmission } from '../../telephony/admission';
 import { createWorkers } from '../../workers/workers';
 import { promptDurationsFrom } from '../../telephony/simulated';
-import { makeContacts, testStack, type TestStack } from '../helpers/stack';
+import { campaignResult, makeContacts, testStack, type TestStack } from '../helpers/stack';
 import type { CampaignStatus } from '../../workflows/definitions';
 
 let stack: TestStack;
@@ -46,10 +46,7 @@ test('originates beyond the instance cap wait (deferred, not dialed, not counted
   let maxHeld = 0;
   const sampler = setInterval(() => (maxHeld = Math.max(maxHeld, telephony.activeCalls().length)), 10);
   const { workflowId } = await launchCampaign(stack.client, stack.prisma, stack.cfg, c.id);
-  const status = (await Promise.race([
-    stack.client.workflow.getHandle(workflowId).result(),
-    new Promise<never>((_, rej) => setTimeout(() => rej(new Error('campaign did not finish in time')), 180_000)),
-  ])) as CampaignStatus;
+  const status = await campaignResult(stack.client, workflowId, 180_000);
   clearInterval(sampler);
 
   assert.equal(status.state, 'completed');

@@ -8,7 +8,7 @@ import { DateTime } from 'luxon';
 import { createApp } from '../../api/app';
 import { createCampaign, launchCampaign, signalCampaign, campaignStatus, setCampaignConcurrency } from '../../services/campaigns';
 import { campaignFigures } from '../../services/stats';
-import { makeContacts, startWorkers, testStack, waitUntil, type RunningWorkers, type TestStack } from '../helpers/stack';
+import { campaignResult, makeContacts, startWorkers, testStack, waitUntil, type RunningWorkers, type TestStack } from '../helpers/stack';
 import type { CampaignStatus } from '../../workflows/definitions';
 
 const execFileAsync = promisify(execFile);
@@ -26,11 +26,7 @@ after(async () => {
 
 async function runToEnd(campaignId: string, timeoutMs = 120_000): Promise<CampaignStatus> {
   const { workflowId } = await launchCampaign(stack.client, stack.prisma, stack.cfg, campaignId);
-  const h = stack.client.workflow.getHandle(workflowId);
-  return Promise.race([
-    h.result() as Promise<CampaignStatus>,
-    new Promise<never>((_, rej) => setTimeout(() => rej(new Error('campaign did not finish in time')), timeoutMs)),
-  ]);
+  return campaignResult(stack.client, workflowId, timeoutMs);
 }
 
 /** Every invariant that must hold for any finished campaign. */

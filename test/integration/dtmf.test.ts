@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createCampaign, launchCampaign } from '../../services/campaigns';
 import { SimulatedTelephony, type SimulationOptions } from '../../telephony/simulated';
-import { startWorkers, testStack, type RunningWorkers, type TestStack } from '../helpers/stack';
+import { campaignResult, startWorkers, testStack, type RunningWorkers, type TestStack } from '../helpers/stack';
 
 // Speed 20, not 60: the opt-out callee presses 9 at 40 % of the 11.4 s hello, leaving the bot 6.8 s of simulated
 // time to stop it; at 60x that is 114 ms real for signal + workflow task + stopPlayback, which a loaded machine
@@ -32,10 +32,7 @@ test('keys answer the scenario: 1 qualifies a lead, 9 over the hello interrupts 
   })));
   const c = await createCampaign(stack.prisma, { name: `dtmf ${tag}`, contact_source: `dtmf-${tag}`, time_scale: 1 / 20, ignore_window: true, max_concurrent_calls: 4 });
   const { workflowId } = await launchCampaign(stack.client, stack.prisma, stack.cfg, c.id);
-  await Promise.race([
-    stack.client.workflow.getHandle(workflowId).result(),
-    new Promise<never>((_, rej) => setTimeout(() => rej(new Error('campaign did not finish in time')), 180_000)),
-  ]);
+  await campaignResult(stack.client, workflowId, 180_000);
 
   const calls = await stack.prisma.call.findMany({ where: { campaignId: c.id }, include: { interactions: { orderBy: { turn: 'asc' } } } });
   assert.equal(calls.length, contacts.length, 'one call per contact');

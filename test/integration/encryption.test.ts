@@ -20,7 +20,7 @@ import { createCampaign, launchCampaign } from '../../services/campaigns';
 import { temporalClient } from '../../services/temporal';
 import { ENCRYPTED_ENCODING, type JsonPayload } from '../../lib/payload-codec';
 import { chromium } from 'playwright-core';
-import { makeContacts, startWorkers, testStack, waitUntil, type RunningWorkers, type TestStack } from '../helpers/stack';
+import { campaignResult, makeContacts, startWorkers, testStack, waitUntil, type RunningWorkers, type TestStack } from '../helpers/stack';
 import { runMinibot } from '../helpers/minibot-cli';
 
 const execFileAsync = promisify(execFile);
@@ -88,10 +88,7 @@ before(async () => {
   const { source } = await makeContacts(stack.prisma, 4);
   const c = await createCampaign(stack.prisma, { name: 'encrypted', max_concurrent_calls: 2, contact_source: source, max_attempts: 1, time_scale: 1 / 60, ignore_window: true });
   const { workflowId } = await launchCampaign(stack.client, stack.prisma, stack.cfg, c.id);
-  const status = await Promise.race([
-    stack.client.workflow.getHandle(workflowId).result(),
-    new Promise<never>((_, rej) => setTimeout(() => rej(new Error('campaign did not finish in time')), 180_000)),
-  ]);
+  const status = await campaignResult(stack.client, workflowId, 180_000);
   assert.equal((status as { state: string }).state, 'completed');
   const withWords = await stack.prisma.call.findFirstOrThrow({
     where: { campaignId: c.id, interactions: { some: { transcript: { not: null } } } },

@@ -15,7 +15,7 @@ import { parseConfig } from '../../runtime/config';
 import { createCampaign, launchCampaign, launchRefusals, ValidationError } from '../../services/campaigns';
 import { campaignFigures } from '../../services/stats';
 import { writeComplianceReport } from '../../cli/compliance';
-import { startWorkers, testStack, type RunningWorkers, type TestStack } from '../helpers/stack';
+import { campaignResult, startWorkers, testStack, type RunningWorkers, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;
 let workers: RunningWorkers;
@@ -45,10 +45,7 @@ after(async () => {
 
 async function runToEnd(campaignId: string) {
   const { workflowId } = await launchCampaign(stack.client, stack.prisma, stack.cfg, campaignId);
-  return Promise.race([
-    stack.client.workflow.getHandle(workflowId).result(),
-    new Promise<never>((_, rej) => setTimeout(() => rej(new Error('campaign did not finish in time')), 180_000)),
-  ]);
+  return campaignResult(stack.client, workflowId, 180_000);
 }
 
 const local = (d: Date, zone: string) => DateTime.fromJSDate(d).setZone(zone).toFormat('yyyy-MM-dd HH:mm:ss ZZ');

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCampaign, launchCampaign } from '../../services/campaigns';
 import type { SimulationOptions } from '../../telephony/simulated';
-import { makeContacts, startWorkers, testStack, type RunningWorkers, type TestStack } from '../helpers/stack';
+import { campaignResult, makeContacts, startWorkers, testStack, type RunningWorkers, type TestStack } from '../helpers/stack';
 
 // Speed 60: a 600 s conversation lasts 10 s, long enough that every lead of a campaign reaches its transfer
 // step while the first transfers are still in progress (the scenario takes ~0.5 s at this speed).
@@ -34,10 +34,7 @@ async function runCampaign(n: number, opts: Record<string, unknown>) {
     max_concurrent_calls: n, max_attempts: 1, ...opts,
   });
   const { workflowId } = await launchCampaign(stack.client, stack.prisma, stack.cfg, c.id);
-  await Promise.race([
-    stack.client.workflow.getHandle(workflowId).result(),
-    new Promise<never>((_, rej) => setTimeout(() => rej(new Error('campaign did not finish in time')), 180_000)),
-  ]);
+  await campaignResult(stack.client, workflowId, 180_000);
   const calls = await stack.prisma.call.findMany({ where: { campaignId: c.id }, include: { interactions: { orderBy: { turn: 'asc' } } } });
   assert.equal(calls.length, n, 'one call per contact');
   return calls;

@@ -7,6 +7,7 @@ import { initAudio, rmsDbfs } from '../../media/audio';
 import { initVad } from '../../media/vad';
 import { codecInfo } from '../../media/protocol';
 import { goertzelPurity } from '../../media/tone';
+import { withTimeout } from '../../lib/timeout';
 import { Decoder, ResampleStage } from '../../media/decode';
 import { VadFramer } from '../../media/vad-framer';
 import { SegmenterStage, SpeechSegmenter, DEFAULT_BARGE_IN } from '../../media/barge-in';
@@ -169,7 +170,7 @@ describe('the inbound path on real speech (WebRTC VAD, Vosk with the Korean mode
       // The call hangs up before the final result is out: the utterance still comes out of the pipeline.
       pipeline.close();
       assert.equal(out.filter((f) => f.kind === 'transcript').length, 0);
-      const tr = await Promise.race([got, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('no transcript within 20 s')), 20_000))]);
+      const tr = await withTimeout(got, 20_000, 'the transcript');
       const speech = out.filter((f): f is SpeechFrame => f.kind === 'speech');
       assert.deepEqual(speech.map((s) => [s.type, s.segment]), [['onset', 1], ['confirm', 1], ['end', 1]]);
       const end = speech[2] as SpeechFrame & { type: 'end' };
