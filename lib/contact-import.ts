@@ -154,7 +154,13 @@ export interface RowOptions {
 const STATUSES = ['pending', 'in_progress', 'qualified', 'not_interested', 'callback', 'unreachable', 'opted_out', 'invalid'];
 const TRUE = new Set(['1', 'true', 'yes', 'oui', 'o', 'y', 'x', 'vrai']);
 const FALSE = new Set(['0', 'false', 'no', 'non', 'n', 'faux', '']);
-const email = z.email();
+/**
+ * An e-mail address as the API and the import take it: zod's syntax, within SMTP's limits (RFC 5321 §4.5.3.1:
+ * a local part of at most 64 octets, a path of at most 254), which the OpenAPI "email" format also implies.
+ */
+export const emailAddress = () => z.email().max(254)
+  .refine((e) => new TextEncoder().encode(e.slice(0, e.lastIndexOf('@'))).length <= 64, 'the part before @ is longer than 64 characters');
+const email = emailAddress();
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u202e\u202d]/;
 /** The limit of every free-text column of a contact (names, consent source, wording version, proof). */

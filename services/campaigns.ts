@@ -62,7 +62,7 @@ export const campaignCreateSchema = z
     lead_webhook_url: z.string().max(2000).regex(/^https?:\/\/[^ \t\r\n]+$/, 'expected an http(s) URL').optional()
       .describe('CRM webhook: each lead is POSTed there as signed JSON (https, or plain http to localhost only; no credentials in the URL: 422 otherwise)'),
     /** The HMAC-SHA256 key of the signature (stored; never returned by the API). Required with lead_webhook_url. */
-    lead_webhook_secret: z.string().min(MIN_SECRET_LENGTH, `at least ${MIN_SECRET_LENGTH} characters`).max(200).optional()
+    lead_webhook_secret: z.string().min(MIN_SECRET_LENGTH, `at least ${MIN_SECRET_LENGTH} characters`).max(200).regex(TEXT_INPUT, 'blank, or contains control characters').optional()
       .describe('HMAC-SHA256 key of the X-MiniBot-Signature header; required with lead_webhook_url; write-only (never returned)'),
     /** Live transfer (a scenario's transfer step): the agent destination, {agent} of AGENT_DIAL_TEMPLATE. */
     agent: z.string().regex(/^[A-Za-z0-9_.+-]{1,80}$/, 'letters, digits, . _ + - only (an extension, a queue name…)').nullable().optional(),

@@ -1,7 +1,7 @@
 // Route table: each endpoint is declared once with the zod schemas of its path parameters, query and body.
 // The same declaration validates the request (express handler) and produces the OpenAPI 3.1 document, so
 // the documentation can never drift from what the server accepts.
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { ApiError, badRequest, zodIssues } from './errors';
 import type { Dependency } from '../../services/dependencies';
@@ -26,7 +26,7 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   query?: Q;
   body?: B;
   /** Success status (default 200) and description; `content` other than JSON for SSE, Prometheus, files. */
-  success?: { status?: number; description?: string; contentType?: string; schema?: z.ZodType };
+  success?: { status?: number; description?: string; contentType?: string | string[]; schema?: z.ZodType };
   /** Other documented statuses. */
   errors?: number[];
   public?: boolean;
@@ -62,6 +62,27 @@ function rejectBadText(v: unknown, path: string, depth = 0): void {
   }
 }
 
+/** The schema's own type under optional/default/nullable wrappers ('number', 'string', …). */
+function baseType(s: z.ZodType | undefined): string | undefined {
+  let def = (s as { _zod?: { def: { type: string; innerType?: z.ZodType } } } | undefined)?._zod?.def;
+  while (def && (def.type === 'optional' || def.type === 'default' || def.type === 'nullable')) {
+    def = (def.innerType as unknown as { _zod: { def: { type: string; innerType?: z.ZodType } } })._zod.def;
+  }
+  return def?.type;
+}
+
+/**
+ * `?offset=` is not a number: refused, where coercion would read it as 0 (the document says integer). Query
+ * numbers are coerced from strings, so the empty string must be caught before the schema.
+ */
+function rejectEmptyNumbers(schema: z.ZodType | undefined, query: Record<string, unknown>): void {
+  const shape = (schema as { shape?: Record<string, z.ZodType> } | undefined)?.shape;
+  if (!shape) return;
+  for (const [k, v] of Object.entries(query)) {
+    if (v === '' && (baseType(shape[k]) === 'number' || baseType(shape[k]) === 'int')) throw badRequest([{ field: `query.${k}`, reason: 'expected a number, got an empty value' }]);
+  }
+}
+
 function check<T extends z.ZodType>(schema: T | undefined, value: unknown, where: string): unknown {
   if (!schema) return undefined;
   const r = schema.safeParse(value);
@@ -72,11 +93,33 @@ function check<T extends z.ZodType>(schema: T | undefined, value: unknown, where
 /** Mounts the routes on a router: validation first, then the handler; a returned value is sent as JSON. */
 export function mount(routes: AnyRoute[]): Router {
   const router = Router();
+  // A declared path with an undeclared method: 405 naming the methods it has (RFC 9110 §15.5.6), not a 404
+  // that would say the path does not exist. OPTIONS answers the same list with 204. Literal paths are guarded
+  // before every route, so that PUT /contacts/can-dial is a 405 there rather than PUT /contacts/:id with a bad
+  // id; paths with parameters after, as the fallback of their own routes.
+  const methodsByPath = new Map<string, Set<string>>();
+  for (const r of routes) {
+    const m = (methodsByPath.get(r.path) ?? methodsByPath.set(r.path, new Set()).get(r.path))!;
+    m.add(r.method.toUpperCase());
+    if (r.method === 'get') m.add('HEAD');
+  }
+  const notAllowed = (path: string, methods: Set<string>): RequestHandler => (req, res, next) => {
+    if (methods.has(req.method)) return next();
+    const allow = [...methods, 'OPTIONS'].join(', ');
+    res.set('Allow', allow);
+    if (req.method === 'OPTIONS') {
+      res.status(204).end();
+      return;
+    }
+    throw new ApiError(405, 'method_not_allowed', `${req.method.slice(0, 20)} is not allowed on ${path} (allowed: ${allow})`);
+  };
+  for (const [path, methods] of methodsByPath) if (!path.includes(':')) router.all(path, notAllowed(path, methods));
   for (const r of routes) {
     router[r.method](r.path, async (req, res) => {
       rejectBadText(req.body, 'body');
       rejectBadText({ ...(req.query as object) }, 'query');
       const params = check(r.params, req.params, 'path');
+      rejectEmptyNumbers(r.query, { ...(req.query as object) });
       const query = check(r.query ?? z.object({}).strict(), { ...(req.query as object) }, 'query');
       if (!r.body && req.body && typeof req.body === 'object' && Object.keys(req.body).length > 0) {
         throw badRequest([{ field: 'body', reason: 'this endpoint takes no body' }]);
@@ -86,25 +129,7 @@ export function mount(routes: AnyRoute[]): Router {
       if (out !== undefined && !res.headersSent) res.status(r.success?.status ?? 200).json(out);
     });
   }
-  // A declared path with an undeclared method: 405 naming the methods it has (RFC 9110 §15.5.6), not a 404
-  // that would say the path does not exist. OPTIONS answers the same list with 204.
-  const methodsByPath = new Map<string, Set<string>>();
-  for (const r of routes) {
-    const m = (methodsByPath.get(r.path) ?? methodsByPath.set(r.path, new Set()).get(r.path))!;
-    m.add(r.method.toUpperCase());
-    if (r.method === 'get') m.add('HEAD');
-  }
-  for (const [path, methods] of methodsByPath) {
-    const allow = [...methods, 'OPTIONS'].join(', ');
-    router.all(path, (req, res) => {
-      res.set('Allow', allow);
-      if (req.method === 'OPTIONS') {
-        res.status(204).end();
-        return;
-      }
-      throw new ApiError(405, 'method_not_allowed', `${req.method.slice(0, 20)} is not allowed on ${path} (allowed: ${allow})`);
-    });
-  }
+  for (const [path, methods] of methodsByPath) if (path.includes(':')) router.all(path, notAllowed(path, methods));
   return router;
 }
 
@@ -160,11 +185,13 @@ export function openApiDocument(routes: AnyRoute[], info: { version: string; ser
   for (const r of routes) {
     const p = r.path.replace(/:(\w+)/g, '{$1}');
     const status = String(r.success?.status ?? 200);
-    const contentType = r.success?.contentType ?? 'application/json';
+    const contentTypes = [r.success?.contentType ?? 'application/json'].flat();
     const responses: Record<string, unknown> = {
       [status]: {
         description: r.success?.description ?? 'OK',
-        content: { [contentType]: { schema: r.success?.schema ? jsonSchema(r.success.schema, 'output') : contentType === 'application/json' ? { type: 'object' } : { type: 'string' } } },
+        content: Object.fromEntries(contentTypes.map((t) => [t, {
+          schema: r.success?.schema ? jsonSchema(r.success.schema, 'output') : t === 'application/json' ? { type: 'object' } : { type: 'string' },
+        }])),
       },
     };
     const errs = new Set<number>([...(r.errors ?? []), ...(r.public ? [] : [401, 429]), ...(r.params || r.query || r.body ? [400] : [])]);

@@ -4,6 +4,7 @@ import type { Contact, Prisma } from '../../prisma/client';
 import { normalizeFrenchPhone, PERSONAL_TYPES } from '../../lib/phone';
 import { DEPARTEMENT_INPUT, departementOf } from '../../lib/departement';
 import { calleeTimeZone } from '../../lib/territory';
+import { emailAddress } from '../../lib/contact-import';
 import { canDial } from '../../services/can-dial';
 import { ValidationError } from '../../services/campaigns';
 import { route, type AnyRoute } from '../http/routes';
@@ -34,7 +35,7 @@ const contactFields = {
   name: text().optional().describe('full or last name (seed field; stored as last name)'),
   first_name: text().optional(),
   last_name: text().optional(),
-  email: z.email().max(200).optional(),
+  email: emailAddress().max(200).optional(),
   departement: departement.optional(),
   existing_customer: z.boolean().optional(),
   consent: consent.optional(),
