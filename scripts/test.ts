@@ -165,7 +165,9 @@ process.on('SIGTERM', () => children.forEach((c) => c.kill('SIGTERM')));
 function runLane(lane: Lane, prefixed: boolean): Promise<{ code: number; seconds: number }> {
   const t0 = Date.now();
   const durations = join(runDir, `durations-${lane.name}.json`);
-  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1',
+  // --test-force-exit: a file whose tests are over exits even if a handle (a pool, a channel) is left open, so
+  // that one file's leak cannot stall its lane.
+  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-force-exit',
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=./scripts/test-durations.mjs', '--test-reporter-destination=stderr', ...lane.files], {
     cwd: ROOT, env: { ...lane.env, MINIBOT_TEST_DURATIONS_FILE: durations, MINIBOT_TEST_LANE: lane.name },

@@ -7,7 +7,7 @@ import type { NativeConnection } from '@temporalio/worker';
 import { parseConfig, type Config } from '../../runtime/config';
 import { createPrisma, type PrismaClient } from '../../prisma/client';
 import { temporalClient, workerConnection } from '../../services/temporal';
-import { withTimeout } from '../../lib/timeout';
+import { TimeoutError, withTimeout } from '../../lib/timeout';
 import type { CampaignStatus } from '../../workflows/definitions';
 import { createWorkers, type WorkerSet } from '../../workers/workers';
 import { SimulatedTelephony, promptDurationsFrom, type SimulationOptions } from '../../telephony/simulated';
@@ -62,7 +62,12 @@ export async function startWorkers(stack: TestStack, sim: Partial<SimulationOpti
     set, telephony,
     async stop() {
       await set.shutdown();
-      await running;
+      // Bounded: a shutdown that never finishes must not hold the test file's process (and its lane) forever;
+      // it is reported, and the file's other cleanups still run.
+      await withTimeout(running, 30_000, 'the workers to shut down').catch((err: Error) => {
+        if (!(err instanceof TimeoutError)) throw err;
+        console.error(`# ${err.message}`);
+      });
     },
   };
 }
