@@ -161,8 +161,13 @@ const children = new Set<ChildProcess>();
 process.on('SIGINT', () => children.forEach((c) => c.kill('SIGINT')));
 process.on('SIGTERM', () => children.forEach((c) => c.kill('SIGTERM')));
 
-/** Runs a lane's files one at a time; with several lanes each output line carries the lane's name. */
-function runLane(lane: Lane, prefixed: boolean): Promise<{ code: number; seconds: number }> {
+interface FileDuration { file: string; seconds: number }
+
+/**
+ * Runs a lane's files one at a time; with several lanes each output line carries the lane's name. Answers the
+ * exit code, the lane's wall time and each file's (written by scripts/test-durations.mjs).
+ */
+function runLane(lane: Lane, prefixed: boolean): Promise<{ code: number; seconds: number; files: FileDuration[] }> {
   const t0 = Date.now();
   const durations = join(runDir, `durations-${lane.name}.json`);
   // --test-force-exit: a file whose tests are over exits even if a handle (a pool, a channel) is left open, so
@@ -170,7 +175,7 @@ function runLane(lane: Lane, prefixed: boolean): Promise<{ code: number; seconds
   const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-force-exit',
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=./scripts/test-durations.mjs', '--test-reporter-destination=stderr', ...lane.files], {
-    cwd: ROOT, env: { ...lane.env, MINIBOT_TEST_DURATIONS_FILE: durations, MINIBOT_TEST_LANE: lane.name },
+    cwd: ROOT, env: { ...lane.env, MINIBOT_TEST_DURATIONS_FILE: durations },
     stdio: prefixed ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', 'inherit'],
   });
   children.add(child);
@@ -181,7 +186,8 @@ function runLane(lane: Lane, prefixed: boolean): Promise<{ code: number; seconds
   }
   return new Promise((resolve) => child.on('exit', (c, sig) => {
     children.delete(child);
-    resolve({ code: c ?? (sig ? 1 : 0), seconds: (Date.now() - t0) / 1000 });
+    const files = existsSync(durations) ? (JSON.parse(readFileSync(durations, 'utf8')).files as FileDuration[]) : [];
+    resolve({ code: c ?? (sig ? 1 : 0), seconds: (Date.now() - t0) / 1000, files });
   }));
 }
 
@@ -207,10 +213,7 @@ try {
   const results = await Promise.all(lanes.map((l) => runLane(l, lanes.length > 1)));
   code = results.some((r) => r.code !== 0) ? 1 : 0;
   // The whole run's files, slowest first, and each lane's wall time (the run lasts as long as its longest lane).
-  const rows = lanes.flatMap((l) => {
-    const f = join(runDir, `durations-${l.name}.json`);
-    return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')).files as { file: string; seconds: number }[]) : [];
-  }).sort((a, b) => b.seconds - a.seconds);
+  const rows = results.flatMap((r) => r.files).sort((a, b) => b.seconds - a.seconds);
   writeFileSync(join(runDir, 'durations.json'), JSON.stringify({ lanes: lanes.map((l, i) => ({ lane: l.name, seconds: results[i]!.seconds, code: results[i]!.code })), files: rows }, null, 2));
   log(`lanes: ${lanes.map((l, i) => `${l.name} ${(results[i]!.seconds / 60).toFixed(1)} min${results[i]!.code ? ' (failed)' : ''}`).join(', ')}`);
 } catch (err) {

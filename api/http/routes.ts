@@ -79,7 +79,7 @@ function rejectEmptyNumbers(schema: z.ZodType | undefined, query: Record<string,
   const shape = (schema as { shape?: Record<string, z.ZodType> } | undefined)?.shape;
   if (!shape) return;
   for (const [k, v] of Object.entries(query)) {
-    if (v === '' && (baseType(shape[k]) === 'number' || baseType(shape[k]) === 'int')) throw badRequest([{ field: `query.${k}`, reason: 'expected a number, got an empty value' }]);
+    if (v === '' && baseType(shape[k]) === 'number') throw badRequest([{ field: `query.${k}`, reason: 'expected a number, got an empty value' }]);
   }
 }
 

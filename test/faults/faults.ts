@@ -150,11 +150,13 @@ const telephonyKill: FaultSpec = {
     const retried = await Promise.all(lost.map(async (k) => {
       if (k.attempt >= c.maxAttempts) return 'attempts used up';
       const next = await lab.prisma.call.count({ where: { campaignId: c.id, contactId: k.contactId, attempt: k.attempt + 1 } });
+      if (next === 1) return 'next attempt dialed once';
       const row = await lab.prisma.campaignContact.findFirst({ where: { campaignId: c.id, contactId: k.contactId }, select: { state: true, skipReason: true } });
-      return next === 1 ? 'next attempt dialed once' : `next attempt dialed ${next} times (contact ${row?.state}/${row?.skipReason})`;
+      return `next attempt dialed ${next} times (contact ${row?.state}/${row?.skipReason})`;
     }));
     r.checks = [
       { what: 'answered calls lost their media with the kill (at least one)', expected: true, actual: mediaLost.length >= 1 },
+      { what: 'calls cut mid-conversation ended failed (at least one, so the retry check below has calls to judge)', expected: true, actual: lost.length >= 1 },
       { what: 'each answered call ended, with an outcome', expected: after.map(() => true), actual: after.map((k) => k.endedAt !== null && k.outcome !== null) },
       { what: 'a failed one failed for media_lost (its real cause)', expected: after.filter((k) => k.outcome === 'failed').map(() => 'media_lost'), actual: after.filter((k) => k.outcome === 'failed').map((k) => k.hangupCause) },
       { what: 'those lost were retried under the campaign rules (next attempt dialed once)', expected: retried.map((r) => (r === 'attempts used up' ? r : 'next attempt dialed once')), actual: retried },
