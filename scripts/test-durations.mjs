@@ -1,11 +1,14 @@
-// A node:test reporter beside `spec`: the wall time each test file took, slowest first, so the suite's cost
-// stays visible (CI has a time limit). Files run one at a time (--test-concurrency=1), so the span between a
-// file's start (its first test:dequeue) and its last event is its duration, module loading and fixtures
-// included.
+// A node:test reporter beside `spec`: the wall time each test file took, so the suite's cost stays visible (CI
+// has a time limit). Files run one at a time (--test-concurrency=1), so the span between a file's start (its
+// first test:dequeue) and its last top-level event is its duration, module loading and fixtures included.
+// The file is rewritten after each top-level event rather than at the end: --test-force-exit ends the runner
+// without waiting for reporters to finish. scripts/test.ts reads it and prints the slowest files.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 
 export default async function* durations(source) {
+  const out = process.env.MINIBOT_TEST_DURATIONS_FILE;
+  if (out) mkdirSync(dirname(out), { recursive: true });
   const files = new Map(); // file -> { first, last, tests, failed }
   for await (const event of source) {
     const file = event.data?.file;
@@ -16,22 +19,18 @@ export default async function* durations(source) {
     if (!f) {
       if (event.type !== 'test:dequeue') continue;
       f = { first: now, last: now, tests: 0, failed: 0 };
+      files.set(file, f);
     }
     f.last = now;
-    if (event.data.nesting === 0 && (event.type === 'test:pass' || event.type === 'test:fail')) {
+    if (event.data.nesting !== 0) continue;
+    if (event.type === 'test:pass' || event.type === 'test:fail') {
       f.tests += 1;
       if (event.type === 'test:fail') f.failed += 1;
     }
-    files.set(file, f);
+    if (out) {
+      const rows = [...files].map(([name, x]) => ({ file: relative(process.cwd(), name), seconds: (x.last - x.first) / 1000, tests: x.tests, failed: x.failed }));
+      writeFileSync(out, JSON.stringify({ files: rows }, null, 2));
+    }
   }
-  const rows = [...files].map(([file, f]) => ({ file: relative(process.cwd(), file), seconds: (f.last - f.first) / 1000, tests: f.tests, failed: f.failed }));
-  rows.sort((a, b) => b.seconds - a.seconds);
-  const total = rows.reduce((s, r) => s + r.seconds, 0);
-  const out = process.env.MINIBOT_TEST_DURATIONS_FILE;
-  if (out) {
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, JSON.stringify({ totalSeconds: total, files: rows }, null, 2));
-  }
-  yield `\nslowest test files (of ${rows.length}, ${(total / 60).toFixed(1)} min in all):\n`;
-  for (const r of rows.slice(0, 15)) yield `  ${r.seconds.toFixed(1).padStart(7)} s  ${r.file}${r.failed ? `  (${r.failed} failed)` : ''}\n`;
+  // Nothing to print: the table is scripts/test.ts's, over every lane.
 }

@@ -161,7 +161,7 @@ const children = new Set<ChildProcess>();
 process.on('SIGINT', () => children.forEach((c) => c.kill('SIGINT')));
 process.on('SIGTERM', () => children.forEach((c) => c.kill('SIGTERM')));
 
-interface FileDuration { file: string; seconds: number }
+interface FileDuration { file: string; seconds: number; tests: number; failed: number }
 
 /**
  * Runs a lane's files one at a time; with several lanes each output line carries the lane's name. Answers the
@@ -214,6 +214,8 @@ try {
   code = results.some((r) => r.code !== 0) ? 1 : 0;
   // The whole run's files, slowest first, and each lane's wall time (the run lasts as long as its longest lane).
   const rows = results.flatMap((r) => r.files).sort((a, b) => b.seconds - a.seconds);
+  log(`slowest test files (of ${rows.length}):`);
+  for (const r of rows.slice(0, 15)) log(`  ${r.seconds.toFixed(1).padStart(7)} s  ${r.file}`);
   writeFileSync(join(runDir, 'durations.json'), JSON.stringify({ lanes: lanes.map((l, i) => ({ lane: l.name, seconds: results[i]!.seconds, code: results[i]!.code })), files: rows }, null, 2));
   log(`lanes: ${lanes.map((l, i) => `${l.name} ${(results[i]!.seconds / 60).toFixed(1)} min${results[i]!.code ? ' (failed)' : ''}`).join(', ')}`);
 } catch (err) {
