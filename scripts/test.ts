@@ -162,12 +162,13 @@ process.on('SIGINT', () => children.forEach((c) => c.kill('SIGINT')));
 process.on('SIGTERM', () => children.forEach((c) => c.kill('SIGTERM')));
 
 interface FileDuration { file: string; seconds: number; tests: number; failed: number }
+interface TestFailure { file: string; test: string; error: string }
 
 /**
  * Runs a lane's files one at a time; with several lanes each output line carries the lane's name. Answers the
  * exit code, the lane's wall time and each file's (written by scripts/test-durations.mjs).
  */
-function runLane(lane: Lane, prefixed: boolean): Promise<{ code: number; seconds: number; files: FileDuration[] }> {
+function runLane(lane: Lane, prefixed: boolean): Promise<{ code: number; seconds: number; files: FileDuration[]; failures: TestFailure[] }> {
   const t0 = Date.now();
   const durations = join(runDir, `durations-${lane.name}.json`);
   // --test-force-exit: a file whose tests are over exits even if a handle (a pool, a channel) is left open, so
@@ -186,8 +187,8 @@ function runLane(lane: Lane, prefixed: boolean): Promise<{ code: number; seconds
   }
   return new Promise((resolve) => child.on('exit', (c, sig) => {
     children.delete(child);
-    const files = existsSync(durations) ? (JSON.parse(readFileSync(durations, 'utf8')).files as FileDuration[]) : [];
-    resolve({ code: c ?? (sig ? 1 : 0), seconds: (Date.now() - t0) / 1000, files });
+    const report = existsSync(durations) ? JSON.parse(readFileSync(durations, 'utf8')) as { files: FileDuration[]; failures?: TestFailure[] } : { files: [] };
+    resolve({ code: c ?? (sig ? 1 : 0), seconds: (Date.now() - t0) / 1000, files: report.files, failures: report.failures ?? [] });
   }));
 }
 
@@ -218,6 +219,17 @@ try {
   for (const r of rows.slice(0, 15)) log(`  ${r.seconds.toFixed(1).padStart(7)} s  ${r.file}`);
   writeFileSync(join(runDir, 'durations.json'), JSON.stringify({ lanes: lanes.map((l, i) => ({ lane: l.name, seconds: results[i]!.seconds, code: results[i]!.code })), files: rows }, null, 2));
   log(`lanes: ${lanes.map((l, i) => `${l.name} ${(results[i]!.seconds / 60).toFixed(1)} min${results[i]!.code ? ' (failed)' : ''}`).join(', ')}`);
+  // Last, so that the tail of a long interleaved log says what failed and why.
+  const failures = results.flatMap((r, i) => r.failures.map((f) => ({ ...f, lane: lanes[i]!.name })));
+  if (failures.length) {
+    log(`${failures.length} failed test(s):`);
+    for (const f of failures) {
+      log(`  [${f.lane}] ${f.file} › ${f.test}`);
+      for (const line of f.error.split('\n')) log(`      ${line}`);
+    }
+  } else if (code !== 0) {
+    log('no test failed, yet a lane exited non-zero: read its output above (a file that crashed before its tests, a hook)');
+  }
 } catch (err) {
   log((err as Error).message);
   code = 1;
