@@ -86,11 +86,17 @@ export function onAgentAnswered(ctx: AdapterContext, channelId: string): boolean
 async function bridgeAgent(ctx: AdapterContext, c: AstCall, leg: AgentLeg): Promise<void> {
   const { ari, media, log } = ctx;
   try {
-    // The bot leaves first: no more prompt, and its media channel going away is not a lost call.
+    // The agent is talking already ("Allô, service client…"): joining the bridge is the one step on the
+    // critical path, so the agent is added while the bot leaves (its prompt stopped, its media channel out of
+    // the bridge), all at once; done one after the other, a loaded machine cut the agent's first words. The bot
+    // is marked gone first: its media channel going away is not a lost call.
     leg.bridged = true;
-    await media.stopPlayback(c.id).catch(() => null);
+    const botLeaves = Promise.all([
+      media.stopPlayback(c.id).catch(() => null),
+      ari.bridges.removeChannel(c.bridgeId, [c.mediaId]).catch(() => undefined),
+    ]);
     await ari.bridges.addChannel(c.bridgeId, [leg.id]);
-    await ari.bridges.removeChannel(c.bridgeId, [c.mediaId]).catch(() => undefined);
+    await botLeaves;
     await ari.channels.hangup(c.mediaId).catch(() => undefined);
     await media.hangup(c.id).catch(() => undefined);
     c.metrics.transfer = { agentLeg: leg.endpoint, startedAt: leg.startedAt, answeredAt: leg.answeredAt };
@@ -99,6 +105,8 @@ async function bridgeAgent(ctx: AdapterContext, c: AstCall, leg: AgentLeg): Prom
   } catch (err) {
     log.warn({ callId: c.id, err: (err as Error).message }, 'transfer: could not bridge the agent');
     leg.bridged = false;
+    // The bot goes on with the callee: its media channel back in the bridge (it left it for the agent).
+    if (c.phase !== 'ending') await ari.bridges.addChannel(c.bridgeId, [c.mediaId]).catch(() => undefined);
     settle(c, leg, { answered: false, answeredAt: null, cause: c.phase === 'ending' ? 'callee_gone' : 'failed' });
     void ctx.ari.channels.hangup(leg.id).catch(() => undefined);
   }

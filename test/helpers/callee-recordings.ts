@@ -15,8 +15,12 @@ export const SAID_DB = -50;
 /** 20 ms frame levels (dBFS) of a WAV. */
 export function frameLevels(path: string): number[] {
   const w = parseWav(readFileSync(path));
-  const s = w.samples!;
-  const n = Math.round((w.sampleRate * FRAME_MS) / 1000);
+  return levelsOf(w.samples!, w.sampleRate);
+}
+
+/** 20 ms frame levels (dBFS) of PCM samples. */
+export function levelsOf(s: Int16Array, sampleRate: number): number[] {
+  const n = Math.round((sampleRate * FRAME_MS) / 1000);
   const levels: number[] = [];
   for (let i = 0; i + n <= s.length; i += n) {
     let e = 0;
@@ -95,4 +99,40 @@ export function calleeTimeline(rec: { heard: number[]; said: number[] }): {
     }
   }
   return { greetingEndMs: g > 0 ? g * FRAME_MS : null, firstHeardMs: first >= 0 ? first * FRAME_MS : null, replies };
+}
+
+/**
+ * Where a known sentence (a WAV of audio/test-callees) is heard in a recording, by the shape of its level over
+ * time: the best Pearson correlation of the two 20 ms level envelopes (floored at -60 dBFS, so that level and
+ * codec do not matter, only the rhythm of syllables and pauses), and the offset (s) where it is. A different
+ * sentence or a prompt scores well under 0.8; the sentence itself, mixed through a bridge, over 0.9.
+ */
+export function findSentence(recording: Int16Array, rate: number, sentencePath: string): { score: number; atS: number } {
+  const w = parseWav(readFileSync(sentencePath));
+  const floor = (xs: number[]) => xs.map((x) => Math.max(-60, x));
+  const rec = floor(levelsOf(recording, rate));
+  let tpl = floor(levelsOf(w.samples!, w.sampleRate));
+  // Only the sentence itself, without its leading and trailing silence.
+  const first = tpl.findIndex((x) => x > -60);
+  const last = tpl.length - 1 - [...tpl].reverse().findIndex((x) => x > -60);
+  tpl = tpl.slice(first, last + 1);
+  const n = tpl.length;
+  const mean = (xs: number[], a: number, b: number) => { let t = 0; for (let i = a; i < b; i++) t += xs[i]!; return t / (b - a); };
+  const tm = mean(tpl, 0, n);
+  let tv = 0;
+  for (const x of tpl) tv += (x - tm) ** 2;
+  let best = { score: -1, atS: -1 };
+  for (let k = 0; k + n <= rec.length; k++) {
+    const rm = mean(rec, k, k + n);
+    let cov = 0;
+    let rv = 0;
+    for (let i = 0; i < n; i++) {
+      const d = rec[k + i]! - rm;
+      cov += d * (tpl[i]! - tm);
+      rv += d * d;
+    }
+    const score = rv > 0 && tv > 0 ? cov / Math.sqrt(rv * tv) : 0;
+    if (score > best.score) best = { score, atS: (k * FRAME_MS) / 1000 };
+  }
+  return best;
 }
