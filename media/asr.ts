@@ -14,6 +14,11 @@ export interface AsrResult {
   decodeMs: number;
 }
 
+export interface AsrUsage {
+  audioSeconds: number;
+  busySeconds: number;
+}
+
 /** One call's recogniser. */
 export interface AsrSession {
   /** Feeds 16-bit mono PCM at the session's sample rate. Ordered, and never blocks the caller for long. */
@@ -31,6 +36,12 @@ export interface AsrEngine {
   createSession(sampleRate: number): AsrSession;
   /** How far decoding is behind real time now (ms): audio accepted but not decoded yet (admission control). */
   backlogMs?(): number;
+  /**
+   * What decoding has cost so far: seconds of audio given to the recognisers, and seconds the decoding threads
+   * were busy (their event loops' active time). Their ratio is the real-time factor on live calls, which sizes
+   * a server (bench:media prints both).
+   */
+  usage?(): AsrUsage;
   close(): Promise<void>;
 }
 

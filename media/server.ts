@@ -13,7 +13,7 @@ import { percentile } from '../lib/metrics';
 import { initAudio, readWavMono } from './audio';
 import { initVad } from './vad';
 import { resolveBargeIn, type BargeInOptions } from './barge-in';
-import { fromConfig as asrFromConfig, type AsrEngine, type AsrEngineFactory } from './asr';
+import { fromConfig as asrFromConfig, type AsrEngine, type AsrEngineFactory, type AsrUsage } from './asr';
 import { CallSession } from './session';
 import type { MediaFrame } from './frames';
 import type { PromptInput } from './prompt';
@@ -203,6 +203,11 @@ export class MediaServer {
   }
 
   /** How far the recognisers are behind real time (ms; 0 without ASR or for an engine that cannot tell). */
+  /** Audio decoded and decoding threads' busy time so far (null: no recogniser, or one that does not say). */
+  asrUsage(): AsrUsage | null {
+    return this.asr?.usage?.() ?? null;
+  }
+
   asrBacklogMs(): number {
     return this.asr?.backlogMs?.() ?? 0;
   }

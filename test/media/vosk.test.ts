@@ -159,3 +159,32 @@ for (const mode of ['inline', 'worker'] as const) {
     }
   });
 }
+
+test('worker engine on two threads: three calls speaking at once each get their own transcript; the audio is accounted; a final without audio answers at once', { skip }, async () => {
+  const engine: AsrEngine = await workerVoskEngine(fx.KO_MODEL_DIR, { threads: 2, prewarm: 1 })();
+  try {
+    // Three phrases the small Korean model tells apart (each result most like its own phrase, alone).
+    const phrases = ['안녕하세요', '네 좋아요', '내일 오후에 시간이 있어요'];
+    const sessions = phrases.map(() => engine.createSession(16000));
+    // Three callees talking at once, each fed in 20 ms frames as the feeder does (the engine gathers them).
+    const audio = phrases.map((p) => fx.concat(fx.speech(p, 16000, 'ko'), new Int16Array(3200)));
+    const longest = Math.max(...audio.map((a) => a.length));
+    for (let i = 0; i < longest; i += 320) audio.forEach((a, k) => { if (i < a.length) sessions[k]!.accept(a.subarray(i, i + 320)); });
+    const results = await Promise.all(sessions.map((s) => s.finalize()));
+    // Each result is its own callee's phrase, not a neighbour's (nor a mix of them).
+    results.forEach((r, k) => {
+      const sims = phrases.map((p) => koreanSimilarity(p, r.text));
+      assert.equal(sims.indexOf(Math.max(...sims)), k, `${phrases[k]} → ${r.text} (similarities ${sims.map((x) => x.toFixed(2)).join(', ')})`);
+      assert.ok(sims[k]! >= 0.3, `${phrases[k]} → ${r.text}`);
+    });
+    const fed = audio.reduce((t, a) => t + a.length, 0) / 16000;
+    const u = engine.usage!();
+    assert.ok(Math.abs(u.audioSeconds - fed) < 1e-6, `audio accounted ${u.audioSeconds} s, fed ${fed} s`);
+    assert.ok(u.busySeconds > 0, 'the decoding threads were busy');
+    // Nothing fed since the last result: an empty result, nothing decoded.
+    assert.deepEqual(await sessions[0]!.finalize(), { text: '', confidence: 0, words: [], decodeMs: 0 });
+    for (const s of sessions) s.close();
+  } finally {
+    await engine.close();
+  }
+});
