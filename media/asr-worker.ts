@@ -2,11 +2,6 @@
 // the main thread; its native address arrives in workerData and recognizers are created from it here.
 import { parentPort, workerData } from 'node:worker_threads';
 import { LeasedRecognizer, RecognizerPool } from './vosk';
-import { niceThisThread } from './thread-priority';
-
-/** Decoding yields to the main thread's real-time work (media/thread-priority.ts); 10 = CFS weight ~1/9 of it. */
-const DECODER_NICE = 10;
-niceThisThread(DECODER_NICE);
 
 const wd = workerData as { modelAddress: bigint; prewarm: number; sampleRate: number };
 const pool = new RecognizerPool(BigInt(wd.modelAddress));
