@@ -5,8 +5,12 @@ import { LeasedRecognizer, RecognizerPool } from './vosk';
 
 const wd = workerData as { modelAddress: bigint; prewarm: number; sampleRate: number };
 const pool = new RecognizerPool(BigInt(wd.modelAddress));
-pool.prewarm(wd.sampleRate, wd.prewarm);
 const recs = new Map<number, LeasedRecognizer>(); // one per utterance in progress on this thread (the engine opens and closes them)
+// Ready after two warm recognisers; the others (each 350-600 ms of this thread) are made while it has nothing
+// else to do, so that a media worker starts in about a second, not four, and no utterance waits for them.
+const READY_AFTER = 2;
+pool.prewarm(wd.sampleRate, Math.min(READY_AFTER, wd.prewarm));
+let toWarm = Math.max(0, wd.prewarm - READY_AFTER);
 parentPort!.postMessage({ t: 'ready' });
 
 type Msg =
@@ -28,6 +32,7 @@ type Msg =
 const inbox: Msg[] = [];
 const finalsWaiting: number[] = []; // utterance ids, oldest request first
 let scheduled = false;
+let closed = false;
 
 parentPort!.on('message', (m: Msg) => {
   if (m.t === 'final') finalsWaiting.push(m.id);
@@ -61,8 +66,22 @@ function step(): void {
   if (inbox.length && !scheduled) {
     scheduled = true;
     setImmediate(step);
+  } else if (!inbox.length) {
+    warmWhenIdle();
   }
 }
+
+/** One more warm recogniser if some are still to make and nothing waits; then looks again. */
+function warmWhenIdle(): void {
+  if (toWarm <= 0 || closed) return;
+  setImmediate(() => {
+    if (toWarm <= 0 || closed || inbox.length) return; // work came first: step() will call again
+    toWarm--;
+    pool.prewarm(wd.sampleRate, pool.size + 1);
+    warmWhenIdle();
+  });
+}
+warmWhenIdle();
 
 function handle(m: Msg): void {
   try {
@@ -93,6 +112,7 @@ function handle(m: Msg): void {
         parentPort!.postMessage({ t: 'pong', at: m.at });
         break;
       case 'shutdown':
+        closed = true;
         for (const r of recs.values()) r.release();
         recs.clear();
         pool.clear();
