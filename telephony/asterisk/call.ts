@@ -40,7 +40,8 @@ export interface CallMetrics {
   /** Key presses heard per path (ARI ChannelDtmfReceived, chan_websocket DTMF_END) and passed on (once each). */
   dtmf: { ari: number; media: number; delivered: number };
   /** A transfer whose agent answered. */
-  transfer: { agentLeg: string; startedAt: number; answeredAt: number | null } | null;
+  /** The agent bridged with the callee: ringing from startedAt, answered, in the bridge at bridgedAt. */
+  transfer: { agentLeg: string; startedAt: number; answeredAt: number | null; bridgedAt: number } | null;
 }
 
 /** The agent leg of a live transfer (asterisk/transfer.ts). */

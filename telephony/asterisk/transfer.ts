@@ -96,10 +96,11 @@ async function bridgeAgent(ctx: AdapterContext, c: AstCall, leg: AgentLeg): Prom
       ari.bridges.removeChannel(c.bridgeId, [c.mediaId]).catch(() => undefined),
     ]);
     await ari.bridges.addChannel(c.bridgeId, [leg.id]);
+    const bridgedAt = Date.now();
     await botLeaves;
     await ari.channels.hangup(c.mediaId).catch(() => undefined);
     await media.hangup(c.id).catch(() => undefined);
-    c.metrics.transfer = { agentLeg: leg.endpoint, startedAt: leg.startedAt, answeredAt: leg.answeredAt };
+    c.metrics.transfer = { agentLeg: leg.endpoint, startedAt: leg.startedAt, answeredAt: leg.answeredAt, bridgedAt };
     log.info({ callId: c.id, waitMs: leg.answeredAt! - leg.startedAt }, 'transfer: agent bridged with the callee');
     settle(c, leg, { answered: true, answeredAt: leg.answeredAt });
   } catch (err) {

@@ -172,8 +172,8 @@ describe('end to end: keypad callees and live transfer through Asterisk', { skip
     assert.equal(c.transferAgentLeg, 'Local/answer@minibot-test-agents');
     assert.ok(c.transferStartedAt && c.transferAnsweredAt && c.transferEndedAt);
     assert.ok(c.transferWaitMs! >= 0 && c.transferWaitMs! < 25_000, `wait ${c.transferWaitMs} ms, within the step's 25 s`);
-    // The agent's dialplan talks for at least 4.5 s (Wait 0.5, a phrase, Wait 4), then hangs up: the call ends.
-    assert.ok(c.transferTalkMs! >= 4500, `talk ${c.transferTalkMs} ms`);
+    // The agent's dialplan talks for at least 5.5 s (Wait 1.5, a phrase, Wait 4), then hangs up: the call ends.
+    assert.ok(c.transferTalkMs! >= 5500, `talk ${c.transferTalkMs} ms`);
     assert.equal(c.hangupCause, 'normal');
     const m = metricsOf(c);
     assert.equal(m.transfer?.agentLeg, 'Local/answer@minibot-test-agents');
@@ -184,12 +184,12 @@ describe('end to end: keypad callees and live transfer through Asterisk', { skip
     const seconds = w.samples!.length / w.sampleRate;
     const agentAt = (c.transferAnsweredAt!.getTime() - c.answeredAt!.getTime()) / 1000;
     assert.ok(seconds > agentAt + 3, `recording ${seconds.toFixed(1)} s, agent answered at ${agentAt.toFixed(1)} s`);
-    // The agent's sentence ("Oui, allez-y, je vous écoute", 0.5 s after it picks up) is in the recording, whole:
+    // The agent's sentence ("Oui, allez-y, je vous écoute", 1.5 s after it picks up) is in the recording, whole:
     // found by its shape, not by its timing (the recording starts after the answer, by a delay that grows with
     // the machine's load). Nobody else says it in this call: the callee only says "Allô ?" and presses keys.
     const agent = findSentence(w.samples!, w.sampleRate, join(REPO, 'audio/test-callees/ecoute.wav'));
     assert.ok(agent.score >= 0.8, `the agent's sentence is heard in the recording (best match ${agent.score.toFixed(2)} at ${agent.atS} s)`);
-    console.log(`# transfer: wait ${c.transferWaitMs} ms, talk ${c.transferTalkMs} ms, recording ${seconds.toFixed(1)} s (agent answered ${agentAt.toFixed(1)} s after the callee, heard at ${agent.atS} s, match ${agent.score.toFixed(2)})`);
+    console.log(`# transfer: wait ${c.transferWaitMs} ms, agent answered → in the bridge ${m.transfer!.bridgedAt - m.transfer!.answeredAt!} ms, talk ${c.transferTalkMs} ms, recording ${seconds.toFixed(1)} s (agent answered ${agentAt.toFixed(1)} s after the callee, heard at ${agent.atS} s, match ${agent.score.toFixed(2)})`);
   });
 
   it('transfer: an agent who never answers: transfer_failed after the timeout, the callee gets the callback confirmation', async () => {
