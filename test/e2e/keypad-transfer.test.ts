@@ -184,7 +184,7 @@ describe('end to end: keypad callees and live transfer through Asterisk', { skip
     const seconds = w.samples!.length / w.sampleRate;
     const agentAt = (c.transferAnsweredAt!.getTime() - c.answeredAt!.getTime()) / 1000;
     assert.ok(seconds > agentAt + 3, `recording ${seconds.toFixed(1)} s, agent answered at ${agentAt.toFixed(1)} s`);
-    // The agent's sentence ("Oui, allez-y, je vous écoute", 1.5 s after it picks up) is in the recording, whole:
+    // The agent's sentence ("Oui, allez-y, je vous écoute", 1.5 s after it picks up) is in the recording,
     // found by its shape, not by its timing (the recording starts after the answer, by a delay that grows with
     // the machine's load). Nobody else says it in this call: the callee only says "Allô ?" and presses keys.
     const agent = findSentence(w.samples!, w.sampleRate, join(REPO, 'audio/test-callees/ecoute.wav'));
