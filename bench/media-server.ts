@@ -116,6 +116,7 @@ process.on('message', async (m: { id: number; type: string; [k: string]: unknown
         const phrases = (m.texts as string[]).map((t) => fx.speech(t, 16000, 'ko'));
         // A first round, not counted, pays the model's cold start (its graph's pages touched for the first time:
         // 0.34 there, 0.07-0.1 after); a media worker pays it once in its life, not per call.
+        const chunk = (16000 * ASR_CHUNK_MS) / 1000;
         let samples = 0;
         let cpu0 = process.cpuUsage();
         for (let round = 0; round < 4; round++) {
@@ -124,7 +125,6 @@ process.on('message', async (m: { id: number; type: string; [k: string]: unknown
             cpu0 = process.cpuUsage();
           }
           for (const pcm of phrases) {
-            const chunk = (16000 * ASR_CHUNK_MS) / 1000;
             for (let i = 0; i < pcm.length; i += chunk) rec.accept(pcm.subarray(i, i + chunk));
             rec.final();
             samples += pcm.length;

@@ -17,7 +17,6 @@ type Msg =
   | { t: 'open'; id: number; rate: number }
   | { t: 'audio'; id: number; pcm: Int16Array }
   | { t: 'final'; id: number; req: number }
-  | { t: 'reset'; id: number }
   | { t: 'close'; id: number }
   | { t: 'ping'; at: number }
   | { t: 'shutdown' };
@@ -99,9 +98,6 @@ function handle(m: Msg): void {
         parentPort!.postMessage({ t: 'final', id: m.id, req: m.req, result, decodeMs: performance.now() - t0, error: r ? undefined : 'unknown session' });
         break;
       }
-      case 'reset':
-        recs.get(m.id)?.reset();
-        break;
       case 'close':
         {
           recs.get(m.id)?.release();

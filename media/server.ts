@@ -202,12 +202,12 @@ export class MediaServer {
     return ids;
   }
 
-  /** How far the recognisers are behind real time (ms; 0 without ASR or for an engine that cannot tell). */
   /** Audio decoded and decoding threads' busy time so far (null: no recogniser, or one that does not say). */
   asrUsage(): AsrUsage | null {
     return this.asr?.usage?.() ?? null;
   }
 
+  /** How far the recognisers are behind real time (ms; 0 without ASR or for an engine that cannot tell). */
   asrBacklogMs(): number {
     return this.asr?.backlogMs?.() ?? 0;
   }

@@ -141,7 +141,6 @@ type ToWorker =
   | { t: 'open'; id: number; rate: number }
   | { t: 'audio'; id: number; pcm: Int16Array }
   | { t: 'final'; id: number; req: number }
-  | { t: 'reset'; id: number }
   | { t: 'close'; id: number };
 type FromWorker =
   | { t: 'pong'; at: number }
