@@ -17,9 +17,24 @@
 // The margin adapts to the line: while nobody speaks over a prompt, the level of what comes back relative
 // to what we sent is tracked (its 90th percentile = the loudest echo this line returns), and the guard sits
 // `echoSafetyDb` above it, between `echoMarginMinDb` (very quiet lines) and `echoMarginDb` (the
-// conservative default used until enough of the line has been heard).
+// conservative default used until enough of the line has been heard). Where the line echoes measurably, its
+// delay is found (media/echo-path.ts) and the reference is what we played one echo delay earlier instead of
+// the loudest thing played over the whole window, so that speech starting in a pause of the echo is heard.
 
+import { BAND_COUNT, bandLevels } from './bands';
+import { EchoPath } from './echo-path';
 import type { Emit, Frame, FrameProcessor, SpeechEvent, VadFrame } from './frames';
+import { ENVELOPE_MS } from './prompt';
+
+/** How far ahead of our playout estimate an echo may seem to come (the estimate is within a frame or two). */
+export const ECHO_LEAD_MS = 20;
+/** A band must be this much above what the echo can hold there, and at least this loud, to be the callee. */
+const BAND_SAFETY_DB = 6;
+const BAND_FLOOR_DB = -50;
+/** How much quieter than the window's loudest level the tracked echo reference may be. */
+const PAUSE_DEPTH_DB = 20;
+/** Candidate echo delays for a window: -ECHO_LEAD_MS to windowMs, one per prompt envelope block. */
+export const echoCandidates = (windowMs: number) => Math.floor((windowMs + ECHO_LEAD_MS) / ENVELOPE_MS) + 1;
 
 export interface BargeInOptions {
   /** Interrupt prompts on callee speech (prompts can also opt out one by one). */
@@ -109,6 +124,36 @@ export class SpeechSegmenter {
   /** Echo-to-reference level differences (dB) heard while idle over our own audio (ring buffer). */
   private erl = new Float32Array(150);
   private erlCount = 0;
+  private echoPath: EchoPath | null = null;
+  /** The echo path version the ERL ring was learnt against (a new reference makes those levels moot). */
+  private erlPathVersion = 0;
+
+  /** The echo delay tracked on this line (ms, negative = ahead of our playout estimate), or null. */
+  get echoDelayMs(): number | null {
+    const i = this.echoPath?.delayIndex ?? -1;
+    return i < 0 ? null : i * ENVELOPE_MS - ECHO_LEAD_MS;
+  }
+
+  /** What this frame's level is compared with: our prompt one echo delay earlier, or over the whole window. */
+  private reference(f: VadFrame): number {
+    const levels = f.echoLevels;
+    if (!levels) return f.echoRefDbfs;
+    if (this.echoPath?.o.candidates !== levels.length) {
+      this.echoPath = new EchoPath({ candidates: levels.length, minFrames: 50, minCorrelation: 0.7, alpha: 1 / 150, slack: 2 });
+      this.forgetEcho();
+    }
+    if (this.echoPath.version !== this.erlPathVersion) this.forgetEcho();
+    const tracked = this.echoPath.reference(levels);
+    // Not lower than the window's loudest level minus PAUSE_DEPTH_DB: a line's echo is spread over a few tens
+    // of ms (dispersion), so right after a loud syllable a pause at the tracked delay still echoes a little.
+    return tracked === null ? f.echoRefDbfs : Math.max(tracked, f.echoRefDbfs - PAUSE_DEPTH_DB);
+  }
+
+  private forgetEcho(): void {
+    this.erlCount = 0;
+    this.p90At = -1;
+    this.erlPathVersion = this.echoPath?.version ?? 0;
+  }
 
   /** Current echo guard margin (dB relative to the outgoing reference). */
   echoMargin(): number {
@@ -118,7 +163,8 @@ export class SpeechSegmenter {
     // Asked for every speech frame, but the ring only changes when an echo frame is learnt: the p90 is kept
     // until then (sorting the ring per frame showed in the CPU profile of the pipeline: bench:media,
     // BENCH_CPU_PROF). A typed-array copy sorts numerically in native code (no boxed array, no comparator).
-    if (this.p90At !== this.erlCount) {
+    // Every few frames learnt is enough: the ring holds 3 s of them, its p90 moves slowly.
+    if (this.p90At < 0 || this.erlCount - this.p90At >= 5) {
       const sorted = this.erl.slice(0, n).sort();
       this.p90 = sorted[Math.floor(0.9 * (n - 1))]!;
       this.p90At = this.erlCount;
@@ -128,20 +174,47 @@ export class SpeechSegmenter {
   private p90 = 0;
   private p90At = -1;
 
-  private learnEcho(f: VadFrame): void {
+  private learnEcho(f: VadFrame, ref: number): void {
     // Only frames where our prompt is loud enough to echo measurably, and the callee is not speaking.
     if (this.state !== 'idle' || f.echoRefDbfs < -45) return;
-    this.erl[this.erlCount % this.erl.length] = Math.max(-60, f.dbfs - f.echoRefDbfs);
+    if (f.echoLevels) this.echoPath?.learn(f.dbfs, f.echoLevels);
+    if (ref < -45) return;
+    this.erl[this.erlCount % this.erl.length] = Math.max(-60, f.dbfs - ref);
     this.erlCount++;
   }
 
-  qualifies(f: VadFrame): boolean {
+  qualifies(f: VadFrame, ref = this.reference(f)): boolean {
     if (!f.speech || f.dbfs < this.opts.minEnergyDbfs) return false;
-    if (f.dbfs < f.echoRefDbfs + this.echoMargin()) {
-      this.counts.echoRejectedFrames++;
-      return false;
+    const margin = this.echoMargin();
+    if (f.dbfs >= ref + margin || this.standsOutOfEcho(f, margin)) return true;
+    this.counts.echoRejectedFrames++;
+    return false;
+  }
+
+  /** The candidate delays (echoLevels indices) whose band levels the next frames need, once the delay is known. */
+  echoBandCandidates(): [number, number] | null {
+    const p = this.echoPath;
+    if (!p || p.delayIndex < 0) return null;
+    return [Math.max(0, p.delayIndex - p.o.slack), Math.min(p.o.candidates - 1, p.delayIndex + p.o.slack)];
+  }
+
+  private readonly frameBands = new Float32Array(BAND_COUNT);
+
+  /**
+   * A frame no louder than the echo could be, on the whole band: is there a band where it is louder than our
+   * prompt's echo can be there (media/bands.ts says why)? The echo's bands are taken as what we played
+   * around the tracked delay, the same margin below it as on the whole band, and BAND_SAFETY_DB more.
+   */
+  private standsOutOfEcho(f: VadFrame, margin: number): boolean {
+    if (!f.echoBands || !f.pcm || !f.sampleRate) return false;
+    bandLevels(f.pcm, f.sampleRate, this.frameBands);
+    for (let j = 0; j < BAND_COUNT; j++) {
+      const v = this.frameBands[j]!;
+      // Not below the whole band's floor for pauses (see PAUSE_DEPTH_DB), a quarter of it per band.
+      const echo = Math.max(f.echoBands[j]!, f.echoRefDbfs - PAUSE_DEPTH_DB - 6);
+      if (v >= BAND_FLOOR_DB && v >= echo + margin + BAND_SAFETY_DB) return true;
     }
-    return true;
+    return false;
   }
 
   /**
@@ -149,8 +222,9 @@ export class SpeechSegmenter {
    *   threshold applies to an onset starting now).
    */
   push(f: VadFrame, promptPlaying: boolean): SegmenterAction {
-    const q = this.qualifies(f);
-    if (!q) this.learnEcho(f);
+    const ref = this.reference(f);
+    const q = this.qualifies(f, ref);
+    if (!q) this.learnEcho(f, ref);
     const end = f.t + f.durMs;
     const o = this.opts;
     switch (this.state) {

@@ -38,6 +38,13 @@ export interface MediaFrame {
   dbfs: number;
   /** Loudest outgoing prompt level that can be echoing back now (dBFS; -Infinity when silent). */
   echoRefDbfs: number;
+  /**
+   * What we played at each candidate echo delay (media/playout.ts echoLevels: entry i is delay
+   * i * 10 ms - ECHO_LEAD_MS), for the segmenter's echo path estimate; absent where no prompt can echo.
+   */
+  echoLevels?: Float32Array;
+  /** Once the line's echo delay is known: the band levels (media/bands.ts) we played around that delay. */
+  echoBands?: Float32Array;
   /** A prompt of ours is audible to the callee now. */
   promptAudible: boolean;
   /** A barge-in-able prompt is audible now, or one is held (tentatively flushed): speech now interrupts it. */
@@ -45,7 +52,8 @@ export interface MediaFrame {
 }
 
 /** The part of a MediaFrame the speech segmenter reads (tests build these directly). */
-export type VadFrame = Pick<MediaFrame, 't' | 'durMs' | 'speech' | 'dbfs' | 'echoRefDbfs'>;
+export type VadFrame = Pick<MediaFrame, 't' | 'durMs' | 'speech' | 'dbfs' | 'echoRefDbfs' | 'echoLevels'> &
+  Partial<Pick<MediaFrame, 'pcm' | 'sampleRate' | 'echoBands'>>;
 
 /** What the segmenter decided about the callee's speech, after the frame that decided it. */
 export type SpeechEvent =

@@ -190,14 +190,71 @@ export class PlayoutQueue {
     const hi = t + 40; // our playout clock estimate is within a frame or two
     let best = -Infinity;
     for (const s of this.spans) best = Math.max(best, loudest(s, lo, hi));
-    if (this.recent.length) {
-      const horizon = t - windowMs - 1000;
-      let expired = false;
-      for (const s of this.recent) if (spanEnd(s) <= horizon) expired = true;
-      if (expired) this.recent = this.recent.filter((s) => spanEnd(s) > horizon);
-      for (const s of this.recent) best = Math.max(best, loudest(s, lo, hi));
-    }
+    this.expireRecent(lo);
+    for (const s of this.recent) best = Math.max(best, loudest(s, lo, hi));
     return best;
+  }
+
+  /**
+   * What we played at each candidate echo delay for the inbound frame [t, t + frameMs): out[i] = the loudest
+   * level heard over [t - d, t - d + frameMs) with d = i * ENVELOPE_MS - leadMs (-Infinity where nothing
+   * played). The echo path estimator (media/echo-path.ts) finds which d the line's echo follows.
+   */
+  echoLevels(t: number, frameMs: number, leadMs: number, out: Float32Array): void {
+    // Asked for every inbound frame (the CPU profile of the pipeline showed it): the window is cut into 10 ms
+    // cells, each measured once on the few spans it overlaps (not the seconds of prompt queued ahead), and
+    // each candidate takes the loudest of the cells its frame covers.
+    const per = Math.max(1, Math.round(frameMs / ENVELOPE_MS));
+    const cellCount = out.length - 1 + per;
+    if (this.cells.length < cellCount) this.cells = new Float32Array(cellCount);
+    const cells = this.cells;
+    const top = t + leadMs + per * ENVELOPE_MS; // the end of candidate 0's frame
+    const bottom = top - cellCount * ENVELOPE_MS;
+    this.expireRecent(bottom);
+    cells.fill(-Infinity, 0, cellCount);
+    for (const list of [this.spans, this.recent]) {
+      for (const s of list) {
+        if (s.wallFrom >= top || spanEnd(s) <= bottom) continue;
+        for (let m = 0; m < cellCount; m++) {
+          const v = loudest(s, top - (m + 1) * ENVELOPE_MS, top - m * ENVELOPE_MS);
+          if (v > cells[m]!) cells[m] = v;
+        }
+      }
+    }
+    for (let i = 0; i < out.length; i++) {
+      let best = -Infinity;
+      for (let m = i; m < i + per; m++) if (cells[m]! > best) best = cells[m]!;
+      out[i] = best;
+    }
+  }
+  private cells = new Float32Array(0);
+
+  /**
+   * The loudest band levels (media/bands.ts) we played at candidate delays lo..hi (as in echoLevels) for the
+   * inbound frame starting at t: what each band of the echo can hold, once the line's delay is known.
+   */
+  echoBands(t: number, leadMs: number, lo: number, hi: number, out: Float32Array): void {
+    out.fill(-Infinity);
+    for (const list of [this.spans, this.recent]) {
+      for (const s of list) {
+        const bands = s.prompt.bands;
+        const blocks = bands.length / out.length;
+        for (let i = lo; i <= hi; i++) {
+          const from = t - (i * ENVELOPE_MS - leadMs);
+          if (from < s.wallFrom || from >= spanEnd(s)) continue;
+          const k = Math.floor((s.fromMs + (from - s.wallFrom)) / ENVELOPE_MS);
+          if (k >= blocks) continue;
+          for (let j = 0; j < out.length; j++) if (bands[k * out.length + j]! > out[j]!) out[j] = bands[k * out.length + j]!;
+        }
+      }
+    }
+  }
+
+  private expireRecent(horizon: number): void {
+    if (!this.recent.length) return;
+    let expired = false;
+    for (const s of this.recent) if (spanEnd(s) <= horizon - 1000) expired = true;
+    if (expired) this.recent = this.recent.filter((s) => spanEnd(s) > horizon - 1000);
   }
 
   /** Cuts every span at t and forgets what was queued (the caller has sent FLUSH_MEDIA). */

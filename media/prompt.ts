@@ -2,10 +2,13 @@
 // drops nothing, with no need for START/STOP_MEDIA_BUFFERING), encoded, with its level envelope (the echo
 // reference the barge-in detector compares the callee's audio against).
 import { encode, resampleAll, rmsDbfs, silenceByte } from './audio';
+import { BAND_COUNT, bandLevels } from './bands';
 import type { CodecInfo } from './protocol';
 
 /** Resolution of a prompt's level envelope. */
 export const ENVELOPE_MS = 10;
+/** Length of the window each entry of a prompt's band envelope is measured over (an inbound VAD frame's). */
+export const BAND_WINDOW_MS = 20;
 
 export interface PromptInput {
   promptId: string;
@@ -23,10 +26,12 @@ export interface Prompt {
   bytes: Uint8Array; // encoded in the call codec, whole frames
   durationMs: number;
   envelope: Float32Array; // dBFS per ENVELOPE_MS block
+  /** Band levels (media/bands.ts) of the BAND_WINDOW_MS starting at each ENVELOPE_MS block: BAND_COUNT per block. */
+  bands: Float32Array;
   finished: boolean;
 }
 
-type Encoded = Pick<Prompt, 'bytes' | 'durationMs' | 'envelope'>;
+type Encoded = Pick<Prompt, 'bytes' | 'durationMs' | 'envelope' | 'bands'>;
 /**
  * Encoded audio per source PCM (the same prompt audio is played on every call) and call format. Why: the CPU
  * profile of the pipeline (bench:media, BENCH_CPU_PROF) showed re-encoding the prompt on each play (resample,
@@ -62,5 +67,10 @@ function encodeAudio(audio: { pcm: Int16Array; sampleRate: number }, codec: Code
   const block = (codec.sampleRate * ENVELOPE_MS) / 1000;
   const envelope = new Float32Array(Math.ceil(padded.length / block));
   for (let b = 0; b < envelope.length; b++) envelope[b] = rmsDbfs(padded, b * block, Math.min(padded.length, (b + 1) * block));
-  return { bytes, durationMs: (padded.length / codec.sampleRate) * 1000, envelope };
+  const win = (codec.sampleRate * BAND_WINDOW_MS) / 1000;
+  const padTail = new Int16Array(envelope.length * block + win);
+  padTail.set(padded);
+  const bands = new Float32Array(envelope.length * BAND_COUNT);
+  for (let b = 0; b < envelope.length; b++) bandLevels(padTail, codec.sampleRate, bands.subarray(b * BAND_COUNT, (b + 1) * BAND_COUNT), b * block, b * block + win);
+  return { bytes, durationMs: (padded.length / codec.sampleRate) * 1000, envelope, bands };
 }

@@ -7,11 +7,12 @@ import type { Logger } from 'pino';
 import type { CallEventSink } from '../lib/call-events';
 import { codecInfo, formatCommand, parseEvent, ProtocolError, MAX_BINARY_MESSAGE_BYTES } from './protocol';
 import type { AsteriskEvent, CodecInfo, Command, ControlFormat, MediaStartEvent } from './protocol';
-import { SegmenterStage, SpeechSegmenter, type BargeInOptions } from './barge-in';
+import { ECHO_LEAD_MS, SegmenterStage, SpeechSegmenter, echoCandidates, type BargeInOptions } from './barge-in';
 import type { AsrEngine } from './asr';
 import { systemClock, type Clock } from './clock';
 import { Decoder, ResampleStage, UtteranceResampler } from './decode';
 import { VadFramer } from './vad-framer';
+import { BAND_COUNT } from './bands';
 import { PreRoll } from './pre-roll';
 import { AsrFeeder } from './asr-feeder';
 import { MediaTap, Pipeline } from './pipeline';
@@ -195,10 +196,21 @@ export class CallSession {
     });
     const o = this.o;
     const seg = this.segmenter;
-    const reference = (t: number) => {
+    let scratch = new Float32Array(0);
+    const reference = (t: number, frameMs: number) => {
       const audible = playout.audible(t);
+      const n = echoCandidates(seg.opts.echoWindowMs);
+      if (scratch.length !== n) scratch = new Float32Array(n);
+      playout.echoLevels(t, frameMs, ECHO_LEAD_MS, scratch);
+      let echoRefDbfs = -Infinity;
+      for (let i = 0; i < n; i++) if (scratch[i]! > echoRefDbfs) echoRefDbfs = scratch[i]!;
+      const around = echoRefDbfs > -Infinity ? seg.echoBandCandidates() : null;
+      let echoBands: Float32Array | undefined;
+      if (around) playout.echoBands(t, ECHO_LEAD_MS, around[0], around[1], (echoBands = new Float32Array(BAND_COUNT)));
       return {
-        echoRefDbfs: playout.echoRef(t, seg.opts.echoWindowMs),
+        echoRefDbfs,
+        echoLevels: echoRefDbfs > -Infinity ? scratch.slice() : undefined,
+        echoBands,
         promptAudible: !!audible,
         bargeInArmed: (!!audible && audible.bargeIn && seg.opts.enabled) || !!playout.held,
       };

@@ -6,7 +6,7 @@ import { Vad } from './vad';
 import type { Emit, Frame, FrameProcessor, MediaFrame } from './frames';
 
 /** What the callee could hear of our prompts at wall time t. */
-export type OutgoingReference = (t: number) => Pick<MediaFrame, 'echoRefDbfs' | 'promptAudible' | 'bargeInArmed'>;
+export type OutgoingReference = (t: number, frameMs: number) => Pick<MediaFrame, 'echoRefDbfs' | 'echoLevels' | 'echoBands' | 'promptAudible' | 'bargeInArmed'>;
 
 export const SILENT_LINE: OutgoingReference = () => ({ echoRefDbfs: -Infinity, promptAudible: false, bargeInArmed: false });
 
@@ -56,7 +56,7 @@ export class VadFramer implements FrameProcessor {
   private analyse(pcm: Int16Array, t: number): MediaFrame {
     const speech = this.vad.isSpeech(pcm);
     const dbfs = rmsDbfs(pcm);
-    return { kind: 'media', t, durMs: this.o.frameMs, pcm, sampleRate: this.o.sampleRate, speech, dbfs, ...this.reference(t) };
+    return { kind: 'media', t, durMs: this.o.frameMs, pcm, sampleRate: this.o.sampleRate, speech, dbfs, ...this.reference(t, this.o.frameMs) };
   }
 
   close(): void {

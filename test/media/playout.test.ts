@@ -106,6 +106,23 @@ describe('playout queue (fake clock)', () => {
     assert.equal(q.echoRef(T0 + 900, 300), -Infinity);
   });
 
+  test('echo levels per candidate delay: the tone heard one delay earlier, its band levels around a delay', () => {
+    const { q } = rig();
+    q.enqueue(prompt('p', 3000, 1000)); // tone T0..T0+1000, then silence
+    const lv = new Float32Array(33); // delays -20..300 ms, 10 ms apart
+    // Inbound frame at T0 + 1100: with a delay of up to 100 ms its echo comes from after the tone; from 110 ms on,
+    // from the tone (T0 + 990..1010 holds its last block).
+    q.echoLevels(T0 + 1100, 20, 20, lv);
+    for (let i = 0; i <= 12; i++) assert.equal(lv[i], -100, `delay ${i * 10 - 20} ms: digital silence`);
+    for (let i = 13; i < 33; i++) assert.ok(Math.abs(lv[i]! - TONE_DBFS) < 0.1, `delay ${i * 10 - 20} ms: the tone (${lv[i]})`);
+    q.echoLevels(T0 - 500, 20, 20, lv);
+    assert.ok(lv.every((x) => x === -Infinity), 'before the prompt: nothing played');
+    const bands = new Float32Array(4);
+    q.echoBands(T0 + 1200, 20, 30, 32, bands); // delays 280-300 ms: T0 + 900..920, inside the 400 Hz tone
+    assert.ok(Math.abs(bands[0]! - TONE_DBFS) < 1.5, `400 Hz lies in the 300-700 Hz band (${bands[0]})`);
+    assert.ok(bands[2]! < TONE_DBFS - 30 && bands[3]! < TONE_DBFS - 30, `nothing in the upper bands (${[...bands]})`);
+  });
+
   test('barge-in: hold flushes and keeps the place; prompts queued meanwhile wait; resume replays from 200 ms before the cut', () => {
     const { clock, q, sent, commands, finished } = rig();
     const p1 = prompt('p1', 3000);
