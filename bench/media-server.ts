@@ -98,6 +98,8 @@ process.on('message', async (m: { id: number; type: string; [k: string]: unknown
             lagMaxMs: lag.max / 1e6,
             stats: server.stats(),
             rssMb: process.memoryUsage().rss / 1e6,
+            // What of it is the JS heap (V8, all threads' isolates are separate: this is the main thread's).
+            heapMb: process.memoryUsage().heapUsed / 1e6,
             // Decoding on the live calls: audio given to the recognisers (s) and the threads' busy time (s).
             asrAudioS,
             asrBusyS,
