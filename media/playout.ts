@@ -182,19 +182,6 @@ export class PlayoutQueue {
     return pos;
   }
 
-  /** Loudest outgoing level that can be echoing back at wall time t, over the last `windowMs` (dBFS). */
-  echoRef(t: number, windowMs: number): number {
-    // Asked for every inbound frame: no closure or array is made here unless a recent span expired (the
-    // CPU profile of the pipeline showed both: bench:media, BENCH_CPU_PROF).
-    const lo = t - windowMs;
-    const hi = t + 40; // our playout clock estimate is within a frame or two
-    let best = -Infinity;
-    for (const s of this.spans) best = Math.max(best, loudest(s, lo, hi));
-    this.expireRecent(lo);
-    for (const s of this.recent) best = Math.max(best, loudest(s, lo, hi));
-    return best;
-  }
-
   /**
    * What we played at each candidate echo delay for the inbound frame [t, t + frameMs): out[i] = the loudest
    * level heard over [t - d, t - d + frameMs) with d = i * ENVELOPE_MS - leadMs (-Infinity where nothing
