@@ -188,9 +188,10 @@ describe('end to end: keypad callees and live transfer through Asterisk', { skip
     // found by its shape, not by its timing (the recording starts after the answer, by a delay that grows with
     // the machine's load). Nobody else says it in this call: the callee only says "Allô ?" and presses keys.
     const agent = findSentence(w.samples!, w.sampleRate, join(REPO, 'audio/test-callees/ecoute.wav'));
-    // (≥ 0.65: the agent's sentence, never a prompt of the bot's, which score ≤ 0.52; whole sentences scored
-    // 0.78-0.93 in this recording, whatever the bridge's speed: see findSentence's figures.)
-    assert.ok(agent.score >= 0.65, `the agent's sentence is heard in the recording (best match ${agent.score.toFixed(2)} at ${agent.atS} s)`);
+    // (≥ 0.58: the agent's sentence, never a prompt of the bot's, which score ≤ 0.52; whole sentences scored
+    // 0.78-0.93 in this recording, whatever the bridge's speed, and 0.61 once in a CI run at load ~10:
+    // see findSentence's figures.)
+    assert.ok(agent.score >= 0.58, `the agent's sentence is heard in the recording (best match ${agent.score.toFixed(2)} at ${agent.atS} s)`);
     console.log(`# transfer: wait ${c.transferWaitMs} ms, agent answered → in the bridge ${m.transfer!.bridgedAt - m.transfer!.answeredAt!} ms, talk ${c.transferTalkMs} ms, recording ${seconds.toFixed(1)} s (agent answered ${agentAt.toFixed(1)} s after the callee, heard at ${agent.atS} s, match ${agent.score.toFixed(2)})`);
   });
 

@@ -528,7 +528,9 @@ async function runOne(spec: FaultSpec, shared: Shared, dir: string, speed: numbe
     const cfg = parseConfig(env);
     const prisma = createPrisma(databaseUrl);
     cleanups.push(() => prisma.$disconnect());
-    const client = await temporalClient(cfg);
+    // A minute to connect, not the SDK's 10 s: faults start side by side (each with its own Postgres or Temporal
+    // to start) on a loaded machine; a CI run once failed postgres-stop here, before any fault, at load ~10.
+    const client = await temporalClient(cfg, { connectTimeoutMs: 60_000 });
     cleanups.push(() => client.connection.close());
     const lab = new Lab(spec.name, flog, env, cfg, prisma, client, shared.temporalCli, speed, postgres, temporal);
     cleanups.push(async () => {

@@ -107,7 +107,7 @@ export function calleeTimeline(rec: { heard: number[]; said: number[] }): {
  * codec do not matter, only the rhythm of syllables and pauses), and the offset (s) where it is. Measured: the
  * bot's prompts score 0.28-0.52 against the agent's sentence; the sentence as the callee heard it 0.996, in the
  * bridge recording 0.78-0.93 (bridged within 10 ms); with its first 0.75 s cut 0.79; in a CI run where the
- * bridge came late and cut its start, 0.70.
+ * bridge came late and cut its start, 0.70; in another CI run (load ~10), 0.61.
  */
 export function findSentence(recording: Int16Array, rate: number, sentencePath: string): { score: number; atS: number } {
   const w = parseWav(readFileSync(sentencePath));
