@@ -222,8 +222,12 @@ export class PlayoutQueue {
    */
   echoBands(t: number, leadMs: number, lo: number, hi: number, out: Float32Array): void {
     out.fill(-Infinity);
+    const newest = t + leadMs - lo * ENVELOPE_MS; // the latest window start asked for
+    const oldest = t + leadMs - hi * ENVELOPE_MS;
     for (const list of [this.spans, this.recent]) {
       for (const s of list) {
+        // Only the spans heard around the delay, not the seconds of prompt queued ahead (as echoLevels).
+        if (s.wallFrom > newest || spanEnd(s) <= oldest) continue;
         const bands = s.prompt.bands;
         const blocks = bands.length / out.length;
         for (let i = lo; i <= hi; i++) {
