@@ -3,14 +3,20 @@
 import { MAX_BINARY_MESSAGE_BYTES, type CodecInfo } from './protocol';
 import { decode, Resampler } from './audio';
 import type { Emit, Frame, FrameProcessor } from './frames';
+import { InboundTimeline } from './inbound-timeline';
 
 /**
- * RawAudioFrame -> AudioFrame at the codec rate, timed at its first sample (arrival minus its duration).
+ * RawAudioFrame -> AudioFrame at the codec rate, timed at its first sample: by the stream's samples, not by
+ * when we read it (media/inbound-timeline.ts says why).
  * A payload that is empty, too large or not a whole number of samples becomes an ErrorFrame (the session
  * counts and logs them): one call's bad input never stops the pipeline.
  */
 export class Decoder implements FrameProcessor {
-  constructor(private readonly codec: CodecInfo) {}
+  readonly timeline: InboundTimeline;
+
+  constructor(private readonly codec: CodecInfo) {
+    this.timeline = new InboundTimeline(codec.sampleRate);
+  }
 
   process(f: Frame, emit: Emit): void {
     if (f.kind !== 'raw') return emit(f);
@@ -19,7 +25,7 @@ export class Decoder implements FrameProcessor {
       return emit({ kind: 'error', t: f.t, stage: 'decode', message: `malformed media frame (${n} bytes)` });
     }
     const pcm = decode(this.codec, f.payload);
-    emit({ kind: 'audio', t: f.t - (pcm.length / this.codec.sampleRate) * 1000, pcm, sampleRate: this.codec.sampleRate });
+    emit({ kind: 'audio', t: this.timeline.stamp(f.t, pcm.length), pcm, sampleRate: this.codec.sampleRate });
   }
 }
 
