@@ -28,6 +28,13 @@ import { ENVELOPE_MS } from './prompt';
 
 /** How far ahead of our playout estimate an echo may seem to come (the estimate is within a frame or two). */
 export const ECHO_LEAD_MS = 20;
+/**
+ * Candidate delays either side of the tracked one whose band levels the echo's bands are taken from. Wider
+ * than the whole band's slack: one band of one 10 ms block is a much sharper reference than a whole-band
+ * level, and our estimate of when the far end starts playing each prompt is only good to a frame or two
+ * (more on a loaded machine): at +-20 ms, echo-only frames of the media tier passed as the callee.
+ */
+const BAND_SLACK = 5;
 /** A band must be this much above what the echo can hold there, and at least this loud, to be the callee. */
 const BAND_SAFETY_DB = 6;
 const BAND_FLOOR_DB = -50;
@@ -195,7 +202,7 @@ export class SpeechSegmenter {
   echoBandCandidates(): [number, number] | null {
     const p = this.echoPath;
     if (!p || p.delayIndex < 0) return null;
-    return [Math.max(0, p.delayIndex - p.o.slack), Math.min(p.o.candidates - 1, p.delayIndex + p.o.slack)];
+    return [Math.max(0, p.delayIndex - BAND_SLACK), Math.min(p.o.candidates - 1, p.delayIndex + BAND_SLACK)];
   }
 
   private readonly frameBands = new Float32Array(BAND_COUNT);
