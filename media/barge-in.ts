@@ -40,6 +40,13 @@ const BAND_SAFETY_DB = 6;
 const BAND_FLOOR_DB = -50;
 /** How much quieter than the window's loudest level the tracked echo reference may be. */
 const PAUSE_DEPTH_DB = 20;
+/**
+ * Below this a frame is digital silence: the far end sends nothing (no media through yet, a muted leg), which
+ * says nothing of how loud our echo is. A live line always carries some noise (-60 to -75 dBFS). Learnt as
+ * "no echo", such frames took the margin to its floor before the echo had come through at all: in the media
+ * tier, a peer that first sent half a second of zeros had the echo of the prompt's first word taken for speech.
+ */
+const NO_SIGNAL_DBFS = -90;
 /** Candidate echo delays for a window: -ECHO_LEAD_MS to windowMs, one per prompt envelope block. */
 export const echoCandidates = (windowMs: number) => Math.floor((windowMs + ECHO_LEAD_MS) / ENVELOPE_MS) + 1;
 
@@ -183,7 +190,7 @@ export class SpeechSegmenter {
 
   private learnEcho(f: VadFrame, ref: number): void {
     // Only frames where our prompt is loud enough to echo measurably, and the callee is not speaking.
-    if (this.state !== 'idle' || f.echoRefDbfs < -45) return;
+    if (this.state !== 'idle' || f.echoRefDbfs < -45 || f.dbfs < NO_SIGNAL_DBFS) return;
     if (f.echoLevels) this.echoPath?.learn(f.dbfs, f.echoLevels);
     if (ref < -45) return;
     this.erl[this.erlCount % this.erl.length] = Math.max(-60, f.dbfs - ref);

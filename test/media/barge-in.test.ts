@@ -85,3 +85,18 @@ test('the echo guard adapts to the line: quiet echo -> more sensitive, loud echo
   feed(loud, -7, 100); // a very loud echo (7 dB under)
   assert.equal(loud.echoMargin(), -6, 'never less conservative than echoMarginDb');
 });
+
+test('digital silence while our prompt plays (the far end sends nothing yet) teaches the echo guard nothing', () => {
+  const seg = new SpeechSegmenter(opts);
+  // Half a second of zeros from the far end while we play at -15 dBFS: no echo level is learnt from it.
+  for (let i = 0; i < 25; i++) seg.push({ t: i * 20, durMs: 20, speech: false, dbfs: -100, echoRefDbfs: -15 }, true);
+  assert.equal(seg.echoMargin(), -6, 'still the conservative default');
+  // Then the echo of the prompt's first word comes through, 12 dB down: it is not the callee.
+  const actions: SegmenterAction[] = [];
+  for (let i = 0; i < 20; i++) actions.push(seg.push({ t: 500 + i * 20, durMs: 20, speech: true, dbfs: -27 - (i % 3), echoRefDbfs: -15 }, true));
+  assert.deepEqual(actions.filter((a) => a.type !== 'none'), []);
+  // A quiet line that does carry noise (-70 dBFS) is learnt: the guard becomes more sensitive.
+  const live = new SpeechSegmenter(opts);
+  for (let i = 0; i < 25; i++) live.push({ t: i * 20, durMs: 20, speech: false, dbfs: -70, echoRefDbfs: -15 }, true);
+  assert.ok(live.echoMargin() < -6, `margin ${live.echoMargin()}`);
+});
