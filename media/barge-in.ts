@@ -41,10 +41,11 @@ const BAND_FLOOR_DB = -50;
 /** How much quieter than the window's loudest level the tracked echo reference may be. */
 const PAUSE_DEPTH_DB = 20;
 /**
- * Below this a frame is digital silence: the far end sends nothing (no media through yet, a muted leg), which
- * says nothing of how loud our echo is. A live line always carries some noise (-60 to -75 dBFS). Learnt as
- * "no echo", such frames took the margin to its floor before the echo had come through at all: in the media
- * tier, a peer that first sent half a second of zeros had the echo of the prompt's first word taken for speech.
+ * Below this a frame is digital silence. Until the far end has sent anything louder, its zeros say nothing of
+ * how loud our echo is (no media through yet): learnt as "no echo", they took the margin to its floor before
+ * the echo had come through at all (in the media tier, a peer that first sent half a second of zeros had the
+ * echo of the prompt's first word taken for speech). Once the line has carried sound, zeros while we play are
+ * what they seem: a clean digital line with no echo (the Asterisk tiers' Local channels), learnt as such.
  */
 const NO_SIGNAL_DBFS = -90;
 /** Candidate echo delays for a window: -ECHO_LEAD_MS to windowMs, one per prompt envelope block. */
@@ -141,6 +142,8 @@ export class SpeechSegmenter {
   private echoPath: EchoPath | null = null;
   /** The echo path version the ERL ring was learnt against (a new reference makes those levels moot). */
   private erlPathVersion = 0;
+  /** Whether the far end has sent anything but digital silence yet (see NO_SIGNAL_DBFS). */
+  private lineCarriedSound = false;
 
   /** The echo delay tracked on this line (ms, negative = ahead of our playout estimate), or null. */
   get echoDelayMs(): number | null {
@@ -190,7 +193,7 @@ export class SpeechSegmenter {
 
   private learnEcho(f: VadFrame, ref: number): void {
     // Only frames where our prompt is loud enough to echo measurably, and the callee is not speaking.
-    if (this.state !== 'idle' || f.echoRefDbfs < -45 || f.dbfs < NO_SIGNAL_DBFS) return;
+    if (this.state !== 'idle' || f.echoRefDbfs < -45 || !this.lineCarriedSound) return;
     if (f.echoLevels) this.echoPath?.learn(f.dbfs, f.echoLevels);
     if (ref < -45) return;
     this.erl[this.erlCount % this.erl.length] = Math.max(-60, f.dbfs - ref);
@@ -238,6 +241,7 @@ export class SpeechSegmenter {
   push(f: VadFrame, promptPlaying: boolean): SegmenterAction {
     const ref = this.reference(f);
     const q = this.qualifies(f, ref);
+    if (f.dbfs >= NO_SIGNAL_DBFS) this.lineCarriedSound = true;
     if (!q) this.learnEcho(f, ref);
     const end = f.t + f.durMs;
     const o = this.opts;

@@ -99,4 +99,10 @@ test('digital silence while our prompt plays (the far end sends nothing yet) tea
   const live = new SpeechSegmenter(opts);
   for (let i = 0; i < 25; i++) live.push({ t: i * 20, durMs: 20, speech: false, dbfs: -70, echoRefDbfs: -15 }, true);
   assert.ok(live.echoMargin() < -6, `margin ${live.echoMargin()}`);
+  // So is a clean digital line once it has carried sound: the callee said "Allô ?" (no prompt playing), then
+  // nothing comes back while we play.
+  const clean = new SpeechSegmenter(opts);
+  for (let i = 0; i < 20; i++) clean.push({ t: i * 20, durMs: 20, speech: true, dbfs: -22, echoRefDbfs: -Infinity }, false);
+  for (let i = 20; i < 80; i++) clean.push({ t: i * 20, durMs: 20, speech: false, dbfs: -100, echoRefDbfs: -15 }, true);
+  assert.ok(clean.echoMargin() < -15, `margin ${clean.echoMargin()}`);
 });
