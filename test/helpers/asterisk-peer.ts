@@ -32,6 +32,12 @@ export interface ReceivedCommand {
 
 const now = (): number => performance.timeOrigin + performance.now();
 
+/** When a say()'s first frame went out, and when it was due to go out on the peer's 20 ms clock (ms, epoch). */
+export interface SaidAt {
+  sentAt: number;
+  dueAt: number;
+}
+
 export class AsteriskPeer {
   readonly format: PeerFormat;
   readonly control: 'json' | 'plain-text';
@@ -62,7 +68,7 @@ export class AsteriskPeer {
   private queueFull = false;
   private reportDrained = false;
   private marks: string[] = [];
-  private callee: { pcm: Int16Array; pos: number; resolve: (firstFrameAt: number) => void; started: boolean }[] = [];
+  private callee: { pcm: Int16Array; pos: number; resolve: (firstFrame: SaidAt) => void; started: boolean }[] = [];
   private echoRing: Int16Array[] = [];
   private timer: NodeJS.Timeout | null = null;
   private tick = 0;
@@ -118,6 +124,16 @@ export class AsteriskPeer {
 
   /** Queues callee speech/noise (PCM at the codec rate); resolves with the wall time its first frame was sent. */
   say(pcm: Int16Array): Promise<number> {
+    return this.sayTimed(pcm).then((s) => s.sentAt);
+  }
+
+  /**
+   * Like say(), with both times of its first frame: when it was sent, and when it was due to be sent on the
+   * peer's 20 ms clock. They differ when this process is starved of CPU and the peer catches up
+   * several ticks at once, which Asterisk's timer does not: the media server times inbound audio by its
+   * samples (media/inbound-timeline.ts), so what it reports lines up with dueAt.
+   */
+  sayTimed(pcm: Int16Array): Promise<SaidAt> {
     return new Promise((resolve) => this.callee.push({ pcm, pos: 0, resolve, started: false }));
   }
 
@@ -354,7 +370,7 @@ export class AsteriskPeer {
     if (cur) {
       if (!cur.started) {
         cur.started = true;
-        cur.resolve(now());
+        cur.resolve({ sentAt: now(), dueAt: this.t0 + this.tick * this.ptime });
       }
       const n = Math.min(this.frameSamples, cur.pcm.length - cur.pos);
       for (let i = 0; i < n; i++) out[i] = cur.pcm[cur.pos + i]!;

@@ -51,9 +51,12 @@ describe('barge-in', () => {
     await server.play('bi-1', { promptId: 'intro', turn: 3, pcm: prompt, sampleRate: 16000 });
     await sleep(1200);
     const speech = fx.speech('Non non, attendez, je ne suis pas intéressé du tout', 8000);
-    const sentAt = await peer.say(speech);
+    const { sentAt, dueAt } = await peer.sayTimed(speech);
     // The frame sent at sentAt carries the 20 ms of audio before it (as Asterisk sends what it received).
-    const onsetAt = sentAt - peer.ptime + (fx.onsetSample(speech, 8000) / 8000) * 1000;
+    const onset = (fx.onsetSample(speech, 8000) / 8000) * 1000 - peer.ptime;
+    const onsetAt = sentAt + onset;
+    // Where the speech starts on the peer's clock (the same as onsetAt unless this process was starved).
+    const spokenAt = dueAt + onset;
     const flush = await peer.waitForCommand('FLUSH_MEDIA', 3000);
     const latency = flush.at - onsetAt;
     console.log(`barge-in: FLUSH_MEDIA ${latency.toFixed(0)} ms after the speech onset`);
@@ -64,7 +67,7 @@ describe('barge-in', () => {
     assert.equal(started.e.promptId, 'intro');
     const delivery = flush.at - started.e.flushedAt;
     assert.ok(delivery >= -2 && delivery < 150, `flushedAt is when FLUSH_MEDIA went out (delivered ${delivery} ms later)`);
-    assert.ok(Math.abs(started.e.speechStartAt - onsetAt) < 80, `speechStartAt off by ${started.e.speechStartAt - onsetAt}`);
+    assert.ok(Math.abs(started.e.speechStartAt - spokenAt) < 80, `speechStartAt off by ${started.e.speechStartAt - spokenAt}`);
     const fin = await sink.wait('playbackFinished', 'bi-1', 1000);
     assert.equal(fin.e.interrupted, true);
     // ~1.2 s of the prompt had been heard (plus the ~60-100 ms it took to detect the speech).
