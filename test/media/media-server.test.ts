@@ -302,7 +302,8 @@ describe('speech recognition through the pipeline (Vosk, Korean model)', () => {
     const peers = await Promise.all(['asr-a', 'asr-b'].map((id) => openCall(id, { format: 'slin16' }, asrServer, asrPort)));
     asrServer.setTurn('asr-a', 5);
     const pcms = phrases.map((p) => fx.speech(p, 16000, 'ko'));
-    const sent = await Promise.all(peers.map((p, i) => p.say(fx.concat(pcms[i]!, fx.silence(1000, 16000)))));
+    // When each first frame was due on the peer's clock: the server times audio by its samples (sayTimed).
+    const sent = (await Promise.all(peers.map((p, i) => p.sayTimed(fx.concat(pcms[i]!, fx.silence(1000, 16000)))))).map((s) => s.dueAt);
     await Promise.all([asrSink.wait('utterance', 'asr-a', 20000), asrSink.wait('utterance', 'asr-b', 20000)]);
     await sleep(1500); // in case the VAD split a phrase in two
     const [ua, ub] = ['asr-a', 'asr-b'].map((id) => {
