@@ -152,6 +152,12 @@ const telephonyKill: FaultSpec = {
       const next = await lab.prisma.call.count({ where: { campaignId: c.id, contactId: k.contactId, attempt: k.attempt + 1 } });
       if (next === 1) return 'next attempt dialed once';
       const row = await lab.prisma.campaignContact.findFirst({ where: { campaignId: c.id, contactId: k.contactId }, select: { state: true, skipReason: true } });
+      // The callee had opted out on this very call (recordOptOut runs before the goodbye the kill cut): the
+      // number is on the DNC list, and not dialing it again is the campaign's rule.
+      const dnc = await lab.prisma.dncEntry.findUnique({ where: { phone: k.phone } });
+      if (next === 0 && row?.skipReason === 'dnc' && dnc?.source === 'opt_out' && dnc.reason === `opt-out during call ${k.workflowId}`) {
+        return 'not dialed again: opted out on this call';
+      }
       return `next attempt dialed ${next} times (contact ${row?.state}/${row?.skipReason})`;
     }));
     r.checks = [
@@ -159,7 +165,11 @@ const telephonyKill: FaultSpec = {
       { what: 'calls cut mid-conversation ended failed (at least one, so the retry check below has calls to judge)', expected: true, actual: lost.length >= 1 },
       { what: 'each answered call ended, with an outcome', expected: after.map(() => true), actual: after.map((k) => k.endedAt !== null && k.outcome !== null) },
       { what: 'a failed one failed for media_lost (its real cause)', expected: after.filter((k) => k.outcome === 'failed').map(() => 'media_lost'), actual: after.filter((k) => k.outcome === 'failed').map((k) => k.hangupCause) },
-      { what: 'those lost were retried under the campaign rules (next attempt dialed once)', expected: retried.map((r) => (r === 'attempts used up' ? r : 'next attempt dialed once')), actual: retried },
+      {
+        what: 'those lost were retried under the campaign rules (next attempt dialed once, unless attempts are used up or the callee opted out on that call)',
+        expected: retried.map((r) => (r === 'attempts used up' || r === 'not dialed again: opted out on this call' ? r : 'next attempt dialed once')),
+        actual: retried,
+      },
     ];
     r.detail = { answeredAtKill: after.length, lostMedia: mediaLost.length, failedMidConversation: lost.length, outcomes: after.map((k) => `${k.outcome}/${k.hangupCause}`), retried };
     return r;
