@@ -12,7 +12,7 @@ import { InboundTimeline } from './inbound-timeline';
  * counts and logs them): one call's bad input never stops the pipeline.
  */
 export class Decoder implements FrameProcessor {
-  readonly timeline: InboundTimeline;
+  private readonly timeline: InboundTimeline;
 
   constructor(private readonly codec: CodecInfo) {
     this.timeline = new InboundTimeline(codec.sampleRate);

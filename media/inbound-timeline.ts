@@ -61,8 +61,8 @@ export class InboundTimeline {
       let od = this.overdue;
       if (od.total === 0) od = this.overdue = { ...NOT_OVERDUE, since: arrivedAt };
       od.total++;
-      if (od.n > 0 && Math.max(od.max, late) - Math.min(od.min, late) > durMs / 2) od.n = 0;
-      if (od.n === 0) (od.min = late), (od.max = late);
+      // Not as late as the ones before it (within half a payload): the run of equally late payloads starts again.
+      if (Math.max(od.max, late) - Math.min(od.min, late) > durMs / 2) Object.assign(od, { n: 0, min: Infinity, max: -Infinity });
       od.n++;
       od.min = Math.min(od.min, late);
       od.max = Math.max(od.max, late);
