@@ -177,9 +177,14 @@ export class AsteriskTelephony implements TelephonyPort {
     if (callerId) params.callerId = callerId;
     try {
       await this.ari.channels.originate(params);
+      c.createdAt = Date.now();
       this.log.info({ callId: c.id, endpoint: maskEndpoint(endpoint), record }, 'originated');
     } catch (err) {
-      if (err instanceof AriConflict) return; // a retry of an originate that reached Asterisk (the channel id is taken)
+      if (err instanceof AriConflict) {
+        // A retry of an originate that reached Asterisk (the channel id is taken): the channel exists.
+        c.createdAt = Date.now();
+        return;
+      }
       this.calls.forget(c);
       throw new Error(`originate ${c.id}: ${(err as Error).message}`);
     }

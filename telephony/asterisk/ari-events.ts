@@ -8,7 +8,7 @@
 //   ChannelDtmfReceived                dtmf to the workflow (merged with chan_websocket's DTMF_END: dtmf.ts)
 //   StasisStart / ChannelDestroyed of <call>-a   a transfer's agent leg (transfer.ts)
 import type { HangupCause } from '../../lib/call-events';
-import type { AriEvent } from '../asterisk-ari';
+import { AriNotFound, type AriEvent } from '../asterisk-ari';
 import { later, transition, type AstCall } from './call';
 import type { AdapterContext } from './context';
 import { ringCause } from './dial-plan';
@@ -62,7 +62,8 @@ function onStasisStart(ctx: AdapterContext, e: AriEvent): void {
   }
   if (onAgentAnswered(ctx, id)) return;
   const c = calls.get(id);
-  if (!c || c.phase === 'ending') return; // Local callee halves, strangers
+  if (!c) return strayCall(ctx, id, e.args);
+  if (c.phase === 'ending') return;
   if (!c.answered) {
     c.answered = true;
     c.metrics.answeredAt = Date.now();
@@ -89,6 +90,19 @@ function onStasisStart(ctx: AdapterContext, e: AriEvent): void {
     maybeSendAmd(ctx, c, null);
   }
   void setupMedia(ctx, c);
+}
+
+/**
+ * A channel reached our app as a call (appArgs "dial", or an id of a call that ended) that this worker does not
+ * hold: its originate was reported failed (forgotten, the workflow dials again or moves on) or the call ended
+ * meanwhile. Nobody would ever hang it up, and the callee would hear silence: hang it up now.
+ */
+function strayCall(ctx: AdapterContext, id: string, args: string[] | undefined): void {
+  if (args?.[0] !== 'dial' && !ctx.calls.hasEnded(id)) return; // not one of our calls (e.g. a Local callee half)
+  ctx.log.warn({ callId: id }, 'a call this worker does not hold reached its app: hung up');
+  ctx.ari.channels.hangup(id).catch((err: Error) => {
+    if (!(err instanceof AriNotFound)) ctx.log.warn({ callId: id, err: err.message }, 'could not hang up a stray call');
+  });
 }
 
 function onStasisEnd(ctx: AdapterContext, e: AriEvent): void {

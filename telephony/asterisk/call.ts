@@ -68,6 +68,11 @@ export interface AstCall {
   mediaId: string;
   bridgeId: string;
   record: boolean;
+  /**
+   * When Asterisk answered our originate (the channel exists from then on); null while it is under way.
+   * reconcile judges a call by a channel list only if the list was asked for after this.
+   */
+  createdAt: number | null;
   phase: CallPhase;
   answered: boolean;
   /** Left Stasis for AMD() on purpose (its StasisEnd is not a hang-up). */
@@ -108,7 +113,7 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 
 export function newCall(callId: string, record: boolean, now: number): AstCall {
   return {
-    id: callId, mediaId: `${callId}-m`, bridgeId: `${callId}-b`, record,
+    id: callId, mediaId: `${callId}-m`, bridgeId: `${callId}-b`, record, createdAt: null,
     phase: 'dialing', answered: false, inDialplan: false, byUs: false, dialStatus: '', hangupCause: null, systemShutdown: false,
     mediaSetup: false, mediaInStasis: deferred(), mediaReady: false, mediaWaiters: [],
     streamAmd: null, asteriskAmd: null, amdSent: false, verdict: null, gateOpen: false, queue: [], prompts: new Set(),

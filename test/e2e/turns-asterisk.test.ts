@@ -17,7 +17,8 @@ import { startMediaWorker, type MediaWorker } from '../../workers/media-worker';
 import type { CampaignStatus } from '../../workflows/definitions';
 import { campaignResult, makeContacts, type TestStack } from '../helpers/stack';
 import { CALLEE_REC_DIR, REPO, skipReason } from '../helpers/asterisk';
-import { startAsteriskStack } from '../helpers/asterisk-stack';
+import { ariGet, startAsteriskStack } from '../helpers/asterisk-stack';
+import { ariCredentials } from '../../runtime/ari-credentials';
 import { calleeRecordings, calleeTimeline } from '../helpers/callee-recordings';
 
 const run = promisify(execFile);
@@ -77,5 +78,25 @@ describe('end to end: turn latency heard by the callee (one call at a time)', { 
       helloAfterGreetingP95Ms: p(hello, 95), media: mw.telephony.media.stats(),
     };
     console.log(`# turns: ${JSON.stringify(figures)}`);
+  });
+
+  it('a call that reaches the worker\'s app but that the worker does not hold is hung up (nobody would, else)', { timeout: 60_000 }, async () => {
+    // What a forgotten originate leaves: the request failed on our side (no answer in time, or a reconnect
+    // judged the call gone), yet Asterisk made the call. The patient human callee would keep it up for minutes.
+    const stray = `stray-${Date.now().toString(36)}`;
+    const creds = ariCredentials(stack.cfg);
+    const auth = { authorization: 'Basic ' + Buffer.from(`${creds.username}:${creds.password}`).toString('base64') };
+    const q = new URLSearchParams({ endpoint: 'Local/human@minibot-test-callees', app: creds.app, appArgs: 'dial', channelId: stray, otherChannelId: `${stray}-c`, timeout: '20' });
+    const res = await fetch(`${creds.url}/ari/channels?${q}`, { method: 'POST', headers: auth });
+    assert.equal(res.status, 200, await res.text());
+    const t0 = Date.now();
+    let ids: string[] = [stray];
+    while (Date.now() - t0 < 15_000) {
+      ids = ((await ariGet(stack.cfg, '/channels')) as { id: string }[]).map((ch) => ch.id).filter((id) => id.startsWith(stray));
+      if (ids.length === 0) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual(ids, [], 'the stray call\'s channels are gone');
+    console.log(`# stray call hung up ${Date.now() - t0} ms after its originate`);
   });
 });

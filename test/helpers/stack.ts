@@ -75,14 +75,25 @@ export async function startWorkers(stack: TestStack, sim: Partial<SimulationOpti
 /** Creates `n` contacts with consent under a source of their own; returns their ids in creation order. */
 export async function makeContacts(prisma: PrismaClient, n: number, extra: (i: number) => Record<string, unknown> = () => ({})): Promise<{ source: string; ids: string[]; phones: string[] }> {
   const source = `test-${randomUUID().slice(0, 8)}`;
-  const base = Math.floor(Math.random() * 1e7);
   const now = Date.now();
-  const phones = Array.from({ length: n }, (_, i) => `+3375${String((base + i) % 1e7).padStart(7, '0')}`);
-  await prisma.contact.createMany({
-    data: phones.map((phone, i) => ({
-      phone, source, firstName: `T${i}`, consentGivenAt: new Date(now - 86_400_000), consentSource: 'test', createdAt: new Date(now + i), ...extra(i),
-    })),
-  });
+  let phones: string[] = [];
+  // A run of numbers at a random place among 10 million: the lane's database keeps every earlier test's
+  // contacts (thousands), so a run may meet one of them (contacts_phone_key). The insert is one statement
+  // (all or nothing): another place is tried.
+  for (let tries = 1; ; tries++) {
+    const base = Math.floor(Math.random() * 1e7);
+    phones = Array.from({ length: n }, (_, i) => `+3375${String((base + i) % 1e7).padStart(7, '0')}`);
+    try {
+      await prisma.contact.createMany({
+        data: phones.map((phone, i) => ({
+          phone, source, firstName: `T${i}`, consentGivenAt: new Date(now - 86_400_000), consentSource: 'test', createdAt: new Date(now + i), ...extra(i),
+        })),
+      });
+      break;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'P2002' || tries >= 5) throw err;
+    }
+  }
   const ids = (await prisma.contact.findMany({ where: { source }, orderBy: { createdAt: 'asc' }, select: { id: true } })).map((c) => c.id);
   return { source, ids, phones };
 }

@@ -7,7 +7,7 @@ import { keyPressed } from '../../telephony/asterisk/dtmf';
 import type { AdapterContext } from '../../telephony/asterisk/context';
 import { RecordingSink } from '../helpers/recording-sink';
 import { newCall, transition, type CallPhase } from '../../telephony/asterisk/call';
-import { ownerOf } from '../../telephony/asterisk/reconcile';
+import { ownerOf, reconcilePlan } from '../../telephony/asterisk/reconcile';
 
 test('dial plan: template placeholders, exact overrides, refusal of what is not a number', () => {
   const d = dialPlan('PJSIP/{national}@carrier', { '+33612345678': 'Local/human@minibot-test-callees' });
@@ -58,6 +58,26 @@ test('reconcile: the call a channel or bridge id belongs to', () => {
   assert.equal(ownerOf('call-1-b'), 'call-1');
   assert.equal(ownerOf('call-1-a'), 'call-1', 'a transfer\'s agent leg');
   assert.equal(ownerOf('call-1-d'), 'call-1', 'its Local other half');
+});
+
+test('reconcile: a held call is ended only when a list asked for after its channel existed lacks it; leftovers of ended calls go', () => {
+  const listedAt = 1000;
+  const held = [
+    { id: 'cut', createdAt: 400 }, // up before the list, absent from it: gone while we could not hear
+    { id: 'up', createdAt: 500 }, // up before the list and in it
+    { id: 'newer', createdAt: 1000 }, // its originate answered as the list was asked for: the list may predate it
+    { id: 'later', createdAt: 1300 }, // answered after: the list says nothing about it
+    { id: 'dialing', createdAt: null }, // originate under way
+  ];
+  const ended = (id: string) => ['done', 'cut-before'].includes(id);
+  const plan = reconcilePlan(held, ended, listedAt,
+    [{ id: 'up' }, { id: 'done' }, { id: 'done-m' }, { id: 'done-c' }, { id: 'stranger' }],
+    [{ id: 'up-b' }, { id: 'done-b' }, { id: 'cut-before-b' }, { id: 'someone-elses' }]);
+  assert.deepEqual(plan, {
+    end: ['cut'],
+    hangup: ['done', 'done-m', 'done-c'],
+    destroy: ['done-b', 'cut-before-b'],
+  });
 });
 
 test('agent dial plan: {agent} in the template, agent names that cannot inject a dial string refused', () => {
