@@ -4,6 +4,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { MediaServer } from '../../media/server';
+import type { SpeechSegmenter } from '../../media/barge-in';
 import { workerVoskEngine } from '../../media/vosk-engine';
 import { AsteriskPeer, type PeerOptions } from '../helpers/asterisk-peer';
 import { RecordingSink } from '../helpers/recording-sink';
@@ -30,6 +31,12 @@ async function openCall(callId: string, opts: Partial<PeerOptions> = {}, srv = s
   for (let i = 0; i < 100 && !srv.hasCall(callId); i++) await sleep(10);
   assert.ok(srv.hasCall(callId), 'media started');
   return peer;
+}
+
+/** What the call's echo guard has learnt (test diagnostics: the segmenter is the session's own). */
+function echoGuard(srv: MediaServer, callId: string): unknown {
+  const g = (srv as unknown as { sessions: Map<string, { segmenter: SpeechSegmenter }> }).sessions.get(callId)?.segmenter;
+  return g ? { delayMs: g.echoDelayMs, marginDb: g.echoMargin(), counts: g.counts } : null;
 }
 
 before(async () => {
@@ -96,15 +103,27 @@ describe('barge-in', () => {
       fx.noiseBurst(250, 8000, -15, 'whitenoise'),
       fx.speech('ah', 8000),
     ];
+    const names = ['noise 150 ms', 'click', 'cough', 'hum', 'click', 'oui', 'white noise 250 ms', 'ah'];
     await sleep(500);
-    for (const e of events) {
-      await peer.say(fx.concat(e, fx.silence(600, 8000)));
-    }
+    const due: number[] = [];
+    for (const e of events) due.push((await peer.sayTimed(fx.concat(e, fx.silence(600, 8000)))).dueAt);
     const fin = await sink.wait('playbackFinished', 'bi-noise', 15000);
-    assert.equal(fin.e.interrupted, false, 'prompt played to the end');
-    assert.equal(sink.of('speechStarted', 'bi-noise').length, 0, 'no barge-in signalled');
+    // What to look at when it fails: which event each barge-in or flush came in (ms after that event was due on
+    // the peer's clock), and what the echo guard had learnt of the line.
+    const during = (t: number) => {
+      const i = due.findLastIndex((d) => d <= t);
+      return i < 0 ? `${Math.round(t - due[0]!)} ms before the first event` : `${names[i]} +${Math.round(t - due[i]!)} ms`;
+    };
+    const explain = () => JSON.stringify({
+      bargeIns: sink.of('speechStarted', 'bi-noise').map((r) => during(r.e.speechStartAt)),
+      flushes: peer.commands.filter((c) => c.command === 'FLUSH_MEDIA').map((c) => during(c.at)),
+      echo: echoGuard(server, 'bi-noise'),
+    });
+    const why = explain();
+    assert.equal(fin.e.interrupted, false, `prompt played to the end: ${why}`);
+    assert.equal(sink.of('speechStarted', 'bi-noise').length, 0, `no barge-in signalled: ${why}`);
     const flushes = peer.commands.filter((c) => c.command === 'FLUSH_MEDIA').length;
-    console.log(`noise/back-channel: ${events.length} events, ${flushes} tentative flushes (resumed), 0 barge-ins`);
+    console.log(`noise/back-channel: ${events.length} events, ${flushes} tentative flushes (resumed), 0 barge-ins: ${why}`);
     assert.ok(peer.commands.some((c) => c.command === 'REPORT_QUEUE_DRAINED'));
     peer.close();
   });
