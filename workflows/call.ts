@@ -375,7 +375,9 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
       } else if (!(err instanceof CallEnded)) {
         if (!(err instanceof ActivityFailure)) throw err;
         log.warn('telephony failed during the call', { workflowId, error: err.message });
-        outcome = 'failed';
+        // An outcome the conversation had decided (an opt-out, a callback, a refusal, a lead) stands: what the
+        // failure cut is the goodbye. Runs recorded before this ended such calls failed (and dialed them again).
+        if (outcome === null || !patched('keep-decided-outcome')) outcome = 'failed';
         hangupCause = tel ? 'media_lost' : 'originate_failed';
       }
     }

@@ -142,8 +142,8 @@ const telephonyKill: FaultSpec = {
     const recoveredAt = Date.now();
     const r = await finish(lab, c, { inProgress: cut.length, recoveredAt });
     const after = await lab.prisma.call.findMany({ where: { workflowId: { in: cut.filter((x) => x.status === 'answered').map((x) => x.workflowId) } } });
-    // An answered call whose conversation had already decided its outcome (a callback asked for, a refusal)
-    // keeps it, cause media_lost when its goodbye was cut; one cut mid-conversation needed the dead process and
+    // An answered call whose conversation had already decided its outcome (an opt-out, a callback asked for, a
+    // refusal) keeps it, cause media_lost when its goodbye was cut (test/integration/decided-outcome.test.ts); one cut mid-conversation needed the dead process and
     // must end failed / media_lost, then get its next attempt under the campaign's rules.
     const mediaLost = after.filter((k) => k.hangupCause === 'media_lost');
     const lost = mediaLost.filter((k) => k.outcome === 'failed');
@@ -152,12 +152,6 @@ const telephonyKill: FaultSpec = {
       const next = await lab.prisma.call.count({ where: { campaignId: c.id, contactId: k.contactId, attempt: k.attempt + 1 } });
       if (next === 1) return 'next attempt dialed once';
       const row = await lab.prisma.campaignContact.findFirst({ where: { campaignId: c.id, contactId: k.contactId }, select: { state: true, skipReason: true } });
-      // The callee had opted out on this very call (recordOptOut runs before the goodbye the kill cut): the
-      // number is on the DNC list, and not dialing it again is the campaign's rule.
-      const dnc = await lab.prisma.dncEntry.findUnique({ where: { phone: k.phone } });
-      if (next === 0 && row?.skipReason === 'dnc' && dnc?.source === 'opt_out' && dnc.reason === `opt-out during call ${k.workflowId}`) {
-        return 'not dialed again: opted out on this call';
-      }
       return `next attempt dialed ${next} times (contact ${row?.state}/${row?.skipReason})`;
     }));
     r.checks = [
@@ -166,8 +160,8 @@ const telephonyKill: FaultSpec = {
       { what: 'each answered call ended, with an outcome', expected: after.map(() => true), actual: after.map((k) => k.endedAt !== null && k.outcome !== null) },
       { what: 'a failed one failed for media_lost (its real cause)', expected: after.filter((k) => k.outcome === 'failed').map(() => 'media_lost'), actual: after.filter((k) => k.outcome === 'failed').map((k) => k.hangupCause) },
       {
-        what: 'those lost were retried under the campaign rules (next attempt dialed once, unless attempts are used up or the callee opted out on that call)',
-        expected: retried.map((r) => (r === 'attempts used up' || r === 'not dialed again: opted out on this call' ? r : 'next attempt dialed once')),
+        what: 'those lost were retried under the campaign rules (next attempt dialed once, unless attempts are used up)',
+        expected: retried.map((r) => (r === 'attempts used up' ? r : 'next attempt dialed once')),
         actual: retried,
       },
     ];
