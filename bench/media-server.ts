@@ -100,6 +100,9 @@ process.on('message', async (m: { id: number; type: string; [k: string]: unknown
             rssMb: process.memoryUsage().rss / 1e6,
             // What of it is the JS heap (V8, all threads' isolates are separate: this is the main thread's).
             heapMb: process.memoryUsage().heapUsed / 1e6,
+            // Memory of the main thread's ArrayBuffers and Buffers (audio frames, socket messages): outside the
+            // heap, inside the RSS. With the heap, what RSS growth is not native (libvosk, the ASR threads).
+            externalMb: process.memoryUsage().external / 1e6,
             // Decoding on the live calls: audio given to the recognisers (s) and the threads' busy time (s).
             asrAudioS,
             asrBusyS,
