@@ -143,8 +143,9 @@ const telephonyKill: FaultSpec = {
     const r = await finish(lab, c, { inProgress: cut.length, recoveredAt });
     const after = await lab.prisma.call.findMany({ where: { workflowId: { in: cut.filter((x) => x.status === 'answered').map((x) => x.workflowId) } } });
     // An answered call whose conversation had already decided its outcome (an opt-out, a callback asked for, a
-    // refusal) keeps it, cause media_lost when its goodbye was cut (test/integration/decided-outcome.test.ts); one cut mid-conversation needed the dead process and
-    // must end failed / media_lost, then get its next attempt under the campaign's rules.
+    // refusal) keeps it, cause media_lost when its goodbye was cut (test/integration/decided-outcome.test.ts);
+    // one cut mid-conversation needed the dead process and must end failed / media_lost, then get its next
+    // attempt under the campaign's rules.
     const mediaLost = after.filter((k) => k.hangupCause === 'media_lost');
     const lost = mediaLost.filter((k) => k.outcome === 'failed');
     const retried = await Promise.all(lost.map(async (k) => {

@@ -114,12 +114,11 @@ describe('barge-in', () => {
       const i = due.findLastIndex((d) => d <= t);
       return i < 0 ? `${Math.round(t - due[0]!)} ms before the first event` : `${names[i]} +${Math.round(t - due[i]!)} ms`;
     };
-    const explain = () => JSON.stringify({
+    const why = JSON.stringify({
       bargeIns: sink.of('speechStarted', 'bi-noise').map((r) => during(r.e.speechStartAt)),
       flushes: peer.commands.filter((c) => c.command === 'FLUSH_MEDIA').map((c) => during(c.at)),
       echo: echoGuard(server, 'bi-noise'),
     });
-    const why = explain();
     assert.equal(fin.e.interrupted, false, `prompt played to the end: ${why}`);
     assert.equal(sink.of('speechStarted', 'bi-noise').length, 0, `no barge-in signalled: ${why}`);
     const flushes = peer.commands.filter((c) => c.command === 'FLUSH_MEDIA').length;
