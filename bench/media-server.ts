@@ -103,6 +103,7 @@ process.on('message', async (m: { id: number; type: string; [k: string]: unknown
             // Memory of the main thread's ArrayBuffers and Buffers (audio frames, socket messages): outside the
             // heap, inside the RSS. With the heap, what RSS growth is not native (libvosk, the ASR threads).
             externalMb: process.memoryUsage().external / 1e6,
+            recognizers: asrNow?.recognizers ?? null,
             // Decoding on the live calls: audio given to the recognisers (s) and the threads' busy time (s).
             asrAudioS,
             asrBusyS,

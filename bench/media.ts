@@ -151,6 +151,7 @@ interface PhaseResult {
   rssMb: number;
   heapMb: number;
   externalMb: number;
+  recognizers: number | null;
   /** Audio given to the recognisers / (calls x measured time): compare with speechShare. */
   asrAudioShare: number;
   /** Decoding threads' busy time / audio decoded: the real-time factor on live calls. */
@@ -181,7 +182,7 @@ const promptShortMs = fx.speech(SHORT_PROMPT_TEXT, 16000, 'fr', 'short').length 
  * retries; calls then last `callMs` each, so that waiting ones get their turn.
  */
 async function runPhase(child: Child, mode: string, n: number, durationMs: number, admission?: { cap: number; callMs: number }): Promise<PhaseResult> {
-  const r: PhaseResult = { deferred: 0, served: 0, lost: 0, mode, n, bargeIn: [], falseBargeIns: 0, tentativeOnNoise: 0, noiseEvents: 0, missedBargeIns: 0, asrFinal: [], signal: [], utterances: 0, cpuPct: 0, cpuPerCallPct: 0, lagP99Ms: 0, lagMaxMs: 0, mainThreadUtil: 0, lateFrames: 0, speechShare: 0, sysPct: 0, rssMb: 0, heapMb: 0, externalMb: 0, asrAudioShare: 0, liveRtf: null };
+  const r: PhaseResult = { deferred: 0, served: 0, lost: 0, mode, n, bargeIn: [], falseBargeIns: 0, tentativeOnNoise: 0, noiseEvents: 0, missedBargeIns: 0, asrFinal: [], signal: [], utterances: 0, cpuPct: 0, cpuPerCallPct: 0, lagP99Ms: 0, lagMaxMs: 0, mainThreadUtil: 0, lateFrames: 0, speechShare: 0, sysPct: 0, rssMb: 0, heapMb: 0, externalMb: 0, recognizers: null, asrAudioShare: 0, liveRtf: null };
   const calls = new Map<string, { peer: AsteriskPeer; state: 'noise' | 'speech' | 'idle'; speech: [number, number][]; noise: [number, number][]; waiters: ((m: any) => void)[] }>(); // eslint-disable-line @typescript-eslint/no-explicit-any
   const listener = (m: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
     const c = calls.get(m.callId);
@@ -371,6 +372,7 @@ async function runPhase(child: Child, mode: string, n: number, durationMs: numbe
   r.rssMb = m.rssMb;
   r.heapMb = m.heapMb;
   r.externalMb = m.externalMb;
+  r.recognizers = m.recognizers;
   r.sysPct = m.sysPct;
   r.asrAudioShare = m.wallS > 0 ? m.asrAudioS / (n * m.wallS) : 0;
   r.liveRtf = m.asrAudioS > 0 ? m.asrBusyS / m.asrAudioS : null;
@@ -573,10 +575,10 @@ async function soak(child: Child, started: number): Promise<void> {
   for (let k = 0; k < SOAK_MIN!; k++) {
     const r = await runPhase(child, 'soak', SOAK_N, 60_000);
     minutes.push(r);
-    console.log(`${row(r)} | rss ${r.rssMb.toFixed(0)} MB (JS heap ${r.heapMb.toFixed(0)}, buffers ${r.externalMb.toFixed(0)}) | min ${k + 1} | load ${os.loadavg()[0]!.toFixed(1)}`);
+    console.log(`${row(r)} | rss ${r.rssMb.toFixed(0)} MB (JS heap ${r.heapMb.toFixed(0)}, buffers ${r.externalMb.toFixed(0)}) | recognisers ${r.recognizers ?? '?'} | min ${k + 1} | load ${os.loadavg()[0]!.toFixed(1)}`);
   }
   await child.call('stop');
-  const fig = (r: PhaseResult) => ({ rssMb: Math.round(r.rssMb), heapMb: Math.round(r.heapMb), externalMb: Math.round(r.externalMb), asrFinalP95Ms: pct(r.asrFinal, 95), bargeInP95Ms: pct(r.bargeIn, 95), lagP99Ms: Math.round(r.lagP99Ms), lateFrames: r.lateFrames, falseBargeIns: r.falseBargeIns });
+  const fig = (r: PhaseResult) => ({ rssMb: Math.round(r.rssMb), heapMb: Math.round(r.heapMb), externalMb: Math.round(r.externalMb), recognizers: r.recognizers, asrFinalP95Ms: pct(r.asrFinal, 95), bargeInP95Ms: pct(r.bargeIn, 95), lagP99Ms: Math.round(r.lagP99Ms), lateFrames: r.lateFrames, falseBargeIns: r.falseBargeIns });
   const first = fig(minutes[0]!);
   const last = fig(minutes[minutes.length - 1]!);
   const within = (a: number | null, b: number | null) => a !== null && b !== null && b <= a * 1.1;

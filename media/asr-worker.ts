@@ -105,7 +105,7 @@ function handle(m: Msg): void {
         }
         break;
       case 'ping': // answered when every message before it is processed (finals may pass it): the queue's delay
-        parentPort!.postMessage({ t: 'pong', at: m.at });
+        parentPort!.postMessage({ t: 'pong', at: m.at, recognizers: pool.made });
         break;
       case 'shutdown':
         closed = true;

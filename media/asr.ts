@@ -17,6 +17,8 @@ export interface AsrResult {
 export interface AsrUsage {
   audioSeconds: number;
   busySeconds: number;
+  /** Recognizers made so far (as last reported by the decoding threads), when the engine knows. */
+  recognizers?: number;
 }
 
 /** One call's recogniser. */

@@ -143,7 +143,7 @@ type ToWorker =
   | { t: 'final'; id: number; req: number }
   | { t: 'close'; id: number };
 type FromWorker =
-  | { t: 'pong'; at: number }
+  | { t: 'pong'; at: number; recognizers: number }
   | { t: 'final'; id: number; req: number; result?: VoskFinal; decodeMs: number; error?: string }
   | { t: 'error'; id: number; error: string };
 
@@ -152,7 +152,7 @@ export function workerVoskEngine(modelDir: string, opts: EngineOptions & { threa
     const model = acquireModel(modelDir);
     const n = Math.max(1, opts.threads ?? os.availableParallelism());
     // Each worker's backlog: a ping queued behind the audio it was given comes back when that audio is decoded.
-    const workers: { w: Worker; utterances: number; pingAt: number | null; lastDelayMs: number }[] = [];
+    const workers: { w: Worker; utterances: number; pingAt: number | null; lastDelayMs: number; recognizers: number }[] = [];
     const pending = new Map<string, { resolve: (r: AsrResult) => void; reject: (e: Error) => void }>();
     let nextId = 1;
     let nextReq = 1;
@@ -167,6 +167,7 @@ export function workerVoskEngine(modelDir: string, opts: EngineOptions & { threa
           const slot = workers.find((x) => x.w === w)!;
           slot.lastDelayMs = performance.now() - m.at;
           slot.pingAt = null;
+          slot.recognizers = m.recognizers;
         } else if (m.t === 'final') {
           const key = `${m.id}:${m.req}`;
           const p = pending.get(key);
@@ -182,7 +183,7 @@ export function workerVoskEngine(modelDir: string, opts: EngineOptions & { threa
           pending.delete(k);
         }
       });
-      workers.push({ w, utterances: 0, pingAt: null, lastDelayMs: 0 });
+      workers.push({ w, utterances: 0, pingAt: null, lastDelayMs: 0, recognizers: 0 });
     }
     await Promise.all(
       workers.map(
@@ -211,7 +212,11 @@ export function workerVoskEngine(modelDir: string, opts: EngineOptions & { threa
     return {
       method: 'vosk-worker',
       usage(): AsrUsage {
-        return { audioSeconds, busySeconds: workers.reduce((t, { w }) => t + w.performance.eventLoopUtilization().active / 1000, 0) };
+        return {
+          audioSeconds,
+          busySeconds: workers.reduce((t, { w }) => t + w.performance.eventLoopUtilization().active / 1000, 0),
+          recognizers: workers.reduce((t, s) => t + s.recognizers, 0),
+        };
       },
       backlogMs() {
         const t = performance.now();

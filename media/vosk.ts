@@ -192,8 +192,11 @@ export function parseFinal(json: string): VoskFinal {
  */
 export class RecognizerPool {
   private free_: Map<number, VoskRecognizer[]> = new Map();
+  /** Recognizers made so far: each one that decodes keeps tens of MB (npm run bench:vosk-memory). */
+  made = 0;
   constructor(private modelAddress: bigint, private max = 64) {}
   private create(rate: number): VoskRecognizer {
+    this.made++;
     const r = new VoskRecognizer(this.modelAddress, rate);
     r.accept(new Int16Array(rate / 10));
     r.final();
