@@ -340,7 +340,9 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
           intentConfidence: key ? 1 : classified?.confidence ?? null,
           asrLatencyMs: utt?.asrLatencyMs ?? null,
           intentLatencyMs: classified?.latencyMs ?? null,
-          bargeInDetected: utt?.bargeIn ?? barge !== undefined,
+          // The segment that cut the prompt may have given no words (dropped), and the answer then comes from
+          // the next one: the prompt was still barged in on (patched: runs recorded before read the utterance's).
+          bargeInDetected: patched('barge-in-of-the-turn') ? (utt?.bargeIn ?? false) || barge !== undefined : utt?.bargeIn ?? barge !== undefined,
           bargeInLatencyMs: barge?.flushedAt !== undefined ? barge.flushedAt - barge.speechStartAt : null,
           // End of the callee's speech → the bot's next prompt requested.
           totalLatencyMs: utt ? Math.max(0, respondAt - utt.speechEndAt) : key ? Math.max(0, respondAt - key.at) : null,

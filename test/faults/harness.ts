@@ -19,7 +19,7 @@ import { temporalClient } from '../../services/temporal';
 import { createCampaign, launchCampaign } from '../../services/campaigns';
 import { campaignFigures } from '../../services/stats';
 import { CACHE_DIR } from '../../scripts/services/paths';
-import { freePort, isAlive, readPid, sleep } from '../../scripts/services/process';
+import { isAlive, readPid, restartablePort, sleep } from '../../scripts/services/process';
 import { ensureTemporalCli, startTemporal, waitForTemporal } from '../../scripts/services/temporal';
 import { clusterUrl, initCluster, startCluster, stopCluster, waitForPostgres } from '../../scripts/services/postgres';
 import { migrate } from '../../scripts/services/migrations';
@@ -102,7 +102,7 @@ export interface OwnPostgres {
 async function ownPostgres(dir: string, durable: boolean): Promise<OwnPostgres> {
   const dataDir = join(dir, 'pg');
   const creds = initCluster(dataDir);
-  const port = await freePort();
+  const port = await restartablePort();
   // A cluster that is crashed on purpose keeps its crash safety (see startCluster).
   startCluster(dataDir, port, { durable });
   const adminUrl = clusterUrl({ dataDir, port, user: creds.user, password: creds.password, database: 'postgres' });
@@ -134,8 +134,8 @@ export interface OwnTemporal {
 
 async function ownTemporal(dir: string, log: Log): Promise<OwnTemporal> {
   const bin = ensureTemporalCli(log);
-  const port = await freePort();
-  const uiPort = await freePort();
+  const port = await restartablePort();
+  const uiPort = await restartablePort();
   const pidFile = join(dir, 'temporal.pid');
   const opts = { bin, port, uiPort, namespace: 'default', dbFile: join(dir, 'temporal.sqlite'), logFile: join(dir, 'temporal.log'), pidFile };
   const address = `127.0.0.1:${port}`;

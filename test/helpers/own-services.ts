@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CACHE_DIR, ROOT } from '../../scripts/services/paths';
-import { freePort, isAlive, readPid, stopPidFile } from '../../scripts/services/process';
+import { freePort, isAlive, readPid, restartablePort, stopPidFile } from '../../scripts/services/process';
 import { clusterUrl, ensureDatabase, initCluster, startCluster, stopCluster, waitForPostgres } from '../../scripts/services/postgres';
 import { ensureTemporalCli, startTemporal, waitForTemporal } from '../../scripts/services/temporal';
 import { migrate } from '../../scripts/services/migrations';
@@ -22,7 +22,7 @@ export async function ownPostgres(name: string): Promise<OwnPostgres> {
   const dataDir = join(CACHE_DIR, `fault-pg-${name}-${process.pid}`);
   rmSync(dataDir, { recursive: true, force: true });
   const creds = initCluster(dataDir);
-  const port = await freePort();
+  const port = await restartablePort();
   const url = clusterUrl({ dataDir, port, user: creds.user, password: creds.password, database: 'minibot' });
   const start = async () => {
     // Crash-safe (fsync, synchronous commit): these tests stop it with -m immediate, and without them the crash
@@ -60,8 +60,8 @@ export async function ownTemporal(name: string): Promise<OwnTemporal> {
   const dir = join(CACHE_DIR, `fault-temporal-${name}-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const port = await freePort();
-  const uiPort = await freePort();
+  const port = await restartablePort();
+  const uiPort = await restartablePort();
   const pidFile = join(dir, 'temporal.pid');
   const address = `127.0.0.1:${port}`;
   const start = async () => {
