@@ -88,7 +88,14 @@ export class EchoPath {
       const r = this.correlation(i);
       if (r > bestR) [best, bestR] = [i, r];
     }
-    let next = bestR >= this.o.minCorrelation ? best : -1;
+    // A best delay on the edge of the candidates is not located: the correlation may still rise beyond it (an
+    // echo later than the window, or earlier than our lead, correlates best at the edge, speech levels being
+    // correlated over tens of ms). Seen in the media tier on a starved machine: the peer started playing our
+    // prompt ~300 ms after we sent it, the path locked on 300 ms (the last candidate), and its reference, off
+    // by tens of ms, let the echo in the pauses between the callee's sounds pass for speech. Such a line keeps
+    // the window reference, which covers every delay up to the window.
+    const interior = best > 0 && best < this.o.candidates - 1;
+    let next = bestR >= this.o.minCorrelation && interior ? best : -1;
     // Hysteresis: a delay within the slack of the one tracked is the same path (the reference covers it).
     if (next >= 0 && this.delay >= 0 && Math.abs(next - this.delay) <= this.o.slack) next = this.delay;
     if (next !== this.delay) {

@@ -59,6 +59,19 @@ test('the echo path: the delay whose levels the echo follows is found, and follo
   assert.ok(p.version > v);
 });
 
+test('the echo path: an echo later than the window has no delay (not the window\'s last one)', () => {
+  const env = envelope(3000);
+  let s = 11;
+  const jitter = () => ((s = (s * 69069 + 1) % 4294967296) / 4294967296 - 0.5) * 3;
+  const p = path();
+  for (let f = 40; f < 1400; f += 2) p.learn(echoAt(env, f, 310, -12, jitter), levelsAt(env, f));
+  assert.equal(p.delayIndex, -1, `tracked ${p.delayIndex * 10 - ECHO_LEAD_MS} ms, correlation there ${p.correlation(CANDIDATES - 1).toFixed(2)}`);
+  // The same line 200 ms late is found, as before.
+  const q = path();
+  for (let f = 40; f < 1400; f += 2) q.learn(echoAt(env, f, 200, -12, jitter), levelsAt(env, f));
+  assert.equal(q.delayIndex * 10 - ECHO_LEAD_MS, 200);
+});
+
 test('the echo path: a line whose inbound level does not follow what we play has no delay', () => {
   const env = envelope(3000);
   let s = 3;
