@@ -13,6 +13,7 @@ import { Command } from 'commander';
 import { devUp } from '../scripts/services/dev-stack';
 import { startEphemeralTemporal } from '../scripts/services/temporal';
 import { CACHE_DIR } from '../scripts/services/paths';
+import { workerLaunch } from '../workers/launch';
 
 const program = new Command()
   .option('--contacts <n>', 'contacts', (v) => Number(v), 10_000)
@@ -49,12 +50,13 @@ const client = await temporalClient(cfg);
 console.error(`  seeding ${o.contacts} contacts…`);
 await seedContacts(prisma, { count: o.contacts, source: 'bench', offset: 20_000 });
 
-// The worker runs in its own process, so its memory is its own.
+// The worker runs in its own process, so its memory is its own; started as `npm run worker` starts it.
 const load0 = loadavg()[0]!;
 const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-const worker = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'workers/main.ts'], {
+const launch = workerLaunch();
+const worker = spawn(process.execPath, [...nodeArgs, ...launch.args], {
   cwd: ROOT,
-  env: { ...process.env, SIM_SPEED: String(o.speed), SIM_SEED: 'bench', WORKER_INSTANCE_ID: 'bench' },
+  env: { ...process.env, ...launch.env, SIM_SPEED: String(o.speed), SIM_SEED: 'bench', WORKER_INSTANCE_ID: 'bench' },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 const peakRssMb = () => {

@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { envSchema } from '../../runtime/config';
+import { workerLaunch } from '../../workers/launch';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 let envFile: string;
@@ -47,6 +48,10 @@ test('docker compose config accepts the stack and it has every part, health chec
     assert.equal(c.services[name].image, 'minibot:latest', name);
   }
   assert.equal(c.services.asterisk.build.target, 'asterisk');
+  // The simulated worker starts as `npm run worker` does: its node flags and environment defaults.
+  const launch = workerLaunch({});
+  assert.deepEqual(c.services.worker.command, ['node', ...launch.args]);
+  for (const [k, v] of Object.entries(launch.env)) assert.equal(c.services.worker.environment[k], v, `worker ${k}`);
   // Temporal persists in Postgres; start order follows health.
   assert.equal(c.services.temporal.environment.DB, 'postgres12');
   assert.equal(c.services.temporal.environment.POSTGRES_SEEDS, 'postgres');

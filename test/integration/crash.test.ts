@@ -8,15 +8,18 @@ import { createCampaign, launchCampaign } from '../../services/campaigns';
 import { campaignFigures } from '../../services/stats';
 import { makeContacts, testStack, waitUntil, type TestStack } from '../helpers/stack';
 import type { CampaignStatus } from '../../workflows/definitions';
+import { workerLaunch } from '../../workers/launch';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let stack: TestStack;
 const children: ChildProcess[] = [];
 
 function startWorkerProcess(instance: string): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+  // Started as `npm run worker` starts it (its node flags and environment: workers/launch.ts).
+  const launch = workerLaunch();
+  const child = spawn(process.execPath, launch.args, {
     cwd: ROOT,
-    env: { ...process.env, TEMPORAL_TASK_QUEUE: stack.cfg.TEMPORAL_TASK_QUEUE, SIM_SPEED: '30', SIM_SEED: 'crash', WORKER_INSTANCE_ID: instance, LOG_LEVEL: 'warn' },
+    env: { ...process.env, ...launch.env, TEMPORAL_TASK_QUEUE: stack.cfg.TEMPORAL_TASK_QUEUE, SIM_SPEED: '30', SIM_SEED: 'crash', WORKER_INSTANCE_ID: instance, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   children.push(child);
