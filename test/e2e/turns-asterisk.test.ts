@@ -61,21 +61,57 @@ describe('end to end: turn latency heard by the callee (one call at a time)', { 
     assert.equal(calls.length, CALLS);
     const gaps: number[] = [];
     const hello: number[] = [];
+    // Where the time goes, from the call's own records of each answered turn: the recogniser's final after our
+    // end of speech (asr), the workflow task that took the utterance (its start, in workflow time: asr + the
+    // signal; the intent runs within it), and from the history the utterance signal → the next prompt's activity
+    // scheduled → started. The rest of the callee's gap is the media worker and Asterisk (the prompt's first
+    // frames reaching the callee) and the callee's own end of speech before ours.
+    const asr: number[] = [];
+    const respond: number[] = [];
+    const intentMs: number[] = [];
+    const toScheduled: number[] = [];
+    const toStarted: number[] = [];
     for (const call of calls) {
       assert.equal(call.amdResult, 'human', String(call.amdCause));
-      const turns = (call as any).interactions as { prompt: string; userText: string | null }[];
+      const turns = (call as any).interactions as { prompt: string; transcript: string | null; asrLatencyMs: number | null; totalLatencyMs: number | null; intentLatencyMs: number | null; processingMethod: string | null }[];
+      for (const t of turns) {
+        if (t.asrLatencyMs !== null) asr.push(t.asrLatencyMs);
+        if (t.transcript !== null && t.totalLatencyMs !== null) respond.push(t.totalLatencyMs);
+        if (t.intentLatencyMs !== null) intentMs.push(t.intentLatencyMs);
+      }
       const tl = calleeTimeline(await calleeRecordings(CALLEE_REC_DIR, `${call.workflowId}-c`));
       assert.ok(tl.greetingEndMs !== null && tl.firstHeardMs !== null && tl.firstHeardMs > tl.greetingEndMs, `hello after the "Allô": ${JSON.stringify(tl)}`);
       hello.push(tl.firstHeardMs! - tl.greetingEndMs!);
       // The callee answers every prompt it hears to the end; each answer but its last (goodbye) gets a prompt back.
       assert.ok(tl.replies.length >= 1, `no answer of the callee was followed by a prompt: ${JSON.stringify(tl)}, turns ${turns.map((t) => t.prompt).join(',')}`);
       for (const r of tl.replies) gaps.push(r.gapMs);
+      // From the call's history (server clock): each utterance signal → the next prompt's activity scheduled
+      // (the workflow task: intent, decision) → started by the media worker.
+      const ms = (t?: { seconds?: unknown; nanos?: number | null } | null) => Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
+      let lastUtterance: number | null = null;
+      const scheduled = new Map<string, number>();
+      for (const e of (await stack.client.workflow.getHandle(call.workflowId).fetchHistory()).events ?? []) {
+        if (e.workflowExecutionSignaledEventAttributes?.signalName === 'utterance') lastUtterance = ms(e.eventTime);
+        const sch = e.activityTaskScheduledEventAttributes;
+        if (sch?.activityType?.name === 'playPrompt' && lastUtterance !== null) {
+          scheduled.set(String(e.eventId), ms(e.eventTime));
+          toScheduled.push(ms(e.eventTime) - lastUtterance);
+          lastUtterance = null;
+        }
+        const st = e.activityTaskStartedEventAttributes;
+        const at = st ? scheduled.get(String(st.scheduledEventId)) : undefined;
+        if (at !== undefined) toStarted.push(ms(e.eventTime) - at);
+      }
       console.log(`# ${call.workflowId}: outcome ${call.outcome}, prompts ${turns.map((t) => t.prompt).join(' → ')}; hello ${hello.at(-1)} ms after the "Allô"; answer end → next prompt heard: ${tl.replies.map((r) => r.gapMs).join(', ')} ms`);
     }
     const p = (xs: number[], q: number) => Math.round(percentile(xs, q) ?? NaN);
     const figures = {
       calls: CALLS, replies: gaps.length, endOfSpeechToPromptP50Ms: p(gaps, 50), endOfSpeechToPromptP95Ms: p(gaps, 95), endOfSpeechToPromptMaxMs: p(gaps, 100),
-      helloAfterGreetingP95Ms: p(hello, 95), media: mw.telephony.media.stats(),
+      helloAfterGreetingP95Ms: p(hello, 95),
+      asrFinalP50Ms: p(asr, 50), asrFinalP95Ms: p(asr, 95), promptRequestedP50Ms: p(respond, 50), promptRequestedP95Ms: p(respond, 95),
+      utteranceToPlayScheduledP50Ms: p(toScheduled, 50), playScheduledToStartedP50Ms: p(toStarted, 50),
+      intentP50Ms: p(intentMs, 50), intentMaxMs: p(intentMs, 100), intentMethods: [...new Set(calls.flatMap((c) => ((c as any).interactions as { processingMethod: string | null }[]).map((t) => t.processingMethod)))],
+      media: mw.telephony.media.stats(),
     };
     console.log(`# turns: ${JSON.stringify(figures)}`);
   });
