@@ -36,6 +36,10 @@ test('campaign and call histories replay deterministically', async () => {
   assert.ok(histories.length >= ids.length, `found ${histories.length} histories for ${ids.length} workflows`);
   const runsOfCampaign = histories.filter((h) => h.workflowId === workflowId).length;
   assert.ok(runsOfCampaign >= 2, 'the campaign continued as new at least once');
+  // Its pages read the scenario file where the workflow runs (local activities), not through the server.
+  const campaignEvents = histories.filter((h) => h.workflowId === workflowId).flatMap((h) => h.history.events ?? []);
+  assert.equal(campaignEvents.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'scenarioGraph').length, 0);
+  assert.ok(campaignEvents.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity'), 'the scenario read as a local activity');
   let replayed = 0;
   for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle(), dataConverter: stack.client.options.dataConverter }, histories)) {
     assert.equal(r.error, undefined, `${r.workflowId}: ${r.error?.message}`);
@@ -73,4 +77,21 @@ test('a campaign recorded before the pipelined scheduler replays on the current 
     replayed++;
   }
   assert.equal(replayed, 14);
+});
+
+test('a campaign recorded when it read its scenario file through a remote activity replays on the current code', async () => {
+  // 8 contacts, 3 lines, pages of 3, a history bound of 60 events (5 runs), and its calls, recorded with commit
+  // 543df8f: each page's first dial waited for the scenarioGraph activity through the server (6 of them), before
+  // it became a local activity (patch "scenario-graph-local"). Fiction numbers (01 99 00).
+  const recorded = JSON.parse(readFileSync(new URL('../fixtures/histories-543df8f-campaign-graph-read.json', import.meta.url), 'utf8')) as { workflowId: string; history: string }[];
+  const histories = recorded.map((r) => ({ workflowId: r.workflowId, history: proto.temporal.api.history.v1.History.decode(Buffer.from(r.history, 'base64')) }));
+  assert.equal(histories.filter((h) => h.workflowId.startsWith('campaign-')).length, 5);
+  const remoteReads = histories.flatMap((h) => h.history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'scenarioGraph');
+  assert.equal(remoteReads.length, 6, 'the recorded runs read the scenario through the server');
+  let replayed = 0;
+  for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle(), dataConverter: stack.client.options.dataConverter }, histories)) {
+    assert.equal(r.error, undefined, `${r.workflowId}: ${r.error?.message}`);
+    replayed++;
+  }
+  assert.equal(replayed, histories.length);
 });
