@@ -52,6 +52,8 @@ export interface FinalizeInput {
   workflowId: string;
   /** The contact: if the call's record is gone, the contact is at least released (never left in_progress). */
   contactId?: string;
+  /** The number called: if the call's record is gone, an opt-out still puts it on the DNC list. */
+  phone?: string;
   outcome: CallOutcome;
   maxAttempts: number;
   retryDelaySeconds: number;
@@ -111,6 +113,16 @@ async function applyFinal(tx: Tx, call: { id: string; contactId: string; campaig
   }
   await tx.contact.update({ where: { id: call.contactId }, data: contactData });
   return { outcome: input.outcome, retryAt: decision.retry ? decision.at.getTime() : null };
+}
+
+/** The callee's opposition: the number on the DNC list, the contact (if it still exists) marked opted out. */
+async function recordOpposition(tx: Prisma.TransactionClient, phone: string, workflowId: string, contactId?: string, extra: Prisma.ContactUpdateManyMutationInput = {}): Promise<void> {
+  await tx.dncEntry.upsert({
+    where: { phone },
+    create: { phone, source: 'opt_out', reason: `opt-out during call ${workflowId}` },
+    update: {},
+  });
+  if (contactId) await tx.contact.updateMany({ where: { id: contactId }, data: { optOut: true, ...extra } });
 }
 
 export function createCallActivities(deps: { prisma: PrismaClient }) {
@@ -208,16 +220,16 @@ export function createCallActivities(deps: { prisma: PrismaClient }) {
     /**
      * The callee opted out during the call: their number goes on the DNC list and the contact is marked,
      * now, before the bot says goodbye and hangs up (finalizeCall repeats it harmlessly). Idempotent.
+     * The call's record may be gone (its campaign deleted while the call went on): the opposition stands all the
+     * same, with the number and contact the workflow gives. Without them (runs recorded before), it cannot.
      */
-    async recordOptOut(input: { workflowId: string }): Promise<void> {
+    async recordOptOut(input: { workflowId: string; phone?: string; contactId?: string }): Promise<void> {
       await prisma.$transaction(async (tx) => {
-        const call = await tx.call.findUniqueOrThrow({ where: { workflowId: input.workflowId }, select: { phone: true, contactId: true } });
-        await tx.dncEntry.upsert({
-          where: { phone: call.phone },
-          create: { phone: call.phone, source: 'opt_out', reason: `opt-out during call ${input.workflowId}` },
-          update: {},
-        });
-        await tx.contact.update({ where: { id: call.contactId }, data: { optOut: true } });
+        const call = await tx.call.findUnique({ where: { workflowId: input.workflowId }, select: { phone: true, contactId: true } });
+        const phone = call?.phone ?? input.phone;
+        const contactId = call?.contactId ?? input.contactId;
+        if (!phone) throw permanent(PermanentErrorType.CallRecordNotFound, `recordOptOut: no call record for ${input.workflowId}, and no number given`);
+        await recordOpposition(tx, phone, input.workflowId, contactId);
       });
     },
 
@@ -234,8 +246,11 @@ export function createCallActivities(deps: { prisma: PrismaClient }) {
         return applyFinal(tx, call, input);
       }));
       if (done) return done;
-      // Deleted with its campaign: release the contact, so that another campaign may call it.
-      if (input.contactId) await prisma.contact.updateMany({ where: { id: input.contactId, status: 'in_progress' }, data: { status: 'pending' } });
+      // Deleted with its campaign: release the contact, so that another campaign may call it; a callee who
+      // opposed during the call is on the DNC list and opted out all the same (never called again).
+      const optedOut = input.optOut || input.outcome === 'opted_out';
+      if (optedOut && input.phone) await prisma.$transaction((tx) => recordOpposition(tx, input.phone!, input.workflowId, input.contactId, { status: 'opted_out' }));
+      else if (input.contactId) await prisma.contact.updateMany({ where: { id: input.contactId, status: 'in_progress' }, data: { status: 'pending' } });
       throw permanent(PermanentErrorType.CallRecordNotFound, `finalizeCall: no call record for ${input.workflowId} (deleted with its campaign or contact?)`);
     },
 

@@ -323,7 +323,7 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
           optOut = true;
           // On the DNC list before the goodbye and the hang-up, not only when the call is written down (runs
           // recorded before this wrote it at the end only).
-          if (patched('opt-out-before-hangup')) await db.recordOptOut({ workflowId });
+          if (patched('opt-out-before-hangup')) await db.recordOptOut({ workflowId, phone: input.phone, contactId: input.contactId });
         }
         if (d.effects.includes('note_callback')) callbackAt = classified?.callbackTime?.at ?? null;
 
@@ -407,7 +407,7 @@ export async function callWorkflow(input: CallInput): Promise<CallResult> {
     let final: Awaited<ReturnType<CallActivities['finalizeCall']>>;
     try {
       final = await db.finalizeCall({
-        workflowId, contactId: input.contactId, outcome: outcome!, maxAttempts: input.maxAttempts, retryDelaySeconds: input.retryDelaySeconds,
+        workflowId, contactId: input.contactId, phone: input.phone, outcome: outcome!, maxAttempts: input.maxAttempts, retryDelaySeconds: input.retryDelaySeconds,
         amdResult: ev.amd?.verdict ?? null, amdCause: ev.amd?.cause ?? null,
         hangupCause: hangupCause ?? ev.hungUp?.cause ?? 'normal',
         callbackAt, answeredAt: ev.answeredAt, endedAt: now(), optOut,
