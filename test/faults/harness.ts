@@ -409,7 +409,11 @@ export class Lab {
     const maxMs = this.cfg.CALL_MAX_DURATION_MS / this.speed + this.cfg.CALL_NO_ANSWER_TIMEOUT_MS / this.speed;
     let running = 0;
     for await (const wf of this.client.workflow.list({ query: `CampaignId = "${campaignId}" AND WorkflowType = "callWorkflow" AND ExecutionStatus = "Running"` })) {
-      if (Date.now() - wf.startTime.getTime() > maxMs) running++;
+      if (Date.now() - wf.startTime.getTime() <= maxMs) continue;
+      // Visibility is updated after the execution: a call that closed a moment ago (the campaign's last, whose
+      // report let the campaign complete) may still be listed as running. Its own state says.
+      const now = await this.client.workflow.getHandle(wf.workflowId, wf.runId).describe();
+      if (now.status.name === 'RUNNING') running++;
     }
     return noEnd + running;
   }
