@@ -73,6 +73,24 @@ export interface FinalizeResult {
 
 type Tx = Prisma.TransactionClient;
 
+/** Whether the call ends in the callee's opposition (said during the call, or its outcome). */
+const optedOut = (input: Pick<FinalizeInput, 'optOut' | 'outcome'>) => input.optOut || input.outcome === 'opted_out';
+
+/** The number on the DNC list, for an opposition heard during this call (idempotent). */
+async function putOnDncList(tx: Tx, phone: string, workflowId: string): Promise<void> {
+  await tx.dncEntry.upsert({
+    where: { phone },
+    create: { phone, source: 'opt_out', reason: `opt-out during call ${workflowId}` },
+    update: {},
+  });
+}
+
+/** The callee's opposition when the call's record may be gone: the number on the DNC list, the contact (if it still exists) marked opted out. */
+async function recordOpposition(tx: Tx, phone: string, workflowId: string, contactId?: string, extra: Prisma.ContactUpdateManyMutationInput = {}): Promise<void> {
+  await putOnDncList(tx, phone, workflowId);
+  if (contactId) await tx.contact.updateMany({ where: { id: contactId }, data: { optOut: true, ...extra } });
+}
+
 async function applyFinal(tx: Tx, call: { id: string; contactId: string; campaignId: string; attempt: number; phone: string; dialedAt: Date }, input: FinalizeInput): Promise<FinalizeResult> {
   const now = new Date(input.endedAt);
   const decision = retryDecision(input.outcome, call.attempt, { maxAttempts: input.maxAttempts, retryDelaySeconds: input.retryDelaySeconds }, now);
@@ -102,27 +120,13 @@ async function applyFinal(tx: Tx, call: { id: string; contactId: string; campaig
   const contactData: Prisma.ContactUpdateInput = { status: contactStatusAfter(input.outcome, decision.retry) };
   if (isRefusal(input.outcome)) contactData.lastRefusalAt = now;
   if (input.callbackAt) contactData.callbackAt = new Date(input.callbackAt);
-  if (input.optOut || input.outcome === 'opted_out') {
+  if (optedOut(input)) {
     contactData.optOut = true;
     contactData.status = 'opted_out';
-    await tx.dncEntry.upsert({
-      where: { phone: call.phone },
-      create: { phone: call.phone, source: 'opt_out', reason: `opt-out during call ${input.workflowId}` },
-      update: {},
-    });
+    await putOnDncList(tx, call.phone, input.workflowId);
   }
   await tx.contact.update({ where: { id: call.contactId }, data: contactData });
   return { outcome: input.outcome, retryAt: decision.retry ? decision.at.getTime() : null };
-}
-
-/** The callee's opposition: the number on the DNC list, the contact (if it still exists) marked opted out. */
-async function recordOpposition(tx: Prisma.TransactionClient, phone: string, workflowId: string, contactId?: string, extra: Prisma.ContactUpdateManyMutationInput = {}): Promise<void> {
-  await tx.dncEntry.upsert({
-    where: { phone },
-    create: { phone, source: 'opt_out', reason: `opt-out during call ${workflowId}` },
-    update: {},
-  });
-  if (contactId) await tx.contact.updateMany({ where: { id: contactId }, data: { optOut: true, ...extra } });
 }
 
 export function createCallActivities(deps: { prisma: PrismaClient }) {
@@ -248,8 +252,7 @@ export function createCallActivities(deps: { prisma: PrismaClient }) {
       if (done) return done;
       // Deleted with its campaign: release the contact, so that another campaign may call it; a callee who
       // opposed during the call is on the DNC list and opted out all the same (never called again).
-      const optedOut = input.optOut || input.outcome === 'opted_out';
-      if (optedOut && input.phone) await prisma.$transaction((tx) => recordOpposition(tx, input.phone!, input.workflowId, input.contactId, { status: 'opted_out' }));
+      if (optedOut(input) && input.phone) await prisma.$transaction((tx) => recordOpposition(tx, input.phone!, input.workflowId, input.contactId, { status: 'opted_out' }));
       else if (input.contactId) await prisma.contact.updateMany({ where: { id: input.contactId, status: 'in_progress' }, data: { status: 'pending' } });
       throw permanent(PermanentErrorType.CallRecordNotFound, `finalizeCall: no call record for ${input.workflowId} (deleted with its campaign or contact?)`);
     },
