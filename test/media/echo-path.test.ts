@@ -45,31 +45,36 @@ function echoAt(env: Float32Array, f: number, delayMs: number, erlDb: number, ji
 }
 
 const path = () => new EchoPath({ candidates: CANDIDATES, minFrames: 50, minCorrelation: 0.7, alpha: 1 / 150, slack: 2 });
+/** Line jitter of ±1.5 dB, reproducible from its seed. */
+function jitterOf(seed: number): () => number {
+  let s = seed;
+  return () => ((s = (s * 69069 + 1) % 4294967296) / 4294967296 - 0.5) * 3;
+}
+/** The path learns the frames at blocks [from, to) of a line echoing the envelope `delayMs` late, `erlDb` down. */
+function hear(p: EchoPath, env: Float32Array, from: number, to: number, delayMs: number, erlDb: number, jitter: () => number): EchoPath {
+  for (let f = from; f < to; f += 2) p.learn(echoAt(env, f, delayMs, erlDb, jitter), levelsAt(env, f));
+  return p;
+}
+const trackedMs = (p: EchoPath) => p.delayIndex * 10 - ECHO_LEAD_MS;
 
 test('the echo path: the delay whose levels the echo follows is found, and followed when it moves', () => {
   const env = envelope(3000);
-  let s = 7;
-  const jitter = () => ((s = (s * 69069 + 1) % 4294967296) / 4294967296 - 0.5) * 3;
-  const p = path();
-  for (let f = 40; f < 240; f += 2) p.learn(echoAt(env, f, 90, -14, jitter), levelsAt(env, f));
-  assert.equal(p.delayIndex * 10 - ECHO_LEAD_MS, 90);
+  const jitter = jitterOf(7);
+  const p = hear(path(), env, 40, 240, 90, -14, jitter);
+  assert.equal(trackedMs(p), 90);
   const v = p.version;
-  for (let f = 240; f < 1400; f += 2) p.learn(echoAt(env, f, 200, -14, jitter), levelsAt(env, f));
-  assert.equal(p.delayIndex * 10 - ECHO_LEAD_MS, 200, 'the line now echoes 200 ms late');
+  hear(p, env, 240, 1400, 200, -14, jitter);
+  assert.equal(trackedMs(p), 200, 'the line now echoes 200 ms late');
   assert.ok(p.version > v);
 });
 
 test('the echo path: an echo later than the window has no delay (not the window\'s last one)', () => {
   const env = envelope(3000);
-  let s = 11;
-  const jitter = () => ((s = (s * 69069 + 1) % 4294967296) / 4294967296 - 0.5) * 3;
-  const p = path();
-  for (let f = 40; f < 1400; f += 2) p.learn(echoAt(env, f, 310, -12, jitter), levelsAt(env, f));
-  assert.equal(p.delayIndex, -1, `tracked ${p.delayIndex * 10 - ECHO_LEAD_MS} ms, correlation there ${p.correlation(CANDIDATES - 1).toFixed(2)}`);
+  const jitter = jitterOf(11);
+  const p = hear(path(), env, 40, 1400, 310, -12, jitter);
+  assert.equal(p.delayIndex, -1, `tracked ${trackedMs(p)} ms, correlation there ${p.correlation(CANDIDATES - 1).toFixed(2)}`);
   // The same line 200 ms late is found, as before.
-  const q = path();
-  for (let f = 40; f < 1400; f += 2) q.learn(echoAt(env, f, 200, -12, jitter), levelsAt(env, f));
-  assert.equal(q.delayIndex * 10 - ECHO_LEAD_MS, 200);
+  assert.equal(trackedMs(hear(path(), env, 40, 1400, 200, -12, jitter)), 200);
 });
 
 test('the echo path: a line whose inbound level does not follow what we play has no delay', () => {
