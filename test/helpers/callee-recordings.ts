@@ -7,10 +7,16 @@ import { join } from 'node:path';
 import { parseWav } from '../../lib/audio-files';
 
 export const FRAME_MS = 20;
-/** A frame of the hello (our prompts peak near -12 dBFS) is well above this; line silence is digital zero. */
-export const HEARD_DB = -35;
 /** The callees' sentences are levelled like a phone line (-3 dBFS peak); their pauses are digital zero. */
 export const SAID_DB = -50;
+/**
+ * Our audio as heard: the same threshold as the callee's own speech, so that a gap runs from the callee's last
+ * audible frame to our first one. Line silence is digital zero, so nothing but a prompt crosses it. Why not
+ * higher: a prompt's first syllable can be soft; at -35 dBFS (the threshold until 2026-12-04) "Je comprends…"
+ * (retry, bye_failed: -45 -45 -41 -34 -31 -37 -51, then a stop) was first "heard" 300-400 ms into its audio, and
+ * that time was counted as dead air after the callee's answer.
+ */
+export const HEARD_DB = SAID_DB;
 
 /** 20 ms frame levels (dBFS) of a WAV. */
 export function frameLevels(path: string): number[] {
