@@ -1,6 +1,7 @@
 // npm run bench:campaign — a large simulated campaign through the real stack (Temporal dev server, Postgres,
 // a worker process with the simulated telephony): sustained dials per second, scheduler lag (a slot freeing →
-// the next dial), history length per workflow run, the worker's peak memory, double dials.
+// the next dial), line idle (a call's end → the next call dialed on its line, and where that time goes:
+// bench/line-idle.ts), history length per workflow run, the worker's peak memory, double dials.
 // Prints a table, then one JSON object as the last line.
 //   npm run bench:campaign -- [--contacts 10000] [--concurrent 200] [--speed 300] [--scenario production]
 // BENCH_WORKER_NODE_ARGS adds node flags to the worker process, to profile it: e.g. "--cpu-prof --heap-prof"
@@ -14,6 +15,7 @@ import { devUp } from '../scripts/services/dev-stack';
 import { startEphemeralTemporal } from '../scripts/services/temporal';
 import { CACHE_DIR } from '../scripts/services/paths';
 import { workerLaunch } from '../workers/launch';
+import { lineIdleSteps } from './line-idle';
 
 const program = new Command()
   .option('--contacts <n>', 'contacts', (v) => Number(v), 10_000)
@@ -117,6 +119,9 @@ for await (const wf of client.workflow.list({ query: `WorkflowId = "${workflowId
   maxCampaignEvents = Math.max(maxCampaignEvents, wf.historyLength);
 }
 let maxCallEvents = 0;
+// Where the idle time goes: 100 calls dialed once the lines were full (after the first cap), from their histories.
+const byDial = [...calls].sort((a, b) => a.dialedAt.getTime() - b.dialedAt.getTime());
+const idleSteps = await lineIdleSteps(client, workflowId, byDial.slice(o.concurrent * 2, o.concurrent * 2 + 100));
 for (const c of calls.slice(0, 200)) {
   const d = await client.workflow.getHandle(c.workflowId).describe();
   maxCallEvents = Math.max(maxCallEvents, d.historyLength);
@@ -129,6 +134,7 @@ const rows: [string, string][] = [
   ['sustained dials / s', dialsPerSecond.toFixed(1)],
   ['scheduler lag p50 / p95 / max', `${round(lag.p50Ms)} / ${round(lag.p95Ms)} / ${round(lag.maxMs)} ms (${lag.samples} freed slots)`],
   ['line idle, call ended → next dialed (database) p50 / p95 / max', `${round(lines.idleP50Ms)} / ${round(lines.idleP95Ms)} / ${round(lines.idleMaxMs)} ms (${lines.idleSamples} lines reused)`],
+  ...idleSteps.map((x): [string, string] => [`  ${x.step} p50 / p95`, `${x.p50Ms} / ${x.p95Ms} ms (${x.samples} samples)`]),
   ['max concurrent (measured) / cap', `${figures.maxConcurrent} / ${o.concurrent}`],
   ['mean concurrent, first → last dial (measured)', lines.meanConcurrent.toFixed(1)],
   ['campaign workflow runs', String(campaignRuns)],
@@ -156,6 +162,7 @@ console.log(JSON.stringify({
   lineIdleP50Ms: round(lines.idleP50Ms),
   lineIdleP95Ms: round(lines.idleP95Ms),
   lineIdleMaxMs: round(lines.idleMaxMs),
+  lineIdleSteps: Object.fromEntries(idleSteps.map((x) => [x.step, { p50Ms: x.p50Ms, p95Ms: x.p95Ms }])),
   maxConcurrent: figures.maxConcurrent,
   meanConcurrent: round(lines.meanConcurrent, 1),
   concurrencyCap: o.concurrent,
