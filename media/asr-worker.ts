@@ -3,14 +3,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { LeasedRecognizer, RecognizerPool } from './vosk';
 
-const wd = workerData as { modelAddress: bigint; prewarm: number; sampleRate: number };
-const pool = new RecognizerPool(BigInt(wd.modelAddress));
+const wd = workerData as { modelAddress: bigint; prewarm: number; sampleRate: number; warmup: { pcm: Int16Array; sampleRate: number } | null };
+const pool = new RecognizerPool(BigInt(wd.modelAddress), undefined, wd.warmup);
 const recs = new Map<number, LeasedRecognizer>(); // one per utterance in progress on this thread (the engine opens and closes them)
-// Ready after two warm recognisers; the others (each 350-600 ms of this thread) are made while it has nothing
-// else to do, so that a media worker starts in about a second, not four, and no utterance waits for them.
-const READY_AFTER = 2;
-pool.prewarm(wd.sampleRate, Math.min(READY_AFTER, wd.prewarm));
-let toWarm = Math.max(0, wd.prewarm - READY_AFTER);
+// Ready after one recogniser warmed on speech (1-1.5 s of this thread: media/vosk.ts says why); then the thread
+// keeps `prewarm` warm recognisers spare, beyond those in use, warming each 100 ms of audio at a time while it has
+// nothing else to do: a media worker starts in about a second, an utterance waits for one chunk of a warm-up at
+// most, and the pool grows with the utterances decoded at once (its high) plus the spares, no more.
+const SPARES = Math.max(1, wd.prewarm);
+pool.prewarm(wd.sampleRate, 1);
 parentPort!.postMessage({ t: 'ready' });
 
 type Msg =
@@ -70,16 +71,21 @@ function step(): void {
   }
 }
 
-/** One more warm recogniser if some are still to make and nothing waits; then looks again. */
+/** The recogniser being warmed (one chunk per idle turn), if any. */
+let warming: Generator<void, void, void> | null = null;
+/** One more chunk of warm-up if recognisers are still to warm and nothing waits; then looks again. */
 function warmWhenIdle(): void {
-  if (toWarm <= 0 || closed) return;
+  if (closed || (!warming && pool.size >= SPARES) || warmScheduled) return;
+  warmScheduled = true;
   setImmediate(() => {
-    if (toWarm <= 0 || closed || inbox.length) return; // work came first: step() will call again
-    toWarm--;
-    pool.prewarm(wd.sampleRate, pool.size + 1);
+    warmScheduled = false;
+    if (closed || inbox.length) return; // work came first: step() will call again
+    warming ??= pool.warming(wd.sampleRate);
+    if (warming.next().done) warming = null;
     warmWhenIdle();
   });
 }
+let warmScheduled = false;
 warmWhenIdle();
 
 function handle(m: Msg): void {
@@ -109,6 +115,7 @@ function handle(m: Msg): void {
         break;
       case 'shutdown':
         closed = true;
+        warming?.return();
         for (const r of recs.values()) r.release();
         recs.clear();
         pool.clear();

@@ -3,6 +3,9 @@
 import os from 'node:os';
 import type { Config } from '../runtime/config';
 import type { TranscriptWord } from './frames';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { initAudio, readWavMono, resampleAll } from './audio';
 import { inlineVoskEngine, workerVoskEngine } from './vosk-engine';
 
 export interface AsrResult {
@@ -56,7 +59,7 @@ export type AsrEngineFactory = () => Promise<AsrEngine>;
  * the machine's by default), since decoding is what decides how many calls a media worker holds.
  */
 export function fromConfig(
-  cfg: Pick<Config, 'VOSK_MODEL_PATH' | 'ASR_MODE' | 'ASR_THREADS'>,
+  cfg: Pick<Config, 'VOSK_MODEL_PATH' | 'ASR_MODE' | 'ASR_THREADS' | 'AUDIO_DIR'>,
   cores: number = os.availableParallelism(),
 ): AsrEngineFactory {
   const dir = cfg.VOSK_MODEL_PATH;
@@ -69,5 +72,33 @@ export function fromConfig(
       );
     };
   }
-  return cfg.ASR_MODE === 'inline' ? inlineVoskEngine(dir) : workerVoskEngine(dir, { threads: cfg.ASR_THREADS ?? cores });
+  return async () => {
+    const warmup = await warmupSpeech(path.join(cfg.AUDIO_DIR, 'hello.wav'));
+    const engine = cfg.ASR_MODE === 'inline' ? inlineVoskEngine(dir, { warmup }) : workerVoskEngine(dir, { threads: cfg.ASR_THREADS ?? cores, warmup });
+    return engine();
+  };
+}
+
+/** Rate the recognisers are warmed at (the engines' default, the media server's ASR rate). */
+const WARMUP_RATE = 16000;
+const WARMUP_S = 3;
+
+/**
+ * The recognisers' warm-up speech: the first seconds of speech of the hello prompt, which is in the language of
+ * the campaign, so of its model (media/vosk.ts RecognizerPool: a recogniser warmed on speech of its own language
+ * decodes its first utterance as fast as any later one). No prompt (or an unreadable one): null, warmed on silence.
+ */
+export async function warmupSpeech(wavPath: string): Promise<{ pcm: Int16Array; sampleRate: number } | null> {
+  if (!existsSync(wavPath)) return null;
+  try {
+    await initAudio(); // the resampler's WASM module
+    const w = await readWavMono(wavPath);
+    const pcm = resampleAll(w.pcm, w.sampleRate, WARMUP_RATE);
+    let first = 0;
+    while (first < pcm.length && Math.abs(pcm[first]!) < 33) first++; // the prompt's leading silence (-60 dBFS)
+    const speech = pcm.slice(first, first + WARMUP_S * WARMUP_RATE);
+    return speech.length >= WARMUP_RATE / 2 ? { pcm: speech, sampleRate: WARMUP_RATE } : null;
+  } catch {
+    return null;
+  }
 }

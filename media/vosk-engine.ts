@@ -105,23 +105,26 @@ class InlineSession implements AsrSession {
 }
 
 /**
- * Warm recognisers each decoding thread prepares at start. A recogniser made on demand costs its thread
- * 350-600 ms (creation and first decode, Korean test model), during which every utterance queued behind it
- * waits: in bench:media that was the ASR final latency's tail whenever the calls speaking at once reached a new
- * high. Eight per thread cover the utterances decoded at once at ≥ 16 calls on two threads (about 6 MB each).
+ * Warm recognisers each decoding thread keeps spare, beyond those decoding (media/asr-worker.ts). One made on
+ * demand costs its thread 300 ms to make and about a second more on its first utterance (Korean test model),
+ * during which every utterance queued behind it waits: in bench:media that was the ASR final latency's tail
+ * whenever the calls speaking at once reached a new high. Spares are warmed on speech, in the thread's idle
+ * time; three per thread cover the utterances that begin together at 16-24 calls on two threads.
  */
-export const PREWARM_PER_THREAD = 8;
+export const PREWARM_PER_THREAD = 3;
 
 export interface EngineOptions {
-  /** Warm recognizers to prepare at start, per thread (for this sample rate). */
+  /** Warm recognizers to prepare (inline: at start; worker threads: kept spare, per thread), at this sample rate. */
   prewarm?: number;
   sampleRate?: number;
+  /** Speech in the model's language to warm the recognisers on (media/vosk.ts RecognizerPool says why). */
+  warmup?: { pcm: Int16Array; sampleRate: number } | null;
 }
 
 export function inlineVoskEngine(modelDir: string, opts: EngineOptions = {}): AsrEngineFactory {
   return async () => {
     const model = acquireModel(modelDir);
-    const pool = new RecognizerPool(model.address);
+    const pool = new RecognizerPool(model.address, undefined, opts.warmup ?? null);
     pool.prewarm(opts.sampleRate ?? 16000, opts.prewarm ?? 1);
     let closed = false;
     return {
@@ -159,7 +162,7 @@ export function workerVoskEngine(modelDir: string, opts: EngineOptions & { threa
     let audioSeconds = 0;
     for (let i = 0; i < n; i++) {
       const w = new Worker(new URL('./asr-worker.mjs', import.meta.url), {
-        workerData: { modelAddress: model.address, prewarm: opts.prewarm ?? PREWARM_PER_THREAD, sampleRate: opts.sampleRate ?? 16000 },
+        workerData: { modelAddress: model.address, prewarm: opts.prewarm ?? PREWARM_PER_THREAD, sampleRate: opts.sampleRate ?? 16000, warmup: opts.warmup ?? null },
       });
       w.unref();
       w.on('message', (m: FromWorker) => {

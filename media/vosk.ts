@@ -185,16 +185,27 @@ export function parseFinal(json: string): VoskFinal {
 }
 
 /**
- * Warm recognizers, reused across calls. A fresh libvosk recognizer pays a one-off cost on its first decode
- * (measured ~0.65-0.9 s with the small Korean model on this machine, vs ~10-250 ms for later finals), so a
- * call must never get a cold one: recognizers are warmed (100 ms of silence + final) when created, and on
- * session close they are reset and kept for the next call (up to `max`).
+ * Warm recognizers, reused across calls. A fresh libvosk recognizer pays a one-off cost on its first decode of
+ * speech: measured with the small Korean model (CPU time, one thread, 100 ms chunks), a recogniser warmed on
+ * 100 ms of silence spent 900-1 000 ms on its first 1.7 s utterance and 110-150 ms on every later one; warmed
+ * on 1 s of silence or of noise, 510-640 ms; warmed on speech in the model's language, 110-125 ms, as warm as
+ * it gets (speech in another language: 415-530 ms). So recognisers are warmed on `warmup`, speech in the
+ * model's language (the media worker's own hello prompt: media/asr.ts), when one is given; on 100 ms of
+ * silence otherwise. Why it matters: each recogniser used for the first time stalled its decoding thread for
+ * that second, and every final queued behind it waited (bench:media's ASR tail, 1-2.5 s, in bursts when the
+ * calls speaking at once reached a new high). On session close they are reset and kept (up to `max`).
  */
 export class RecognizerPool {
   private free_: Map<number, VoskRecognizer[]> = new Map();
   /** Recognizers made so far: each one that decodes keeps tens of MB (npm run bench:vosk-memory). */
   made = 0;
-  constructor(private modelAddress: bigint, private max = 64) {}
+  constructor(
+    private modelAddress: bigint,
+    private max = 64,
+    /** Speech in the model's language to warm recognisers on, at `warmup.sampleRate`. */
+    private warmup: { pcm: Int16Array; sampleRate: number } | null = null,
+  ) {}
+  /** Made on demand (the pool ran dry): warmed on 100 ms of silence only, not to hold the thread up longer. */
   private create(rate: number): VoskRecognizer {
     this.made++;
     const r = new VoskRecognizer(this.modelAddress, rate);
@@ -202,10 +213,34 @@ export class RecognizerPool {
     r.final();
     return r;
   }
+  /**
+   * Makes one recogniser and warms it on the warm-up speech, 100 ms at a time: each step is one chunk, so that a
+   * decoding thread can warm recognisers between its real work (the whole warm-up is 1-1.5 s of CPU). Put in the
+   * pool when done; freed if abandoned (return()).
+   */
+  *warming(rate: number): Generator<void, void, void> {
+    this.made++;
+    const r = new VoskRecognizer(this.modelAddress, rate);
+    let kept = false;
+    try {
+      const audio = this.warmup && this.warmup.sampleRate === rate ? this.warmup.pcm : new Int16Array(rate / 10);
+      const step = rate / 10;
+      for (let i = 0; i < audio.length; i += step) {
+        r.accept(audio.subarray(i, i + step));
+        yield;
+      }
+      r.final();
+      r.reset();
+      const list = this.free_.get(rate) ?? [];
+      list.push(r);
+      this.free_.set(rate, list);
+      kept = true;
+    } finally {
+      if (!kept) r.free();
+    }
+  }
   prewarm(rate: number, n: number): void {
-    const list = this.free_.get(rate) ?? [];
-    while (list.length < n) list.push(this.create(rate));
-    this.free_.set(rate, list);
+    while ((this.free_.get(rate)?.length ?? 0) < n) for (const _ of this.warming(rate));
   }
   take(rate: number): VoskRecognizer {
     return this.free_.get(rate)?.pop() ?? this.create(rate);

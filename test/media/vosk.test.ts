@@ -4,7 +4,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { VoskModel, VoskRecognizer, RecognizerPool, checkModelDir } from '../../media/vosk';
 import { workerVoskEngine, inlineVoskEngine, acquireModel, releaseModel } from '../../media/vosk-engine';
-import type { AsrEngine } from '../../media/asr';
+import path from 'node:path';
+import { warmupSpeech, type AsrEngine } from '../../media/asr';
 import * as fx from '../helpers/media-fixtures';
 import { KOREAN_PHRASES, koreanSimilarity } from '../helpers/korean';
 
@@ -131,6 +132,51 @@ test('recognizer pool: warm recognizers are reused, not recreated', { skip }, ()
   pool.clear();
   assert.equal(pool.size, 0);
   console.log(`warm recognizer: feed+final of ${(pcm.length / 16).toFixed(0)} ms speech took ${warmMs.toFixed(0)} ms`);
+});
+
+test('recognizer pool: warmed on speech one 100 ms chunk per step, then pooled; abandoned, freed', { skip }, () => {
+  const speech = fx.speech('안녕하세요 고객님, 잠시 시간 괜찮으세요?', 16000, 'ko');
+  const pool = new RecognizerPool(model.address, 4, { pcm: speech, sampleRate: 16000 });
+  const w = pool.warming(16000);
+  let steps = 0;
+  while (!w.next().done) {
+    steps++;
+    assert.equal(pool.size, 0, 'not pooled before its warm-up is over');
+  }
+  assert.equal(steps, Math.ceil(speech.length / 1600), 'one step per 100 ms of the warm-up speech');
+  assert.equal(pool.size, 1);
+  assert.equal(pool.made, 1);
+  // The warmed recogniser hears what a fresh one hears: its warm-up speech leaves nothing in what it returns.
+  const r = pool.take(16000);
+  const answer = fx.speech('내일 오후에 시간이 있어요', 16000, 'ko');
+  const fresh = new VoskRecognizer(model.address, 16000);
+  const expected = recognise(fresh, answer);
+  fresh.free();
+  assert.ok(koreanSimilarity('내일 오후에 시간이 있어요', expected) > 0, expected);
+  assert.equal(recognise(r, answer), expected);
+  pool.give(r);
+  // A warm-up cut short (a thread shutting down) frees its recogniser: nothing is pooled.
+  const cut = pool.warming(16000);
+  cut.next();
+  cut.next();
+  cut.return();
+  assert.equal(pool.size, 1);
+  assert.equal(pool.made, 2);
+  // At another rate than the warm-up speech's, it warms on 100 ms of silence: a single step.
+  const other = pool.warming(8000);
+  let n = 0;
+  while (!other.next().done) n++;
+  assert.equal(n, 1);
+  pool.clear();
+});
+
+test('warm-up speech: the hello prompt\'s first 3 s of speech at 16 kHz; no prompt, none', async () => {
+  const w = await warmupSpeech(path.join(fx.ROOT, 'audio/hello.wav'));
+  assert.ok(w);
+  assert.equal(w.sampleRate, 16000);
+  assert.equal(w.pcm.length, 3 * 16000, 'hello.wav is 11 s long: 3 s of it');
+  assert.ok(Math.abs(w.pcm[0]!) >= 33, 'its 0.5 s of leading silence skipped');
+  assert.equal(await warmupSpeech(path.join(fx.ROOT, 'audio/no-such-prompt.wav')), null);
 });
 
 for (const mode of ['inline', 'worker'] as const) {
